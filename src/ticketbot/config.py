@@ -1,0 +1,259 @@
+"""Configuration: secrets and endpoints from the environment, team settings from a YAML file."""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import date, time
+from pathlib import Path
+from typing import Annotated, Literal
+
+import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from ticketbot.vocabulary import Priority, Status
+
+DEFAULT_DATABASE_URL = "sqlite:///ticketbot.db"
+DEFAULT_CONFIG_PATH = Path("ticketbot.yml")
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+class ConfigError(Exception):
+    """A configuration problem, worded for the person running the bot."""
+
+
+_PLACEHOLDER = re.compile(r"X{3,}|YOUR|CHANGE.?ME|REPLACE|TODO|\.\.\.", re.IGNORECASE)
+
+
+def _slack_id(prefixes: str, what: str):
+    pattern = re.compile(rf"^[{prefixes}][A-Z0-9]{{2,}}$")
+
+    def check(value: str) -> str:
+        if _PLACEHOLDER.search(value):
+            raise ValueError(f"{value!r} is a placeholder: put a real {what} here")
+        if not pattern.match(value):
+            raise ValueError(f"{value!r} is not a Slack {what}")
+        return value
+
+    return AfterValidator(check)
+
+
+ChannelId = Annotated[str, _slack_id("CGD", "channel id (C...)")]
+UserOrGroupId = Annotated[str, _slack_id("UWS", "user id (U...) or user group id (S...)")]
+UserGroupId = Annotated[str, _slack_id("S", "user group id (S...)")]
+
+
+def _priority_key(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class BusinessHoursConfig(_Strict):
+    timezone: str = "UTC"
+    days: list[Literal["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]] = Field(
+        default_factory=lambda: ["Mon", "Tue", "Wed", "Thu", "Fri"], min_length=1
+    )
+    start: time = time(9, 0)
+    end: time = time(18, 0)
+    holidays: list[date] = Field(default_factory=list)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name)") from None
+        return value
+
+    @model_validator(mode="after")
+    def _end_after_start(self) -> BusinessHoursConfig:
+        if self.end <= self.start:
+            raise ValueError("end must be later than start")
+        return self
+
+
+class SlaRoute(_Strict):
+    """Alerts for tickets matching any of these categories or priorities go to `channel`."""
+
+    channel: ChannelId
+    categories: list[str] = Field(default_factory=list)
+    priorities: list[Annotated[Priority, _priority_key]] = Field(default_factory=list)
+
+    @field_validator("priorities", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return [_priority_key(v) for v in value] if isinstance(value, list) else value
+
+
+class SlaConfig(_Strict):
+    alert_channel: ChannelId | None = None
+    warn_at: list[Annotated[float, Field(gt=0, lt=1)]] = Field(default_factory=lambda: [0.75])
+    standard_hours: dict[Priority, Annotated[float, Field(gt=0, le=8760)]] = Field(
+        default_factory=lambda: {
+            Priority.URGENT: 4,
+            Priority.HIGH: 8,
+            Priority.NORMAL: 24,
+            Priority.LOW: 72,
+        }
+    )
+    business_hours: BusinessHoursConfig | None = None
+    pause_statuses: list[Status] = Field(default_factory=lambda: [Status.WAITING])
+    routes: list[SlaRoute] = Field(default_factory=list)
+    dm_assignee: bool = False
+    escalate_every_hours: Annotated[float, Field(gt=0)] | None = None
+    escalation_usergroup: UserGroupId | None = None
+    digest_threshold: Annotated[int, Field(ge=2)] = 5
+    check_interval_seconds: Annotated[int, Field(ge=5, le=3600)] = 60
+
+    @field_validator("standard_hours", mode="before")
+    @classmethod
+    def _priority_names(cls, value: object) -> object:
+        if isinstance(value, dict):
+            return {_priority_key(k): v for k, v in value.items()}
+        return value
+
+    @field_validator("pause_statuses", mode="before")
+    @classmethod
+    def _status_names(cls, value: object) -> object:
+        names = {"open": "open", "waiting on reply": "waiting", "in progress": "in_progress"}
+        if isinstance(value, list):
+            return [names.get(v.lower(), v.lower()) if isinstance(v, str) else v for v in value]
+        return value
+
+    @field_validator("standard_hours")
+    @classmethod
+    def _every_priority(cls, value: dict[Priority, float]) -> dict[Priority, float]:
+        missing = [p.value for p in Priority if p not in value]
+        if missing:
+            raise ValueError(f"missing hours for {', '.join(missing)}")
+        return value
+
+    @field_validator("pause_statuses")
+    @classmethod
+    def _closed_never_pauses(cls, value: list[Status]) -> list[Status]:
+        if Status.CLOSED in value:
+            raise ValueError("closed tickets are not tracked, so Closed cannot pause")
+        return value
+
+
+class TicketbotConfig(_Strict):
+    """The validated YAML file: who works tickets, where cards go, how deadlines run."""
+
+    agents: list[UserOrGroupId] = Field(default_factory=list)
+    admins: list[UserOrGroupId] = Field(default_factory=list)
+    triage_channel: ChannelId | None = None
+    categories: list[Annotated[str, Field(min_length=1, max_length=75)]] = Field(
+        default_factory=lambda: ["Hardware", "Software", "Network", "Access", "Billing"]
+    )
+    products: list[Annotated[str, Field(min_length=1, max_length=75)]] = Field(default_factory=list)
+    reaction_emoji: Annotated[str, Field(pattern=r"^[a-z0-9_+\-']+$")] = "ticket"
+    sla: SlaConfig = Field(default_factory=SlaConfig)
+
+    @field_validator("categories", "products")
+    @classmethod
+    def _unique(cls, value: list[str]) -> list[str]:
+        if len({v.casefold() for v in value}) != len(value):
+            raise ValueError("names must be unique")
+        return value
+
+
+class Settings(BaseSettings):
+    """Environment variables. Tokens are secrets: they never print, even in a repr."""
+
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_api_url: str = "https://slack.com/api/"
+    database_url: str = DEFAULT_DATABASE_URL
+    ticketbot_config: Path | None = None
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    log_format: Literal["text", "json"] = "text"
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _trailing_slash(cls, value: str) -> str:
+        return value if value.endswith("/") else value + "/"
+
+    def require(self, *names: str) -> None:
+        """Fail with one line naming the missing environment variables."""
+        missing = [n.upper() for n in names if not getattr(self, n)]
+        if missing:
+            raise ConfigError(f"missing environment variable(s): {', '.join(missing)}")
+
+
+def _describe(error: ValidationError, source: str) -> str:
+    first = error.errors()[0]
+    where = ".".join(str(part) for part in first["loc"]) or "(top level)"
+    message = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "extra_forbidden":
+        message = "unknown key (see ticketbot.example.yml for the keys)"
+    more = len(error.errors()) - 1
+    suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
+    return f"{source}: {where}: {message}{suffix}"
+
+
+def load_settings(env: dict[str, str] | None = None) -> Settings:
+    try:
+        if env is None:
+            return Settings()
+        lowered = {k.lower(): v for k, v in env.items()}
+        return Settings(**{k: v for k, v in lowered.items() if k in Settings.model_fields})
+    except ValidationError as error:
+        raise ConfigError(_describe(error, "environment")) from None
+
+
+def config_path(settings: Settings) -> Path | None:
+    if settings.ticketbot_config is not None:
+        return settings.ticketbot_config
+    return DEFAULT_CONFIG_PATH if DEFAULT_CONFIG_PATH.exists() else None
+
+
+def parse_config(text: str, source: str = "config") -> TicketbotConfig:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        raise ConfigError(f"{source}:{where} is not valid YAML") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: the top level must be a mapping of keys")
+    try:
+        return TicketbotConfig.model_validate(data)
+    except ValidationError as error:
+        raise ConfigError(_describe(error, source)) from None
+
+
+def load_config(settings: Settings) -> TicketbotConfig:
+    path = config_path(settings)
+    if path is None:
+        return TicketbotConfig()
+    try:
+        text = Path(os.path.expanduser(path)).read_text(encoding="utf-8")
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read the config file ({error.strerror})") from None
+    return parse_config(text, str(path))

@@ -1,0 +1,94 @@
+"""Every word the bot says goes through here (gettext-style), so a catalog can translate it.
+
+`_` looks the message up in the translation of the current context; `N_` only marks a string
+for extraction where it must be translated later (module-level tables).
+"""
+
+from __future__ import annotations
+
+import contextvars
+import gettext
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+
+from ticketbot.vocabulary import Engagement, Field, PartyKind, Priority, Source, Status, Visibility
+
+_ENGLISH = gettext.NullTranslations()
+_current: contextvars.ContextVar[gettext.NullTranslations | None] = contextvars.ContextVar(
+    "ticketbot_translations", default=None
+)
+
+
+def _catalog() -> gettext.NullTranslations:
+    return _current.get() or _ENGLISH
+
+
+def _(message: str) -> str:
+    return _catalog().gettext(message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    return _catalog().ngettext(singular, plural, n)
+
+
+def N_(message: str) -> str:
+    return message
+
+
+@contextmanager
+def translations(catalog: gettext.NullTranslations) -> Iterator[None]:
+    token = _current.set(catalog)
+    try:
+        yield
+    finally:
+        _current.reset(token)
+
+
+_LABELS: dict[StrEnum, str] = {
+    Status.OPEN: N_("Open"),
+    Status.WAITING: N_("Waiting on reply"),
+    Status.IN_PROGRESS: N_("In progress"),
+    Status.CLOSED: N_("Closed"),
+    Priority.LOW: N_("Low"),
+    Priority.NORMAL: N_("Normal"),
+    Priority.HIGH: N_("High"),
+    Priority.URGENT: N_("Urgent"),
+    Engagement.STANDARD: N_("Standard"),
+    Engagement.H2: N_("2 hours"),
+    Engagement.H4: N_("4 hours"),
+    Engagement.H6: N_("6 hours"),
+    Engagement.H8: N_("8 hours"),
+    Engagement.H24: N_("24 hours"),
+    Engagement.H48: N_("48 hours"),
+    Engagement.H72: N_("72 hours"),
+    Visibility.PUBLIC: N_("Public"),
+    Visibility.INTERNAL: N_("Internal"),
+    Source.SLASH_COMMAND: N_("Slash command"),
+    Source.MESSAGE_SHORTCUT: N_("Message shortcut"),
+    Source.GLOBAL_SHORTCUT: N_("Global shortcut"),
+    Source.REACTION: N_("Reaction"),
+    Source.APP_HOME: N_("App Home"),
+    Source.CLI: N_("Command line"),
+    PartyKind.ACCOUNT: N_("Account"),
+    PartyKind.CONTACT: N_("Contact"),
+    PartyKind.SUPPLIER: N_("Supplier"),
+    PartyKind.ASSET: N_("Asset"),
+    Field.TITLE: N_("Title"),
+    Field.DESCRIPTION: N_("Description"),
+    Field.SOLUTION: N_("Solution"),
+    Field.STATUS: N_("Status"),
+    Field.PRIORITY: N_("Priority"),
+    Field.ENGAGEMENT: N_("Engagement"),
+    Field.CATEGORY: N_("Category"),
+    Field.ASSIGNEE: N_("Assignee"),
+    Field.PARTY: N_("Related to"),
+    Field.PRODUCT: N_("Product"),
+    Field.VISIBILITY: N_("Visibility"),
+    Field.LINK: N_("Linked conversation"),
+}
+
+
+def label(value: StrEnum) -> str:
+    """The display text of a stored enum value, in the current language."""
+    return _(_LABELS[value])

@@ -1,0 +1,1 @@
+"""The domain: plain Python over SQLAlchemy sessions, no Slack imports."""

@@ -1,0 +1,110 @@
+"""Comments on a ticket, from the card or from replies in the card's thread."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ticketbot.i18n import _
+from ticketbot.services.access import Viewer, can_see
+from ticketbot.services.errors import Forbidden, InvalidInput
+from ticketbot.services.inputs import TEXT_MAX, clean_text
+from ticketbot.store.models import Comment, Ticket
+
+
+def add_comment(
+    *,
+    session: Session,
+    ticket: Ticket,
+    viewer: Viewer,
+    text: str,
+    now: datetime,
+    slack_channel_id: str | None = None,
+    slack_ts: str | None = None,
+) -> Comment | None:
+    """Returns None when that Slack message is already a comment (a retried event)."""
+    if not can_see(viewer, ticket):
+        raise Forbidden(_("You cannot comment on this ticket."))
+    body = clean_text(text)
+    if not body:
+        raise InvalidInput(_("A comment cannot be empty."), field="comment")
+    if len(body) > TEXT_MAX:
+        raise InvalidInput(
+            _("A comment must be at most {limit} characters.").format(limit=TEXT_MAX),
+            field="comment",
+        )
+    if slack_ts is not None:
+        existing = session.scalar(
+            select(Comment.id).where(
+                Comment.ticket_id == ticket.id,
+                Comment.slack_channel_id == slack_channel_id,
+                Comment.slack_ts == slack_ts,
+            )
+        )
+        if existing is not None:
+            return None
+    comment = Comment(
+        ticket_id=ticket.id,
+        author_id=viewer.user_id,
+        text=body,
+        created_at=now,
+        slack_channel_id=slack_channel_id,
+        slack_ts=slack_ts,
+    )
+    session.add(comment)
+    ticket.updated_at = now
+    if ticket.first_response_at is None and viewer.user_id != ticket.requester_id:
+        ticket.first_response_at = now
+    session.flush()
+    return comment
+
+
+def _by_slack_message(session: Session, channel_id: str, ts: str) -> Comment | None:
+    return session.scalar(
+        select(Comment).where(Comment.slack_channel_id == channel_id, Comment.slack_ts == ts)
+    )
+
+
+def edit_comment_from_slack(
+    *, session: Session, channel_id: str, ts: str, text: str, now: datetime
+) -> Comment | None:
+    comment = _by_slack_message(session, channel_id, ts)
+    body = clean_text(text)[:TEXT_MAX]
+    if comment is None or comment.deleted_at is not None or not body:
+        return None
+    comment.text = body
+    comment.edited_at = now
+    return comment
+
+
+def delete_comment_from_slack(
+    *, session: Session, channel_id: str, ts: str, now: datetime
+) -> Comment | None:
+    comment = _by_slack_message(session, channel_id, ts)
+    if comment is None or comment.deleted_at is not None:
+        return None
+    comment.deleted_at = now
+    return comment
+
+
+def latest_comments(*, session: Session, ticket: Ticket, limit: int = 3) -> list[Comment]:
+    rows = session.scalars(
+        select(Comment)
+        .where(Comment.ticket_id == ticket.id, Comment.deleted_at.is_(None))
+        .order_by(Comment.id.desc())
+        .limit(limit)
+    ).all()
+    return list(reversed(rows))
+
+
+def comments_page(
+    *, session: Session, ticket: Ticket, offset: int = 0, limit: int = 50
+) -> tuple[list[Comment], int]:
+    alive = (Comment.ticket_id == ticket.id, Comment.deleted_at.is_(None))
+    total = session.scalar(select(func.count()).select_from(Comment).where(*alive))
+    rows = session.scalars(
+        select(Comment).where(*alive).order_by(Comment.id).offset(offset).limit(limit)
+    ).all()
+    return list(rows), int(total or 0)

@@ -1,0 +1,88 @@
+"""The append-only history of a ticket, line by line."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ticketbot.store.models import Party, Ticket, TicketChange
+from ticketbot.vocabulary import Field
+
+
+def stored_value(value: object) -> str | None:
+    """History keeps language-neutral values: enum values, user ids, 'kind:name' for parties."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, StrEnum):
+        return value.value
+    if isinstance(value, Party):
+        return f"{value.kind.value}:{value.name}"
+    return str(value)
+
+
+def record_change(
+    *,
+    session: Session,
+    ticket: Ticket,
+    field: Field,
+    old: object,
+    new: object,
+    actor: str,
+    now: datetime,
+) -> TicketChange | None:
+    """Write one history line, or nothing when the value did not really change."""
+    old_value, new_value = stored_value(old), stored_value(new)
+    if old_value == new_value:
+        return None
+    change = TicketChange(
+        ticket_id=ticket.id,
+        field=field.value,
+        old_value=old_value,
+        new_value=new_value,
+        actor_id=actor,
+        at=now,
+        ticket_version=ticket.version,
+    )
+    session.add(change)
+    return change
+
+
+def changes_page(
+    *, session: Session, ticket: Ticket, offset: int = 0, limit: int = 50
+) -> tuple[list[TicketChange], int]:
+    """One page of the history, oldest first, with the total count for paging."""
+    total = session.scalar(
+        select(func.count()).select_from(TicketChange).where(TicketChange.ticket_id == ticket.id)
+    )
+    rows = session.scalars(
+        select(TicketChange)
+        .where(TicketChange.ticket_id == ticket.id)
+        .order_by(TicketChange.id)
+        .offset(offset)
+        .limit(limit)
+    ).all()
+    return list(rows), int(total or 0)
+
+
+@dataclass(frozen=True)
+class ChangeLine:
+    """A history line detached from the session, to travel in errors and across threads."""
+
+    field: str
+    old_value: str | None
+    new_value: str | None
+    actor_id: str
+    at: datetime
+
+
+def changes_since(*, session: Session, ticket: Ticket, version: int) -> list[ChangeLine]:
+    rows = session.scalars(
+        select(TicketChange)
+        .where(TicketChange.ticket_id == ticket.id, TicketChange.ticket_version > version)
+        .order_by(TicketChange.id)
+    )
+    return [ChangeLine(r.field, r.old_value, r.new_value, r.actor_id, r.at) for r in rows]

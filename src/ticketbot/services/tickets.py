@@ -1,0 +1,316 @@
+"""Tickets: create, change, close, reopen, find. One call is one transaction's worth of work."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from ticketbot.i18n import _
+from ticketbot.services import history
+from ticketbot.services.access import Viewer, can_edit, can_see
+from ticketbot.services.deadlines import DeadlinePolicy
+from ticketbot.services.errors import Forbidden, InvalidInput, NotFound, StaleTicket
+from ticketbot.services.inputs import TicketDraft, TicketEdit
+from ticketbot.services.search_terms import terms
+from ticketbot.store.models import Party, SearchTerm, Ticket, TicketChange, TicketCounter
+from ticketbot.vocabulary import Field, Status
+
+
+def _next_number(session: Session, workspace_id: str) -> int:
+    """Allocate under the counter row's lock, so concurrent creations never share a number."""
+    bump = (
+        update(TicketCounter)
+        .where(TicketCounter.workspace_id == workspace_id)
+        .values(last_number=TicketCounter.last_number + 1)
+        .returning(TicketCounter.last_number)
+    )
+    number = session.execute(bump).scalar_one_or_none()
+    if number is None:
+        dialect = session.get_bind().dialect.name
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        session.execute(
+            dialect_insert(TicketCounter)
+            .values(workspace_id=workspace_id, last_number=0)
+            .on_conflict_do_nothing()
+        )
+        number = session.execute(bump).scalar_one()
+    return number
+
+
+def _index_title(session: Session, ticket: Ticket) -> None:
+    session.execute(delete(SearchTerm).where(SearchTerm.ticket_id == ticket.id))
+    words = terms(ticket.title)
+    if words:
+        session.execute(
+            insert(SearchTerm),
+            [
+                {"ticket_id": ticket.id, "term": w, "workspace_id": ticket.workspace_id}
+                for w in words
+            ],
+        )
+
+
+def _party(session: Session, workspace_id: str, party_id: int | None) -> Party | None:
+    if party_id is None:
+        return None
+    party = session.get(Party, party_id)
+    if party is None or party.workspace_id != workspace_id:
+        raise InvalidInput(_("That related party no longer exists."), field="party_id")
+    return party
+
+
+def create_ticket(
+    *,
+    session: Session,
+    workspace_id: str,
+    draft: TicketDraft,
+    requester_id: str,
+    now: datetime,
+    policy: DeadlinePolicy,
+) -> Ticket:
+    party = _party(session, workspace_id, draft.party_id)
+    ticket = Ticket(
+        workspace_id=workspace_id,
+        number=_next_number(session, workspace_id),
+        title=draft.title,
+        description=draft.description,
+        solution="",
+        status=Status.OPEN,
+        priority=draft.priority,
+        engagement=draft.engagement,
+        category=draft.category,
+        assignee_id=draft.assignee_id,
+        requester_id=requester_id,
+        party=party,
+        product=draft.product,
+        visibility=draft.visibility,
+        source=draft.source,
+        origin_channel_id=draft.origin_channel_id,
+        origin_ts=draft.origin_ts,
+        created_at=now,
+        updated_at=now,
+        sla_started_at=now,
+        paused_seconds=0,
+        version=1,
+    )
+    ticket.due_at = policy.due_at(ticket)
+    session.add(ticket)
+    session.flush()
+    _index_title(session, ticket)
+    return ticket
+
+
+def get_ticket(
+    *,
+    session: Session,
+    workspace_id: str,
+    number: int,
+    viewer: Viewer,
+    for_update: bool = False,
+) -> Ticket:
+    """The ticket, or NotFound also when the viewer may not see it: we never confirm it exists."""
+    query = select(Ticket).where(Ticket.workspace_id == workspace_id, Ticket.number == number)
+    if for_update:
+        # Serialises concurrent changes to one ticket, so each lands in order in the history.
+        query = query.with_for_update(of=Ticket)
+    ticket = session.scalars(query).unique().one_or_none()
+    if ticket is None or not can_see(viewer, ticket):
+        raise NotFound(_("Ticket #{number} was not found.").format(number=number))
+    return ticket
+
+
+def _check_version(session: Session, ticket: Ticket, expected: int | None) -> None:
+    if expected is None or expected == ticket.version:
+        return
+    changes = history.changes_since(session=session, ticket=ticket, version=expected)
+    raise StaleTicket(
+        _("Ticket #{number} was changed by someone else since you opened it.").format(
+            number=ticket.number
+        ),
+        changes=changes,
+    )
+
+
+def _begin_change(ticket: Ticket, viewer: Viewer, now: datetime) -> None:
+    if not can_edit(viewer, ticket):
+        raise Forbidden(_("Only agents can change tickets raised by someone else."))
+    ticket.version += 1
+    ticket.updated_at = now
+    if ticket.first_response_at is None and viewer.user_id != ticket.requester_id:
+        ticket.first_response_at = now
+
+
+def _set(
+    session: Session, ticket: Ticket, field: Field, attr: str, value: object, actor: str, now
+) -> None:
+    history.record_change(
+        session=session,
+        ticket=ticket,
+        field=field,
+        old=getattr(ticket, attr),
+        new=value,
+        actor=actor,
+        now=now,
+    )
+    setattr(ticket, attr, value)
+
+
+def _apply_status(ticket: Ticket, status: Status, now: datetime, policy: DeadlinePolicy) -> None:
+    """Move the engagement clock with the status: pauses stop it, reopening restarts it."""
+    old = Status(ticket.status)
+    if ticket.paused_at is not None and not policy.pauses(status):
+        ticket.paused_seconds += int(policy.counted(ticket.paused_at, now).total_seconds())
+        ticket.paused_at = None
+    if old is Status.CLOSED and status is not Status.CLOSED:
+        ticket.closed_at = None
+        ticket.sla_started_at = now
+        ticket.paused_seconds = 0
+    if status is Status.CLOSED:
+        ticket.closed_at = now
+    elif policy.pauses(status) and ticket.paused_at is None:
+        ticket.paused_at = now
+    ticket.status = status
+    ticket.due_at = policy.due_at(ticket)
+
+
+EDITABLE = (
+    (Field.TITLE, "title"),
+    (Field.DESCRIPTION, "description"),
+    (Field.SOLUTION, "solution"),
+    (Field.PRIORITY, "priority"),
+    (Field.ENGAGEMENT, "engagement"),
+    (Field.CATEGORY, "category"),
+    (Field.ASSIGNEE, "assignee_id"),
+    (Field.PRODUCT, "product"),
+    (Field.VISIBILITY, "visibility"),
+)
+
+
+def edit_ticket(
+    *,
+    session: Session,
+    ticket: Ticket,
+    edit: TicketEdit,
+    viewer: Viewer,
+    now: datetime,
+    policy: DeadlinePolicy,
+    expected_version: int | None = None,
+) -> list[TicketChange]:
+    """Write only the fields present in `edit` that differ; each change is one history line."""
+    _check_version(session, ticket, expected_version)
+    wanted = edit.model_fields_set
+    updates: list[tuple[Field, str, object]] = []
+    for field, attr in EDITABLE:
+        if attr not in wanted:
+            continue
+        value = getattr(edit, attr)
+        if attr in ("description", "solution") and value is None:
+            value = ""
+        if attr == "title" and not value:
+            raise InvalidInput(_("Title is required."), field="title")
+        if attr == "solution" and not value and ticket.status is Status.CLOSED:
+            raise InvalidInput(_("A closed ticket needs a solution."), field="solution")
+        if getattr(ticket, attr) != value:
+            updates.append((field, attr, value))
+    party = ticket.party
+    if "party_id" in wanted and edit.party_id != ticket.party_id:
+        party = _party(session, ticket.workspace_id, edit.party_id)
+    if not updates and party is ticket.party:
+        # Nothing differs: the version stays, so other open forms do not go stale for nothing.
+        return []
+
+    _begin_change(ticket, viewer, now)
+    changes = []
+    for field, attr, value in updates:
+        changes.append(
+            history.record_change(
+                session=session,
+                ticket=ticket,
+                field=field,
+                old=getattr(ticket, attr),
+                new=value,
+                actor=viewer.user_id,
+                now=now,
+            )
+        )
+        setattr(ticket, attr, value)
+    if party is not ticket.party:
+        changes.append(
+            history.record_change(
+                session=session,
+                ticket=ticket,
+                field=Field.PARTY,
+                old=ticket.party,
+                new=party,
+                actor=viewer.user_id,
+                now=now,
+            )
+        )
+        ticket.party = party
+    if "title" in wanted:
+        _index_title(session, ticket)
+    if {"priority", "engagement"} & wanted and ticket.status is not Status.CLOSED:
+        ticket.due_at = policy.due_at(ticket)
+    return [change for change in changes if change is not None]
+
+
+def change_status(
+    *,
+    session: Session,
+    ticket: Ticket,
+    status: Status,
+    viewer: Viewer,
+    now: datetime,
+    policy: DeadlinePolicy,
+    solution: str | None = None,
+    expected_version: int | None = None,
+) -> bool:
+    """Returns False when the ticket already had that status (a double click changes nothing)."""
+    _check_version(session, ticket, expected_version)
+    if status is Status.CLOSED:
+        text = (solution if solution is not None else ticket.solution or "").strip()
+        if not text:
+            raise InvalidInput(_("A solution is required to close a ticket."), field="solution")
+        solution = text
+    if ticket.status == status:
+        return False
+    _begin_change(ticket, viewer, now)
+    if solution is not None:
+        _set(session, ticket, Field.SOLUTION, "solution", solution, viewer.user_id, now)
+    history.record_change(
+        session=session,
+        ticket=ticket,
+        field=Field.STATUS,
+        old=ticket.status,
+        new=status,
+        actor=viewer.user_id,
+        now=now,
+    )
+    _apply_status(ticket, status, now, policy)
+    return True
+
+
+def assign(
+    *,
+    session: Session,
+    ticket: Ticket,
+    assignee_id: str | None,
+    viewer: Viewer,
+    now: datetime,
+) -> bool:
+    if ticket.assignee_id == assignee_id:
+        return False
+    _begin_change(ticket, viewer, now)
+    _set(session, ticket, Field.ASSIGNEE, "assignee_id", assignee_id, viewer.user_id, now)
+    return True
+
+
+def set_card(*, ticket: Ticket, channel_id: str, ts: str) -> None:
+    """Where the live card is; not a user-visible change, so neither history nor version."""
+    ticket.card_channel_id = channel_id
+    ticket.card_ts = ts

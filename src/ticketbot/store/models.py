@@ -1,0 +1,206 @@
+"""The tables. Every timestamp is aware UTC; every enum is stored by its value."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import ClassVar
+
+from sqlalchemy import (
+    BigInteger,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from ticketbot.store.types import UTCDateTime
+from ticketbot.vocabulary import Engagement, PartyKind, Priority, Source, Status, Visibility
+
+# Stable constraint names, so migrations can alter them by name on both databases.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# SQLite only makes INTEGER PRIMARY KEY an alias of its rowid (autoincrement).
+Id = BigInteger().with_variant(Integer(), "sqlite")
+SlackId = String(32)
+# Byte order makes prefix ranges on search terms use the index under any database locale.
+Term = String(64).with_variant(String(64, collation="C"), "postgresql")
+NameKey = String(150).with_variant(String(150, collation="C"), "postgresql")
+
+
+def _enum(cls: type[StrEnum]) -> Enum:
+    return Enum(
+        cls,
+        native_enum=False,
+        create_constraint=False,
+        length=20,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class TicketCounter(Base):
+    """The last number given in a workspace; incremented under a row lock."""
+
+    __tablename__ = "ticket_counters"
+
+    workspace_id: Mapped[str] = mapped_column(SlackId, primary_key=True)
+    last_number: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Party(Base):
+    """An account, contact, supplier or asset a ticket relates to."""
+
+    __tablename__ = "parties"
+    __table_args__ = (UniqueConstraint("workspace_id", "kind", "name_key"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    workspace_id: Mapped[str] = mapped_column(SlackId)
+    kind: Mapped[PartyKind] = mapped_column(_enum(PartyKind))
+    name: Mapped[str] = mapped_column(String(150))
+    name_key: Mapped[str] = mapped_column(NameKey)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Ticket(Base):
+    __tablename__ = "tickets"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "number"),
+        Index("ix_tickets_assignee_status", "workspace_id", "assignee_id", "status"),
+        Index("ix_tickets_requester_status", "workspace_id", "requester_id", "status"),
+        Index("ix_tickets_status_updated", "workspace_id", "status", "updated_at"),
+        # Every thread reply in a channel asks whether it answers a ticket card.
+        Index("ix_tickets_card", "card_channel_id", "card_ts"),
+        # The SLA pass reads only open tickets by due time.
+        Index(
+            "ix_tickets_open_due",
+            "due_at",
+            postgresql_where=text("status <> 'closed'"),
+            sqlite_where=text("status <> 'closed'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    workspace_id: Mapped[str] = mapped_column(SlackId)
+    number: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    solution: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[Status] = mapped_column(_enum(Status), default=Status.OPEN)
+    priority: Mapped[Priority] = mapped_column(_enum(Priority), default=Priority.NORMAL)
+    engagement: Mapped[Engagement] = mapped_column(_enum(Engagement), default=Engagement.STANDARD)
+    category: Mapped[str | None] = mapped_column(String(75))
+    assignee_id: Mapped[str | None] = mapped_column(SlackId)
+    requester_id: Mapped[str] = mapped_column(SlackId)
+    party_id: Mapped[int | None] = mapped_column(ForeignKey("parties.id", ondelete="SET NULL"))
+    product: Mapped[str | None] = mapped_column(String(75))
+    visibility: Mapped[Visibility] = mapped_column(_enum(Visibility), default=Visibility.PUBLIC)
+    source: Mapped[Source] = mapped_column(_enum(Source))
+    origin_channel_id: Mapped[str | None] = mapped_column(SlackId)
+    origin_ts: Mapped[str | None] = mapped_column(String(32))
+    card_channel_id: Mapped[str | None] = mapped_column(SlackId)
+    card_ts: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The engagement clock: when it (re)started, when the current pause began, and how much
+    # counted time earlier pauses took, so leaving a pause pushes the deadline.
+    sla_started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    paused_seconds: Mapped[int] = mapped_column(Integer, default=0)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    party: Mapped[Party | None] = relationship(lazy="joined")
+
+    # Versions are bumped by the services, once per operation, and checked by every UPDATE.
+    __mapper_args__: ClassVar[dict] = {"version_id_col": version, "version_id_generator": False}
+
+
+class TicketChange(Base):
+    """One line of a ticket's history. Rows are only ever inserted."""
+
+    __tablename__ = "ticket_changes"
+    __table_args__ = (Index("ix_ticket_changes_ticket", "ticket_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    field: Mapped[str] = mapped_column(String(32))
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)
+    actor_id: Mapped[str] = mapped_column(SlackId)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The ticket version this change produced: "what changed since version N" for stale edits.
+    ticket_version: Mapped[int] = mapped_column(Integer)
+
+
+class Comment(Base):
+    __tablename__ = "comments"
+    __table_args__ = (
+        Index("ix_comments_ticket", "ticket_id", "id"),
+        UniqueConstraint("ticket_id", "slack_channel_id", "slack_ts"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    author_id: Mapped[str] = mapped_column(SlackId)
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    slack_channel_id: Mapped[str | None] = mapped_column(SlackId)
+    slack_ts: Mapped[str | None] = mapped_column(String(32))
+
+
+class ConversationLink(Base):
+    """A Slack message linked to a ticket."""
+
+    __tablename__ = "conversation_links"
+    __table_args__ = (UniqueConstraint("ticket_id", "channel_id", "message_ts"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    channel_id: Mapped[str] = mapped_column(SlackId)
+    message_ts: Mapped[str] = mapped_column(String(32))
+    permalink: Mapped[str | None] = mapped_column(String(500))
+    linked_by: Mapped[str] = mapped_column(SlackId)
+    linked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SearchTerm(Base):
+    """Normalised title words, so searches by word use an index on both databases."""
+
+    __tablename__ = "ticket_search_terms"
+    __table_args__ = (Index("ix_ticket_search_terms_lookup", "workspace_id", "term"),)
+
+    ticket_id: Mapped[int] = mapped_column(
+        ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True
+    )
+    term: Mapped[str] = mapped_column(Term, primary_key=True)
+    workspace_id: Mapped[str] = mapped_column(SlackId)
+
+
+class ProcessedEvent(Base):
+    """Slack event ids already handled: a retried delivery is dropped."""
+
+    __tablename__ = "processed_events"
+
+    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -1,0 +1,13 @@
+"""Short messages to one user: confirmations, refusals, errors."""
+
+from __future__ import annotations
+
+from ticketbot.views.text import SECTION_TEXT, mrkdwn, truncate
+
+
+def notice(text: str) -> dict:
+    """A message whose text we wrote (user input inside it must already be escaped)."""
+    return {
+        "text": truncate(text, SECTION_TEXT),
+        "blocks": [{"type": "section", "text": mrkdwn(text)}],
+    }

@@ -1,0 +1,81 @@
+"""The ticket vocabulary of the seed CRMs, as stored values.
+
+Stored values are stable identifiers; display text comes from `ticketbot.i18n` so that a
+change of language never changes data.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    OPEN = "open"
+    WAITING = "waiting"
+    IN_PROGRESS = "in_progress"
+    CLOSED = "closed"
+
+
+class Priority(StrEnum):
+    LOW = "low"
+    NORMAL = "normal"
+    HIGH = "high"
+    URGENT = "urgent"
+
+
+class Engagement(StrEnum):
+    """The time within which a ticket must be closed."""
+
+    STANDARD = "standard"
+    H2 = "2h"
+    H4 = "4h"
+    H6 = "6h"
+    H8 = "8h"
+    H24 = "24h"
+    H48 = "48h"
+    H72 = "72h"
+
+    @property
+    def hours(self) -> int | None:
+        """Fixed hours, or None for Standard (which resolves per priority)."""
+        return None if self is Engagement.STANDARD else int(self.value.removesuffix("h"))
+
+
+class Visibility(StrEnum):
+    PUBLIC = "public"
+    INTERNAL = "internal"
+
+
+class Source(StrEnum):
+    """Where a ticket was raised, for the origin analytics."""
+
+    SLASH_COMMAND = "slash_command"
+    MESSAGE_SHORTCUT = "message_shortcut"
+    GLOBAL_SHORTCUT = "global_shortcut"
+    REACTION = "reaction"
+    APP_HOME = "app_home"
+    CLI = "cli"
+
+
+class PartyKind(StrEnum):
+    ACCOUNT = "account"
+    CONTACT = "contact"
+    SUPPLIER = "supplier"
+    ASSET = "asset"
+
+
+class Field(StrEnum):
+    """Ticket fields whose changes are written to the history."""
+
+    TITLE = "title"
+    DESCRIPTION = "description"
+    SOLUTION = "solution"
+    STATUS = "status"
+    PRIORITY = "priority"
+    ENGAGEMENT = "engagement"
+    CATEGORY = "category"
+    ASSIGNEE = "assignee"
+    PARTY = "party"
+    PRODUCT = "product"
+    VISIBILITY = "visibility"
+    LINK = "link"

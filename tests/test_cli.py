@@ -1,0 +1,137 @@
+"""The `ticketbot` command as an operator meets it: clear one-line errors, exit 2, no traceback."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+import requests
+
+ENV_KEYS = (
+    "SLACK_BOT_TOKEN",
+    "SLACK_SIGNING_SECRET",
+    "SLACK_APP_TOKEN",
+    "TICKETBOT_CONFIG",
+    "DATABASE_URL",
+    "SLACK_API_URL",
+)
+
+
+def run(args, tmp_path, **env):
+    clean = {k: v for k, v in os.environ.items() if k not in ENV_KEYS}
+    clean.update(env)
+    return subprocess.run(
+        [sys.executable, "-m", "ticketbot.cli", *args],
+        cwd=tmp_path,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_check_config_reports_the_bad_key_in_one_line(tmp_path):
+    (tmp_path / "ticketbot.yml").write_text("sla:\n  warn_at: [2]\n")
+    result = run(["check-config"], tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "ticketbot: ticketbot.yml: sla.warn_at.0: Input should be less than 1"
+    )
+    assert "Traceback" not in result.stderr
+
+
+def test_check_config_accepts_the_example(tmp_path):
+    example = os.path.join(os.path.dirname(__file__), "..", "ticketbot.example.yml")
+    result = run(["check-config"], tmp_path, TICKETBOT_CONFIG=example)
+    assert result.returncode == 0, result.stderr
+    assert "config ok" in result.stdout and "C0SLAALERT" in result.stdout
+
+
+def test_serve_without_tokens_says_which_are_missing(tmp_path):
+    result = run(["serve"], tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "ticketbot: missing environment variable(s): SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET"
+    )
+
+
+def test_socket_mode_needs_the_app_token(tmp_path):
+    result = run(["socket"], tmp_path, SLACK_BOT_TOKEN="xoxb-1")
+    assert result.returncode == 2
+    assert "SLACK_APP_TOKEN" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_db_upgrade_creates_the_default_sqlite_file(tmp_path):
+    result = run(["db", "upgrade"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "database at revision" in result.stdout
+    assert (tmp_path / "ticketbot.db").exists()
+
+
+def test_unreachable_database_is_one_line(tmp_path):
+    result = run(
+        ["db", "upgrade"], tmp_path, DATABASE_URL="postgresql+psycopg://nobody@127.0.0.1:1/none"
+    )
+    assert result.returncode == 2
+    assert result.stderr.startswith("ticketbot: cannot reach the database")
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_serve_answers_healthz_on_sqlite(tmp_path, fake_slack):
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ENV_KEYS}
+    env.update(
+        SLACK_BOT_TOKEN="xoxb-test", SLACK_SIGNING_SECRET="secret", SLACK_API_URL=fake_slack.api_url
+    )
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "ticketbot.cli",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+            "--threads",
+            "2",
+        ],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        body = None
+        for _ in range(300):  # waiting for a process to start, not for the app's clock
+            try:
+                response = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+                body = response.json()
+                break
+            except requests.ConnectionError:
+                if server.poll() is not None:
+                    pytest.fail(server.stdout.read())
+                time.sleep(0.05)
+        assert response.status_code == 200
+        assert body == {"status": "ok", "database": True}
+        unsigned = requests.post(f"http://127.0.0.1:{port}/slack/events", data="x", timeout=5)
+        assert unsigned.status_code == 401
+    finally:
+        server.terminate()
+        output, _ = server.communicate(timeout=30)
+    assert server.returncode == 0
+    assert "xoxb-test" not in output
+    assert (tmp_path / "ticketbot.db").exists()

@@ -1,0 +1,94 @@
+"""Configuration: one clear message naming the bad key, placeholders refused, secrets hidden."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ticketbot.config import ConfigError, Settings, load_config, load_settings, parse_config
+from ticketbot.vocabulary import Priority, Status
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "ticketbot.example.yml"
+
+
+def test_the_shipped_example_is_valid():
+    config = parse_config(EXAMPLE.read_text(), str(EXAMPLE))
+    assert config.sla.standard_hours[Priority.URGENT] == 4
+    assert config.sla.business_hours is not None
+
+
+def test_defaults_without_a_file():
+    config = load_config(Settings(ticketbot_config=None))
+    assert config.categories == ["Hardware", "Software", "Network", "Access", "Billing"]
+    assert config.sla.warn_at == [0.75]
+    assert config.sla.standard_hours == {
+        Priority.URGENT: 4,
+        Priority.HIGH: 8,
+        Priority.NORMAL: 24,
+        Priority.LOW: 72,
+    }
+    assert config.sla.pause_statuses == [Status.WAITING]
+
+
+def test_contract_keys_from_the_issue():
+    config = parse_config(
+        """
+agents: [U0AGT0001]
+admins: [U0MGR0001]
+triage_channel: C0SUPPORT1
+categories: [Hardware, Software]
+sla:
+  alert_channel: C0SLAALERT
+  warn_at: [0.5, 0.75]
+  standard_hours: {Urgent: 2, High: 8, Normal: 24, Low: 72}
+  pause_statuses: [Waiting on reply]
+"""
+    )
+    assert config.triage_channel == "C0SUPPORT1"
+    assert config.sla.standard_hours[Priority.URGENT] == 2
+    assert config.sla.pause_statuses == [Status.WAITING]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("agents: [UXXXXXXXX]", "ticketbot.yml: agents.0: 'UXXXXXXXX' is a placeholder"),
+        ("triage_channel: '#support'", "triage_channel: '#support' is not a Slack channel id"),
+        ("sla: {warn_at: [1.5]}", "sla.warn_at.0: Input should be less than 1"),
+        ("sla: {standard_hours: {Urgent: 4}}", "sla.standard_hours: missing hours for low"),
+        ("sla: {alert_chanel: C0SLAALERT}", "sla.alert_chanel: unknown key"),
+        ("sla: {business_hours: {timezone: Mars/Base}}", "unknown time zone 'Mars/Base'"),
+        ("sla: {business_hours: {start: '18:00', end: '09:00'}}", "end must be later than start"),
+        ("categories: [A, a]", "categories: names must be unique"),
+        ("agents: [", "ticketbot.yml: line 1 is not valid YAML"),
+        ("- a list", "ticketbot.yml: the top level must be a mapping"),
+    ],
+)
+def test_bad_files_get_one_clear_message(text, message):
+    with pytest.raises(ConfigError) as caught:
+        parse_config(text, "ticketbot.yml")
+    assert message in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_missing_file_is_named(tmp_path):
+    with pytest.raises(ConfigError, match="cannot read the config file"):
+        load_config(Settings(ticketbot_config=tmp_path / "nope.yml"))
+
+
+def test_settings_from_environment_hide_secrets():
+    settings = load_settings(
+        {
+            "SLACK_BOT_TOKEN": "xoxb-1-secret",
+            "SLACK_SIGNING_SECRET": "abc123",
+            "LOG_LEVEL": "debug",
+            "SLACK_API_URL": "http://127.0.0.1:9/api",
+        }
+    )
+    assert settings.log_level == "DEBUG"
+    assert settings.slack_api_url == "http://127.0.0.1:9/api/"
+    assert settings.database_url == "sqlite:///ticketbot.db"
+    assert "xoxb-1-secret" not in repr(settings) and "abc123" not in str(settings)
+    with pytest.raises(ConfigError, match="SLACK_APP_TOKEN"):
+        settings.require("slack_bot_token", "slack_app_token")
