@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
+from tests.scenario import slack  # noqa: F401  (a fixture)
 from tests.support.fixtures import fake_slack  # noqa: F401  (a fixture)
 from ticketbot.clock import FakeClock
 from ticketbot.config import TicketbotConfig

@@ -41,7 +41,6 @@ def build_app(runtime: Runtime, *, listener_executor: Executor | None = None) ->
     assert settings.slack_bot_token and settings.slack_signing_secret
     client = slack_client(runtime)
     app = App(
-        token=settings.slack_bot_token.get_secret_value(),
         signing_secret=settings.slack_signing_secret.get_secret_value(),
         client=client,
         logger=logger,

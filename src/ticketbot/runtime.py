@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from ticketbot.clock import Clock, SystemClock
 from ticketbot.config import Settings, TicketbotConfig, load_config, load_settings
+from ticketbot.directory import Directory
 from ticketbot.services.deadlines import DeadlinePolicy
 from ticketbot.store.db import Database
 
@@ -17,9 +18,11 @@ class Runtime:
     database: Database
     clock: Clock = field(default_factory=SystemClock)
     policy: DeadlinePolicy = field(init=False)
+    directory: Directory = field(init=False)
 
     def __post_init__(self) -> None:
         self.policy = DeadlinePolicy.from_config(self.config.sla)
+        self.directory = Directory(self.config, self.clock)
 
     @classmethod
     def from_environment(cls, clock: Clock | None = None) -> Runtime:

@@ -4,8 +4,18 @@ from __future__ import annotations
 
 from slack_bolt import App
 
+from ticketbot.handlers import (
+    card_actions,
+    commands,
+    errors,
+    events,
+    home,
+    modals,
+    options,
+    shortcuts,
+)
+
 
 def register_all(app: App) -> None:
-    from ticketbot.handlers import errors
-
-    errors.register(app)
+    for module in (errors, commands, modals, card_actions, options, shortcuts, events, home):
+        module.register(app)

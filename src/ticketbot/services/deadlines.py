@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from ticketbot.config import WEEKDAYS, SlaConfig
 from ticketbot.sla.calendar import BusinessHours, WorkCalendar, calendar_for
@@ -52,3 +53,38 @@ class DeadlinePolicy:
 
     def counted(self, start: datetime, end: datetime) -> timedelta:
         return self.calendar.elapsed(start, end)
+
+
+class SlaState(StrEnum):
+    ON_TRACK = "on_track"
+    AT_RISK = "at_risk"
+    BREACHED = "breached"
+    PAUSED = "paused"
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True)
+class SlaStatus:
+    state: SlaState
+    due_at: datetime | None
+    # Counted time left (negative once overdue); None for closed tickets.
+    remaining: timedelta | None
+
+
+def sla_status(
+    ticket: Ticket, *, now: datetime, policy: DeadlinePolicy, warn_at: float = 0.75
+) -> SlaStatus:
+    """Where a ticket stands against its deadline, in the calendar's counted time."""
+    if ticket.status is Status.CLOSED or ticket.due_at is None:
+        return SlaStatus(SlaState.CLOSED, ticket.due_at, None)
+    due = ticket.due_at
+    if ticket.paused_at is not None:
+        # The deadline moves by the pause, so what is left is what was left when it began.
+        left = policy.counted(ticket.paused_at, due)
+        return SlaStatus(SlaState.PAUSED, due, left)
+    if now >= due:
+        return SlaStatus(SlaState.BREACHED, due, -policy.counted(due, now))
+    left = policy.counted(now, due)
+    budget = policy.engagement(ticket)
+    state = SlaState.AT_RISK if left <= budget * (1 - warn_at) else SlaState.ON_TRACK
+    return SlaStatus(state, due, left)

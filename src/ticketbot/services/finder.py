@@ -93,3 +93,34 @@ def count_by_status(*, session: Session, workspace_id: str, viewer: Viewer) -> d
         .group_by(Ticket.status)
     ).all()
     return {Status(status): count for status, count in rows}
+
+
+def ticket_from_message(
+    *, session: Session, workspace_id: str, channel_id: str, ts: str
+) -> Ticket | None:
+    """The ticket raised from this message, if any: a message raises at most one."""
+    return session.scalars(
+        select(Ticket).where(
+            Ticket.workspace_id == workspace_id,
+            Ticket.origin_channel_id == channel_id,
+            Ticket.origin_ts == ts,
+        )
+    ).first()
+
+
+def due_soonest(
+    *, session: Session, workspace_id: str, viewer: Viewer, limit: int = 50
+) -> list[Ticket]:
+    """Open, running (not paused) tickets by deadline: the candidates for 'at risk'."""
+    return list(
+        session.scalars(
+            _visible(workspace_id, viewer)
+            .where(
+                Ticket.status != Status.CLOSED,
+                Ticket.paused_at.is_(None),
+                Ticket.due_at.is_not(None),
+            )
+            .order_by(Ticket.due_at)
+            .limit(limit)
+        ).unique()
+    )

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import func, select
+from sqlalchemy import func, literal, null, select, union_all
 from sqlalchemy.orm import Session
 
-from ticketbot.store.models import Party, Ticket, TicketChange
+from ticketbot.store.models import Comment, Party, Ticket, TicketChange
 from ticketbot.vocabulary import Field
 
 
@@ -86,3 +86,62 @@ def changes_since(*, session: Session, ticket: Ticket, version: int) -> list[Cha
         .order_by(TicketChange.id)
     )
     return [ChangeLine(r.field, r.old_value, r.new_value, r.actor_id, r.at) for r in rows]
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """A history line or a comment, in the order they happened."""
+
+    kind: str  # "change" or "comment"
+    at: datetime
+    actor_id: str
+    field: str | None = None
+    old_value: str | None = None
+    new_value: str | None = None
+    text: str | None = None
+
+
+def timeline_page(
+    *, session: Session, ticket: Ticket, offset: int = 0, limit: int = 40
+) -> tuple[list[TimelineEntry], int]:
+    """Changes and comments merged by time: two queries, whatever the history's length."""
+    changes = select(
+        literal("change").label("kind"),
+        TicketChange.id.label("id"),
+        TicketChange.at.label("at"),
+        TicketChange.actor_id.label("actor_id"),
+        TicketChange.field.label("field"),
+        TicketChange.old_value.label("old_value"),
+        TicketChange.new_value.label("new_value"),
+        null().label("text"),
+    ).where(TicketChange.ticket_id == ticket.id)
+    notes = select(
+        literal("comment"),
+        Comment.id,
+        Comment.created_at,
+        Comment.author_id,
+        null(),
+        null(),
+        null(),
+        Comment.text,
+    ).where(Comment.ticket_id == ticket.id, Comment.deleted_at.is_(None))
+    merged = union_all(changes, notes).subquery()
+    total = session.scalar(select(func.count()).select_from(merged)) or 0
+    rows = session.execute(
+        select(merged).order_by(merged.c.at, merged.c.kind, merged.c.id).offset(offset).limit(limit)
+    ).all()
+    at_type = TicketChange.__table__.c.at.type
+    entries = [
+        TimelineEntry(
+            kind=row.kind,
+            # A union loses the column type, so timestamps come back as the driver gives them.
+            at=at_type.process_result_value(row.at, None) if row.at.tzinfo is None else row.at,
+            actor_id=row.actor_id,
+            field=row.field,
+            old_value=row.old_value,
+            new_value=row.new_value,
+            text=row.text,
+        )
+        for row in rows
+    ]
+    return entries, int(total)

@@ -87,6 +87,8 @@ class Ticket(Base):
         Index("ix_tickets_status_updated", "workspace_id", "status", "updated_at"),
         # Every thread reply in a channel asks whether it answers a ticket card.
         Index("ix_tickets_card", "card_channel_id", "card_ts"),
+        # A message raises at most one ticket, however many people react to it.
+        Index("ix_tickets_origin", "workspace_id", "origin_channel_id", "origin_ts"),
         # The SLA pass reads only open tickets by due time.
         Index(
             "ix_tickets_open_due",

@@ -58,3 +58,15 @@ def date_token(when, fmt: str = "{date_short_pretty} {time}") -> str:
     epoch = int(when.timestamp())
     fallback = when.strftime("%Y-%m-%d %H:%M UTC")
     return f"<!date^{epoch}^{fmt}|{fallback}>"
+
+
+def duration(delta) -> str:
+    """A short human duration: '2 d 3 h', '3 h 20 min', '45 min'."""
+    minutes = int(abs(delta).total_seconds() // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h" if hours else f"{days} d"
+    if hours:
+        return f"{hours} h {mins} min" if mins else f"{hours} h"
+    return f"{mins} min"

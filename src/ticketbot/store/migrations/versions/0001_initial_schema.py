@@ -158,6 +158,9 @@ def upgrade() -> None:
     with op.batch_alter_table("tickets", schema=None) as batch_op:
         batch_op.create_index("ix_tickets_card", ["card_channel_id", "card_ts"], unique=False)
         batch_op.create_index(
+            "ix_tickets_origin", ["workspace_id", "origin_channel_id", "origin_ts"], unique=False
+        )
+        batch_op.create_index(
             "ix_tickets_assignee_status", ["workspace_id", "assignee_id", "status"], unique=False
         )
         batch_op.create_index(
@@ -301,6 +304,7 @@ def downgrade() -> None:
         )
         batch_op.drop_index("ix_tickets_assignee_status")
         batch_op.drop_index("ix_tickets_card")
+        batch_op.drop_index("ix_tickets_origin")
 
     op.drop_table("tickets")
     op.drop_table("ticket_counters")

@@ -1,0 +1,55 @@
+"""Who people are in Slack: roles from the config (users or user groups) and profiles, cached."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import datetime, timedelta
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from ticketbot.clock import Clock
+from ticketbot.config import TicketbotConfig
+from ticketbot.services.access import Role, Viewer
+
+logger = logging.getLogger("ticketbot.directory")
+CACHE_FOR = timedelta(minutes=5)
+
+
+class Directory:
+    def __init__(self, config: TicketbotConfig, clock: Clock) -> None:
+        self._config = config
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._groups: dict[str, tuple[datetime, frozenset[str]]] = {}
+
+    def _members(self, client: WebClient, group_id: str) -> frozenset[str]:
+        now = self._clock.now()
+        with self._lock:
+            cached = self._groups.get(group_id)
+        if cached and now - cached[0] < CACHE_FOR:
+            return cached[1]
+        try:
+            users = frozenset(client.usergroups_users_list(usergroup=group_id)["users"])
+        except SlackApiError as error:
+            # Keep the last known members rather than demoting everyone on a Slack hiccup.
+            logger.warning("cannot list user group %s: %s", group_id, error.response.get("error"))
+            return cached[1] if cached else frozenset()
+        with self._lock:
+            self._groups[group_id] = (now, users)
+        return users
+
+    def _in(self, client: WebClient, user_id: str, ids: list[str]) -> bool:
+        if user_id in ids:
+            return True
+        return any(
+            user_id in self._members(client, group) for group in ids if group.startswith("S")
+        )
+
+    def viewer(self, client: WebClient, user_id: str) -> Viewer:
+        if self._in(client, user_id, self._config.admins):
+            return Viewer(user_id, Role.ADMIN)
+        if self._in(client, user_id, self._config.agents):
+            return Viewer(user_id, Role.AGENT)
+        return Viewer(user_id, Role.REQUESTER)

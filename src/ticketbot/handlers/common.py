@@ -1,0 +1,94 @@
+"""What every handler needs: the runtime, the viewer, modal context, and the card in Slack."""
+
+from __future__ import annotations
+
+import logging
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from ticketbot.runtime import Runtime
+from ticketbot.services.access import Viewer
+from ticketbot.services.deadlines import SlaStatus, sla_status
+from ticketbot.store.models import Ticket
+from ticketbot.views.card import ticket_card
+from ticketbot.vocabulary import Source
+
+logger = logging.getLogger("ticketbot.handlers")
+
+
+class ModalContext(BaseModel):
+    """What a modal must remember between opening and submission (in private_metadata)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    number: int | None = None
+    version: int | None = None
+    source: Source = Source.SLASH_COMMAND
+    channel_id: str | None = None
+    message_ts: str | None = None
+    response_url: str | None = None
+    page: int = 0
+
+    def dump(self) -> str:
+        return self.model_dump_json(exclude_defaults=True)
+
+    @classmethod
+    def load(cls, view: dict) -> ModalContext:
+        """Never raises: a form with unreadable context acts on nothing and says so."""
+        try:
+            return cls.model_validate_json(view.get("private_metadata") or "{}")
+        except ValidationError:
+            return cls()
+
+
+def runtime_of(context) -> Runtime:
+    return context["runtime"]
+
+
+def viewer_of(context, client: WebClient, user_id: str) -> Viewer:
+    return runtime_of(context).directory.viewer(client, user_id)
+
+
+def workspace_of(body: dict) -> str:
+    team = body.get("team")
+    if isinstance(team, dict) and team.get("id"):
+        return team["id"]
+    user = body.get("user")
+    return body.get("team_id") or (user.get("team_id") if isinstance(user, dict) else None) or ""
+
+
+def user_of(body: dict) -> str:
+    user = body.get("user")
+    return user["id"] if isinstance(user, dict) else body.get("user_id", "")
+
+
+def sla_of(runtime: Runtime, ticket: Ticket) -> SlaStatus:
+    warn = min(runtime.config.sla.warn_at, default=0.75)
+    return sla_status(ticket, now=runtime.clock.now(), policy=runtime.policy, warn_at=warn)
+
+
+def permalink(client: WebClient, channel_id: str | None, ts: str | None) -> str | None:
+    if not channel_id or not ts:
+        return None
+    try:
+        return client.chat_getPermalink(channel=channel_id, message_ts=ts).get("permalink")
+    except SlackApiError as error:
+        logger.info("no permalink for %s/%s: %s", channel_id, ts, error.response.get("error"))
+        return None
+
+
+def refresh_card(runtime: Runtime, client: WebClient, ticket: Ticket) -> None:
+    """Re-render the live card in place, so everyone sees the same ticket."""
+    if not ticket.card_channel_id or not ticket.card_ts:
+        return
+    try:
+        client.chat_update(
+            channel=ticket.card_channel_id,
+            ts=ticket.card_ts,
+            **ticket_card(ticket, sla_of(runtime, ticket)),
+        )
+    except SlackApiError as error:
+        # The change is saved; the card catches up at its next update.
+        logger.warning("card of #%s not updated: %s", ticket.number, error.response.get("error"))

@@ -1,0 +1,85 @@
+"""Every callback_id, action_id and block_id, typed once for views and handlers alike."""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+
+
+class CallbackId(StrEnum):
+    CREATE_MODAL = "ticket_create"
+    EDIT_MODAL = "ticket_edit"
+    CLOSE_MODAL = "ticket_close"
+    COMMENT_MODAL = "ticket_comment"
+    HISTORY_MODAL = "ticket_history"
+    RELATED_MODAL = "ticket_related"
+    LINK_MODAL = "ticket_link"
+    # Shortcuts, as declared in manifest.yml.
+    SHORTCUT_CREATE = "message_create_ticket"
+    SHORTCUT_LINK = "message_link_ticket"
+    SHORTCUT_NEW = "global_new_ticket"
+
+
+class ActionId(StrEnum):
+    # On the card and the /ticket show message.
+    STATUS = "card_status"
+    ASSIGN = "card_assign"
+    EDIT = "card_edit"
+    COMMENT = "card_comment"
+    HISTORY = "card_history"
+    RELATED = "card_related"
+    SHARE = "ticket_share"
+    OPEN_LINK = "open_link"  # URL buttons still send an action that must be acknowledged
+    # Paging inside the history modal.
+    HISTORY_PREVIOUS = "history_previous"
+    HISTORY_NEXT = "history_next"
+    # App Home and lists.
+    NEW_TICKET = "new_ticket"
+    SHOW_TICKET = "show_ticket"
+    # Form inputs.
+    TITLE = "title"
+    DESCRIPTION = "description"
+    PRIORITY = "priority"
+    ENGAGEMENT = "engagement"
+    CATEGORY = "category"
+    ASSIGNEE = "assignee"
+    PARTY = "party"
+    PRODUCT = "product"
+    VISIBILITY = "visibility"
+    SOLUTION = "solution"
+    COMMENT_TEXT = "comment_text"
+    TICKET_PICKER = "ticket_picker"
+
+
+class BlockId(StrEnum):
+    TITLE = "title"
+    DESCRIPTION = "description"
+    PRIORITY = "priority"
+    ENGAGEMENT = "engagement"
+    CATEGORY = "category"
+    ASSIGNEE = "assignee"
+    PARTY = "party"
+    PRODUCT = "product"
+    VISIBILITY = "visibility"
+    SOLUTION = "solution"
+    COMMENT_TEXT = "comment_text"
+    TICKET_PICKER = "ticket_picker"
+    FAQ_SUGGESTIONS = "faq_suggestions"
+    HISTORY_PAGER = "history_pager"
+    # Prefix of blocks whose controls act on one ticket: "ticket:42".
+    TICKET = "ticket"
+
+
+_TICKET_BLOCK = re.compile(rf"^{BlockId.TICKET}:(\d+)(?::\w+)?$")
+
+
+def ticket_block_id(number: int, part: str = "") -> str:
+    return f"{BlockId.TICKET}:{number}" + (f":{part}" if part else "")
+
+
+def ticket_number_from_block(block_id: str | None) -> int | None:
+    match = _TICKET_BLOCK.match(block_id or "")
+    return int(match.group(1)) if match else None
+
+
+NEW_PARTY_PREFIX = "new:"  # option values of "Related to" that create the party on submit

@@ -1,0 +1,250 @@
+"""Modals that collect input: create, edit, close with a solution, comment, link a message."""
+
+from __future__ import annotations
+
+from ticketbot.i18n import _, label
+from ticketbot.ids import NEW_PARTY_PREFIX, ActionId, BlockId, CallbackId
+from ticketbot.services.inputs import TEXT_MAX, TITLE_MAX
+from ticketbot.store.models import Party, Ticket
+from ticketbot.views.blocks import (
+    context,
+    enum_options,
+    input_block,
+    modal,
+    option,
+    section,
+    static_select,
+    text_input,
+    users_select,
+)
+from ticketbot.views.text import OPTION_TEXT, safe, truncate
+from ticketbot.vocabulary import Engagement, Priority, Visibility
+
+MODAL_NAME_MAX = 75
+
+
+def party_option(party: Party) -> dict:
+    return option(f"{label(party.kind)}: {party.name}", str(party.id))
+
+
+def new_party_option(kind, name: str) -> dict:
+    text = _("New {kind}: {name}").format(kind=label(kind).lower(), name=name)
+    return option(f"➕ {truncate(text, OPTION_TEXT - 2)}", f"{NEW_PARTY_PREFIX}{kind.value}:{name}")
+
+
+def _select_or_text(
+    block_id: str, action_id: str, title: str, choices: list[str], initial: str | None
+) -> dict:
+    """A select when the config lists the choices, free text otherwise."""
+    if choices:
+        options = [option(c, c) for c in choices]
+        if initial and initial not in choices:
+            options.append(option(initial, initial))  # a value the config no longer lists
+        element = static_select(action_id, options, initial=initial, placeholder=title)
+    else:
+        element = text_input(action_id, initial=initial, max_length=MODAL_NAME_MAX)
+    return input_block(block_id, title, element, optional=True)
+
+
+def ticket_form_blocks(
+    *,
+    categories: list[str],
+    products: list[str],
+    title: str = "",
+    description: str = "",
+    priority: Priority = Priority.NORMAL,
+    engagement: Engagement = Engagement.STANDARD,
+    category: str | None = None,
+    assignee_id: str | None = None,
+    party: Party | None = None,
+    product: str | None = None,
+    visibility: Visibility = Visibility.PUBLIC,
+) -> list[dict]:
+    party_select: dict = {
+        "type": "external_select",
+        "action_id": ActionId.PARTY,
+        "min_query_length": 0,
+        "placeholder": {"type": "plain_text", "text": _("Search or add an account, contact…")},
+    }
+    if party is not None:
+        party_select["initial_option"] = party_option(party)
+    visibility_options = enum_options(Visibility)
+    return [
+        input_block(
+            BlockId.TITLE,
+            _("Title"),
+            text_input(ActionId.TITLE, initial=title, max_length=TITLE_MAX),
+        ),
+        input_block(
+            BlockId.DESCRIPTION,
+            _("Description"),
+            text_input(
+                ActionId.DESCRIPTION, initial=description, multiline=True, max_length=TEXT_MAX
+            ),
+            optional=True,
+        ),
+        input_block(
+            BlockId.PRIORITY,
+            _("Priority"),
+            static_select(ActionId.PRIORITY, enum_options(Priority), initial=priority.value),
+        ),
+        input_block(
+            BlockId.ENGAGEMENT,
+            _("Engagement"),
+            static_select(ActionId.ENGAGEMENT, enum_options(Engagement), initial=engagement.value),
+            hint=_("Time within which the ticket must be closed. Standard follows the priority."),
+        ),
+        _select_or_text(BlockId.CATEGORY, ActionId.CATEGORY, _("Category"), categories, category),
+        input_block(
+            BlockId.ASSIGNEE,
+            _("Assign to"),
+            users_select(ActionId.ASSIGNEE, initial=assignee_id, placeholder=_("Nobody yet")),
+            optional=True,
+        ),
+        input_block(
+            BlockId.PARTY,
+            _("Related to"),
+            party_select,
+            optional=True,
+            hint=_("Type a name: pick an existing one or add it as a new one."),
+        ),
+        _select_or_text(BlockId.PRODUCT, ActionId.PRODUCT, _("Product"), products, product),
+        input_block(
+            BlockId.VISIBILITY,
+            _("Visibility"),
+            {
+                "type": "radio_buttons",
+                "action_id": ActionId.VISIBILITY,
+                "options": visibility_options,
+                "initial_option": next(
+                    o for o in visibility_options if o["value"] == visibility.value
+                ),
+            },
+            hint=_("Internal tickets are seen only by agents and the requester."),
+        ),
+    ]
+
+
+def create_modal(
+    *,
+    categories: list[str],
+    products: list[str],
+    metadata: str,
+    title: str = "",
+    description: str = "",
+    note: str | None = None,
+) -> dict:
+    blocks = ticket_form_blocks(
+        categories=categories, products=products, title=title, description=description
+    )
+    if note:
+        blocks.insert(0, context(note))
+    return modal(
+        _("New ticket"),
+        blocks,
+        callback_id=CallbackId.CREATE_MODAL,
+        submit=_("Create"),
+        close=_("Cancel"),
+        private_metadata=metadata,
+    )
+
+
+def edit_modal(
+    ticket: Ticket, *, categories: list[str], products: list[str], metadata: str
+) -> dict:
+    blocks = ticket_form_blocks(
+        categories=categories,
+        products=products,
+        title=ticket.title,
+        description=ticket.description,
+        priority=Priority(ticket.priority),
+        engagement=Engagement(ticket.engagement),
+        category=ticket.category,
+        assignee_id=ticket.assignee_id,
+        party=ticket.party,
+        product=ticket.product,
+        visibility=Visibility(ticket.visibility),
+    )
+    blocks.append(
+        input_block(
+            BlockId.SOLUTION,
+            _("Solution"),
+            text_input(
+                ActionId.SOLUTION, initial=ticket.solution, multiline=True, max_length=TEXT_MAX
+            ),
+            optional=True,
+        )
+    )
+    return modal(
+        _("Edit #{number}").format(number=ticket.number),
+        blocks,
+        callback_id=CallbackId.EDIT_MODAL,
+        submit=_("Save"),
+        close=_("Cancel"),
+        private_metadata=metadata,
+    )
+
+
+def close_modal(ticket: Ticket, *, metadata: str) -> dict:
+    return modal(
+        _("Close #{number}").format(number=ticket.number),
+        [
+            section(f"*#{ticket.number} {safe(ticket.title, 200)}*"),
+            input_block(
+                BlockId.SOLUTION,
+                _("Solution"),
+                text_input(
+                    ActionId.SOLUTION,
+                    initial=ticket.solution,
+                    multiline=True,
+                    max_length=TEXT_MAX,
+                    placeholder=_("What solved it? The requester will see this."),
+                ),
+            ),
+        ],
+        callback_id=CallbackId.CLOSE_MODAL,
+        submit=_("Close ticket"),
+        close=_("Cancel"),
+        private_metadata=metadata,
+    )
+
+
+def comment_modal(ticket: Ticket, *, metadata: str) -> dict:
+    return modal(
+        _("Comment on #{number}").format(number=ticket.number),
+        [
+            section(f"*#{ticket.number} {safe(ticket.title, 200)}*"),
+            input_block(
+                BlockId.COMMENT_TEXT,
+                _("Comment"),
+                text_input(ActionId.COMMENT_TEXT, multiline=True, max_length=TEXT_MAX),
+            ),
+        ],
+        callback_id=CallbackId.COMMENT_MODAL,
+        submit=_("Add comment"),
+        close=_("Cancel"),
+        private_metadata=metadata,
+    )
+
+
+def link_modal(*, metadata: str, excerpt: str) -> dict:
+    return modal(
+        _("Link to ticket"),
+        [
+            context(_("Message") + ": " + safe(excerpt, 300)),
+            input_block(
+                BlockId.TICKET_PICKER,
+                _("Ticket"),
+                {
+                    "type": "external_select",
+                    "action_id": ActionId.TICKET_PICKER,
+                    "min_query_length": 0,
+                    "placeholder": {"type": "plain_text", "text": _("Number or title words")},
+                },
+            ),
+        ],
+        callback_id=CallbackId.LINK_MODAL,
+        submit=_("Link"),
+        close=_("Cancel"),
+        private_metadata=metadata,
+    )

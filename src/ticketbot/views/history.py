@@ -1,0 +1,96 @@
+"""The History modal: every change line by line, and the comments, page by page."""
+
+from __future__ import annotations
+
+from ticketbot.i18n import _, label
+from ticketbot.ids import ActionId, CallbackId, ticket_block_id
+from ticketbot.services.history import TimelineEntry
+from ticketbot.store.models import Ticket
+from ticketbot.views.blocks import actions, button, context, modal, section
+from ticketbot.views.text import date_token, safe, user
+from ticketbot.vocabulary import Engagement, Field, PartyKind, Priority, Status, Visibility
+
+PAGE_SIZE = 40
+_ENUMS = {
+    Field.STATUS: Status,
+    Field.PRIORITY: Priority,
+    Field.ENGAGEMENT: Engagement,
+    Field.VISIBILITY: Visibility,
+}
+
+
+def field_value(field: str, value: str | None) -> str:
+    """A stored history value as a reader wants it: labels, mentions, short excerpts."""
+    if value is None:
+        return "—"
+    try:
+        kind = Field(field)
+    except ValueError:
+        return safe(value, 100)
+    if kind in _ENUMS:
+        try:
+            return label(_ENUMS[kind](value))
+        except ValueError:
+            return safe(value, 100)
+    if kind is Field.ASSIGNEE:
+        return user(value)
+    if kind is Field.PARTY and ":" in value:
+        party_kind, _sep, name = value.partition(":")
+        try:
+            return f"{label(PartyKind(party_kind))}: {safe(name, 100)}"
+        except ValueError:
+            return safe(value, 100)
+    if kind is Field.LINK and value.startswith("https://"):
+        return f"<{value}|{_('message')}>"
+    return safe(value, 100)
+
+
+def field_name(field: str) -> str:
+    try:
+        return label(Field(field))
+    except ValueError:
+        return safe(field, 40)
+
+
+def timeline_line(entry: TimelineEntry) -> str:
+    when = date_token(entry.at)
+    who = user(entry.actor_id)
+    if entry.kind == "comment":
+        return f"{when} {who} :speech_balloon: {safe(entry.text, 1500)}"
+    return (
+        f"{when} {who} *{field_name(entry.field or '')}*: "
+        f"{field_value(entry.field or '', entry.old_value)} → "
+        f"{field_value(entry.field or '', entry.new_value)}"
+    )
+
+
+def history_modal(
+    ticket: Ticket, entries: list[TimelineEntry], *, page: int, total: int, metadata: str = ""
+) -> dict:
+    pages = max(1, -(-total // PAGE_SIZE))
+    blocks = [
+        section(f"*#{ticket.number} {safe(ticket.title, 200)}*"),
+        context(
+            _("Raised by {user} {when}").format(
+                user=user(ticket.requester_id), when=date_token(ticket.created_at)
+            )
+        ),
+    ]
+    if not entries:
+        blocks.append(section(_("No changes or comments yet.")))
+    blocks.extend(context(timeline_line(entry)) for entry in entries)
+    if pages > 1:
+        pager = []
+        if page > 0:
+            pager.append(button(_("Previous"), ActionId.HISTORY_PREVIOUS, value=str(page - 1)))
+        if page + 1 < pages:
+            pager.append(button(_("Next"), ActionId.HISTORY_NEXT, value=str(page + 1)))
+        blocks.append(context(_("Page {page} of {pages}").format(page=page + 1, pages=pages)))
+        blocks.append(actions(pager, block_id=ticket_block_id(ticket.number, "pager")))
+    return modal(
+        _("History #{number}").format(number=ticket.number),
+        blocks,
+        callback_id=CallbackId.HISTORY_MODAL,
+        close=_("Close"),
+        private_metadata=metadata,
+    )

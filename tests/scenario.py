@@ -1,0 +1,97 @@
+"""The running app as Slack meets it: a real HTTP server on loopback, signed requests in,
+and the fake Web API recording what the bot sends out."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from socketserver import ThreadingMixIn
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+import pytest
+from pydantic import SecretStr
+
+from tests.support.fake_slack import FakeSlack
+from tests.support.slack_requests import SlackSender
+from ticketbot.app import build_app
+from ticketbot.clock import FakeClock
+from ticketbot.config import Settings, TicketbotConfig
+from ticketbot.runtime import Runtime
+from ticketbot.store.db import Database
+from ticketbot.web import wsgi_app
+
+SIGNING_SECRET = "test-signing-secret"
+BOT_TOKEN = "xoxb-test-token"
+
+
+class _ThreadingServer(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format, *args):
+        pass
+
+
+@dataclass
+class SlackScenario:
+    runtime: Runtime
+    fake: FakeSlack
+    send: SlackSender
+    clock: FakeClock
+    url: str
+
+    @property
+    def database(self) -> Database:
+        return self.runtime.database
+
+    def last_view(self, method: str = "views.open") -> dict:
+        return self.fake.calls(method)[-1].args["view"]
+
+    def card(self, number: int = 1) -> dict:
+        """The latest state of a ticket's card, as Slack holds it."""
+        from ticketbot.store.models import Ticket
+
+        with self.database.transaction() as session:
+            ticket = session.query(Ticket).filter_by(number=number).one()
+            channel, ts = ticket.card_channel_id, ticket.card_ts
+        return {"channel": channel, "ts": ts, **self.fake.message(channel, ts)}
+
+
+def start_scenario(
+    database: Database, fake: FakeSlack, clock: FakeClock, config: TicketbotConfig
+) -> Iterator[SlackScenario]:
+    settings = Settings(
+        slack_bot_token=SecretStr(BOT_TOKEN),
+        slack_signing_secret=SecretStr(SIGNING_SECRET),
+        slack_api_url=fake.api_url,
+        database_url=database.url.render_as_string(hide_password=False),
+    )
+    runtime = Runtime(settings=settings, config=config, database=database, clock=clock)
+    server = make_server(
+        "127.0.0.1",
+        0,
+        wsgi_app(build_app(runtime), runtime),
+        server_class=_ThreadingServer,
+        handler_class=_QuietHandler,
+    )
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_port}"
+    try:
+        yield SlackScenario(
+            runtime=runtime,
+            fake=fake,
+            send=SlackSender(url, SIGNING_SECRET, response_url=fake.response_url),
+            clock=clock,
+            url=url,
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def slack(database, fake_slack, clock, config) -> Iterator[SlackScenario]:
+    yield from start_scenario(database, fake_slack, clock, config)
