@@ -1,0 +1,403 @@
+"""The fake workspace's state and its Web API methods, with no HTTP in sight.
+
+Each method answers the way Slack documents it, including the errors an app must handle
+(message_not_found, hash_conflict, no_such_subteam, ...). Callers hold the lock.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import random
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from tests.support.slack_payloads import (
+    APP_ID,
+    BOT_ID,
+    BOT_USER_ID,
+    TEAM_DOMAIN,
+    TEAM_ID,
+    TEAM_NAME,
+    JsonDict,
+    complete_view,
+    rendered_blocks,
+)
+
+Handler = Callable[[JsonDict], JsonDict]
+
+
+def ok(**fields: Any) -> JsonDict:
+    return {"ok": True, **fields}
+
+
+def error(code: str) -> JsonDict:
+    return {"ok": False, "error": code}
+
+
+def truthy(value: Any) -> bool:
+    # slack_sdk sends booleans as "1"/"0" in forms, JSON bodies keep real booleans.
+    return value is True or str(value).lower() in ("1", "true")
+
+
+def _deep_merge(base: JsonDict, override: Mapping[str, Any]) -> JsonDict:
+    merged = copy.deepcopy(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def default_user(user_id: str) -> JsonDict:
+    name = f"user-{user_id.lower()}"
+    real_name = f"User {user_id}"
+    return {
+        "id": user_id,
+        "team_id": TEAM_ID,
+        "name": name,
+        "deleted": False,
+        "real_name": real_name,
+        "tz": "America/New_York",
+        "tz_label": "Eastern Standard Time",
+        "tz_offset": -18000,
+        "is_admin": False,
+        "is_bot": False,
+        "is_app_user": False,
+        "updated": 1700000000,
+        "locale": "en-US",
+        "profile": {
+            "real_name": real_name,
+            "real_name_normalized": real_name,
+            "display_name": name,
+            "display_name_normalized": name,
+            "email": f"{user_id.lower()}@example.com",
+            "team": TEAM_ID,
+        },
+    }
+
+
+class SlackWebApi:
+    """Configurable workspace state plus the Web API methods that read and change it."""
+
+    def __init__(self, base_url: Callable[[], str]) -> None:
+        self._base_url = base_url
+        # Configure these from tests. users[uid] = None makes users.info answer user_not_found.
+        self.users: dict[str, JsonDict | None] = {}
+        self.usergroups: dict[str, list[str]] = {}
+        # (channel, ts) -> message: everything the app posted plus whatever tests seed.
+        self.messages: dict[tuple[str, str], JsonDict] = {}
+        self.views: dict[str, JsonDict] = {}
+        self.uploads: dict[str, bytes] = {}
+        self._files: dict[str, JsonDict] = {}
+        self._home_views: dict[str, str] = {}
+        self._rng = random.Random(0)  # generated ids are reproducible run to run
+        # Message ts = ts_epoch + 100 µs per message: unique, increasing, and predictable.
+        # Set it to the test clock's time if the app derives dates from message ts.
+        self.ts_epoch = 1_700_000_000
+        self._ts_counter = itertools.count(1)
+        self._view_counter = itertools.count(1)
+        self._file_counter = itertools.count(1)
+        self.methods: dict[str, Handler] = {
+            "api.test": lambda args: ok(args=args),
+            "auth.test": self._auth_test,
+            "chat.postMessage": self._post_message,
+            "chat.postEphemeral": self._post_ephemeral,
+            "chat.update": self._update,
+            "chat.delete": self._delete,
+            "chat.getPermalink": self._permalink,
+            "reactions.add": self._reactions_add,
+            "users.info": self._users_info,
+            "usergroups.users.list": self._usergroup_users,
+            "conversations.open": self._conversations_open,
+            "conversations.history": self._history,
+            "conversations.replies": self._replies,
+            "views.open": self._open_view,
+            "views.push": self._open_view,
+            "views.update": self._update_view,
+            "views.publish": self._publish_view,
+            "files.getUploadURLExternal": self._upload_url,
+            "files.completeUploadExternal": self._complete_upload,
+        }
+
+    def next_ts(self) -> str:
+        micros = next(self._ts_counter) * 100
+        return f"{int(self.ts_epoch) + micros // 1_000_000}.{micros % 1_000_000:06d}"
+
+    def _bot_message(self, args: Mapping[str, Any], ts: str) -> JsonDict:
+        message: JsonDict = {
+            "user": BOT_USER_ID,
+            "type": "message",
+            "ts": ts,
+            "bot_id": BOT_ID,
+            "app_id": APP_ID,
+            "text": args.get("text") or "",
+            "team": TEAM_ID,
+        }
+        if args.get("blocks"):
+            message["blocks"] = rendered_blocks(args["blocks"], self._rng)
+        for key in ("thread_ts", "metadata", "attachments"):
+            if args.get(key):
+                message[key] = copy.deepcopy(args[key])
+        return message
+
+    def dm_channel(self, user_id: str) -> str:
+        return "D" + user_id[1:]
+
+    def _channel(self, args: Mapping[str, Any]) -> str | None:
+        channel = args.get("channel")
+        if not isinstance(channel, str) or not channel:
+            return None
+        # Posting to a user ID lands in the app's DM with that user, as on Slack.
+        return self.dm_channel(channel) if channel[0] in "UW" else channel
+
+    def post_bot_message(self, channel: str, args: Mapping[str, Any]) -> JsonDict:
+        ts = self.next_ts()
+        message = self._bot_message(args, ts)
+        self.messages[(channel, ts)] = message
+        return message
+
+    def edit_message(self, channel: str, ts: str, args: Mapping[str, Any]) -> JsonDict:
+        message = self.messages[(channel, ts)]
+        if "text" in args:
+            message["text"] = args.get("text") or ""
+        if "blocks" in args:  # omitted blocks are kept; [] removes them (chat.update docs)
+            if args["blocks"]:
+                message["blocks"] = rendered_blocks(args["blocks"], self._rng)
+            else:
+                message.pop("blocks", None)
+        message["edited"] = {"user": BOT_USER_ID, "ts": self.next_ts()}
+        return message
+
+    def _auth_test(self, args: JsonDict) -> JsonDict:
+        return ok(
+            url=f"https://{TEAM_DOMAIN}.slack.com/",
+            team=TEAM_NAME,
+            user="ticketbot",
+            team_id=TEAM_ID,
+            user_id=BOT_USER_ID,
+            bot_id=BOT_ID,
+            is_enterprise_install=False,
+        )
+
+    def _post_message(self, args: JsonDict) -> JsonDict:
+        channel = self._channel(args)
+        if channel is None:
+            return error("channel_not_found")
+        if not (args.get("text") or args.get("blocks") or args.get("attachments")):
+            return error("no_text")
+        message = self.post_bot_message(channel, args)
+        return ok(channel=channel, ts=message["ts"], message=copy.deepcopy(message))
+
+    def _post_ephemeral(self, args: JsonDict) -> JsonDict:
+        # Ephemeral messages are not stored: Slack cannot update or fetch them either.
+        if self._channel(args) is None:
+            return error("channel_not_found")
+        if not args.get("user"):
+            return error("user_not_found")
+        if not (args.get("text") or args.get("blocks") or args.get("attachments")):
+            return error("no_text")
+        return ok(message_ts=self.next_ts())
+
+    def _own_message(self, args: JsonDict, ts_key: str) -> tuple[str, str, JsonDict | None]:
+        channel, ts = self._channel(args) or "", str(args.get(ts_key) or "")
+        message = self.messages.get((channel, ts))
+        if message is not None and message.get("user") != BOT_USER_ID:
+            return channel, ts, error("cant_update_message")
+        return channel, ts, None if message is not None else error("message_not_found")
+
+    def _update(self, args: JsonDict) -> JsonDict:
+        channel, ts, failure = self._own_message(args, "ts")
+        if failure:
+            return failure
+        message = self.edit_message(channel, ts, args)
+        return ok(channel=channel, ts=ts, text=message["text"], message=copy.deepcopy(message))
+
+    def _delete(self, args: JsonDict) -> JsonDict:
+        channel, ts, failure = self._own_message(args, "ts")
+        if failure:
+            return (
+                error("cant_delete_message")
+                if failure["error"] == "cant_update_message"
+                else failure
+            )
+        del self.messages[(channel, ts)]
+        return ok(channel=channel, ts=ts)
+
+    def _permalink(self, args: JsonDict) -> JsonDict:
+        channel, ts = self._channel(args) or "", str(args.get("message_ts") or "")
+        message = self.messages.get((channel, ts))
+        if message is None:
+            return error("message_not_found")
+        link = f"https://{TEAM_DOMAIN}.slack.com/archives/{channel}/p{ts.replace('.', '')}"
+        if message.get("thread_ts") and message["thread_ts"] != ts:
+            link += f"?thread_ts={message['thread_ts']}&cid={channel}"
+        return ok(channel=channel, permalink=link)
+
+    def _reactions_add(self, args: JsonDict) -> JsonDict:
+        message = self.messages.get((self._channel(args) or "", str(args.get("timestamp") or "")))
+        name = args.get("name")
+        if message is None:
+            return error("message_not_found")
+        if not name:
+            return error("invalid_name")
+        reactions = message.setdefault("reactions", [])
+        reaction = next((r for r in reactions if r["name"] == name), None)
+        if reaction is None:
+            reactions.append({"name": name, "users": [BOT_USER_ID], "count": 1})
+        elif BOT_USER_ID in reaction["users"]:
+            return error("already_reacted")
+        else:
+            reaction["users"].append(BOT_USER_ID)
+            reaction["count"] += 1
+        return ok()
+
+    def _users_info(self, args: JsonDict) -> JsonDict:
+        user_id = str(args.get("user") or "")
+        if user_id[:1] not in ("U", "W") or (user_id in self.users and self.users[user_id] is None):
+            return error("user_not_found")
+        user = _deep_merge(default_user(user_id), self.users.get(user_id) or {})
+        if user_id == BOT_USER_ID:
+            user.update(name="ticketbot", is_bot=True)
+        if not truthy(args.get("include_locale")):
+            user.pop("locale", None)  # only sent when asked for
+        return ok(user=user)
+
+    def _usergroup_users(self, args: JsonDict) -> JsonDict:
+        group = self.usergroups.get(str(args.get("usergroup") or ""))
+        return error("no_such_subteam") if group is None else ok(users=list(group))
+
+    def _conversations_open(self, args: JsonDict) -> JsonDict:
+        if args.get("channel"):
+            return ok(no_op=True, already_open=True, channel={"id": args["channel"]})
+        user_ids = [u for u in str(args.get("users") or "").split(",") if u]
+        if not user_ids:
+            return error("users_list_not_supplied")
+        if len(user_ids) == 1:
+            return ok(no_op=True, already_open=True, channel={"id": self.dm_channel(user_ids[0])})
+        return ok(channel={"id": "G" + "".join(u[1:4] for u in sorted(user_ids))})
+
+    def _listed(self, ts: str, message: JsonDict) -> JsonDict:
+        return {"type": "message", "ts": ts, **copy.deepcopy(message)}
+
+    def _history(self, args: JsonDict) -> JsonDict:
+        channel = self._channel(args) or ""
+        latest, oldest = float(args.get("latest") or "inf"), float(args.get("oldest") or 0)
+        inclusive = truthy(args.get("inclusive"))
+        found = []
+        for (c, ts), message in self.messages.items():
+            thread_ts = message.get("thread_ts")
+            in_range = oldest <= float(ts) <= latest if inclusive else oldest < float(ts) < latest
+            if c == channel and in_range and (thread_ts in (None, ts)):
+                found.append(self._listed(ts, message))
+        found.sort(key=lambda m: float(m["ts"]), reverse=True)
+        limit = int(args.get("limit") or 100)
+        return ok(
+            messages=found[:limit],
+            has_more=len(found) > limit,
+            pin_count=0,
+            response_metadata={"next_cursor": ""},
+        )
+
+    def _replies(self, args: JsonDict) -> JsonDict:
+        channel, ts = self._channel(args) or "", str(args.get("ts") or "")
+        if (channel, ts) not in self.messages:
+            return error("thread_not_found")
+        replies = [
+            self._listed(t, m)
+            for (c, t), m in self.messages.items()
+            if c == channel and t != ts and m.get("thread_ts") == ts
+        ]
+        replies.sort(key=lambda m: float(m["ts"]))
+        parent = self._listed(ts, self.messages[(channel, ts)])
+        return ok(messages=[parent, *replies], has_more=False)
+
+    def _new_view_id(self) -> str:
+        return f"V{next(self._view_counter):08d}"
+
+    def _store_view(self, view: JsonDict) -> JsonDict:
+        self.views[view["id"]] = view
+        return ok(view=copy.deepcopy(view))
+
+    def _open_view(self, args: JsonDict) -> JsonDict:
+        # A pushed view's previous_view_id is unknowable here: trigger ids are not tracked.
+        if not (args.get("trigger_id") or args.get("interactivity_pointer")):
+            return error("invalid_arguments")
+        view_id = self._new_view_id()
+        return self._store_view(complete_view(args["view"], view_id=view_id, rng=self._rng))
+
+    def _update_view(self, args: JsonDict) -> JsonDict:
+        if args.get("view_id"):
+            old = self.views.get(args["view_id"])
+        else:
+            external_id = args.get("external_id")
+            old = next((v for v in self.views.values() if v["external_id"] == external_id), None)
+        if old is None:
+            return error("not_found")
+        if args.get("hash") and args["hash"] != old["hash"]:
+            return error("hash_conflict")
+        return self._store_view(
+            complete_view(
+                args["view"],
+                view_id=old["id"],
+                rng=self._rng,
+                root_view_id=old["root_view_id"],
+                previous_view_id=old["previous_view_id"],
+            )
+        )
+
+    def _publish_view(self, args: JsonDict) -> JsonDict:
+        user_id = args.get("user_id")
+        if not user_id:
+            return error("invalid_arguments")
+        old_id = self._home_views.get(user_id)
+        if old_id and args.get("hash") and args["hash"] != self.views[old_id]["hash"]:
+            return error("hash_conflict")
+        view_id = old_id or self._new_view_id()
+        self._home_views[user_id] = view_id
+        return self._store_view(complete_view(args["view"], view_id=view_id, rng=self._rng))
+
+    def _upload_url(self, args: JsonDict) -> JsonDict:
+        if not args.get("filename") or not str(args.get("length") or "").isdigit():
+            return error("invalid_arguments")
+        file_id = f"F0FILE{next(self._file_counter):04d}"
+        self._files[file_id] = {
+            "id": file_id,
+            "name": args["filename"],
+            "title": args["filename"],
+            "size": int(args["length"]),
+            "user": BOT_USER_ID,
+        }
+        return ok(upload_url=f"{self._base_url()}upload/{file_id}", file_id=file_id)
+
+    def accept_upload(self, file_id: str, data: bytes) -> bool:
+        if file_id not in self._files:
+            return False
+        self.uploads[file_id] = data
+        return True
+
+    def _complete_upload(self, args: JsonDict) -> JsonDict:
+        files = args.get("files")
+        if not isinstance(files, list) or not files:
+            return error("invalid_arguments")
+        completed = []
+        for item in files:
+            known = self._files.get(item.get("id")) if isinstance(item, dict) else None
+            if known is None:
+                return error("file_not_found")
+            known["title"] = item.get("title") or known["title"]
+            name = f"{known['id']}/{known['name']}"
+            completed.append(
+                {
+                    **known,
+                    "url_private": f"https://files.slack.com/files-pri/{TEAM_ID}-{name}",
+                    "permalink": f"https://{TEAM_DOMAIN}.slack.com/files/{BOT_USER_ID}/{name}",
+                    "channels": [args["channel_id"]] if args.get("channel_id") else [],
+                }
+            )
+        return ok(files=completed)
+
+    def view(self, view_id: str) -> JsonDict:
+        """The current state of a view the app opened, pushed, updated or published."""
+        return copy.deepcopy(self.views[view_id])
