@@ -46,12 +46,31 @@ def cmd_serve(args: argparse.Namespace) -> int:
     _upgrade(runtime)
     runtime.database.dispose()  # nothing open may cross the fork into the workers
 
+    schedulers = []
+
     def load():
+        # Runs in each worker after the fork: its own engine, app and SLA timer. Replicas and
+        # workers all tick; the outbox claims make each warning go out once.
+        from ticketbot.sla.scheduler import start_scheduler
+
         worker_runtime = Runtime.from_environment()
-        return wsgi_app(build_app(worker_runtime), worker_runtime)
+        app = build_app(worker_runtime)
+        schedulers.append(start_scheduler(worker_runtime, app.client))
+        return wsgi_app(app, worker_runtime)
+
+    def stop_schedulers():
+        for scheduler in schedulers:
+            scheduler.shutdown(wait=True)
 
     logger.info("serving Slack requests on http://%s:%s/slack/events", args.host, args.port)
-    serve(load, host=args.host, port=args.port, workers=args.workers, threads=args.threads)
+    serve(
+        load,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        threads=args.threads,
+        on_worker_exit=stop_schedulers,
+    )
     return 0
 
 
@@ -70,8 +89,14 @@ def cmd_socket(args: argparse.Namespace) -> int:
     _upgrade(runtime)
     app = build_app(runtime)
     assert runtime.settings.slack_app_token
+    from ticketbot.sla.scheduler import start_scheduler
+
+    scheduler = start_scheduler(runtime, app.client)
     logger.info("connecting to Slack in Socket Mode")
-    SocketModeHandler(app, runtime.settings.slack_app_token.get_secret_value()).start()
+    try:
+        SocketModeHandler(app, runtime.settings.slack_app_token.get_secret_value()).start()
+    finally:
+        scheduler.shutdown(wait=True)
     return 0
 
 
@@ -81,6 +106,38 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     runtime = _runtime()
     _upgrade(runtime)
     print(f"database at revision {current_revision(runtime.database)}")
+    return 0
+
+
+def cmd_sla_tick(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from ticketbot.sla.engine import due_warnings, run_pass
+
+    runtime = _runtime()
+    now = runtime.clock.now()
+    if args.now:
+        try:
+            now = datetime.fromisoformat(args.now)
+        except ValueError:
+            raise ConfigError(f"--now: {args.now!r} is not an ISO 8601 time") from None
+        now = now.replace(tzinfo=UTC) if now.tzinfo is None else now.astimezone(UTC)
+    _upgrade(runtime)
+    if args.dry_run:
+        lines = due_warnings(runtime, now=now)
+        for line in lines:
+            print(f"would send {line}")
+        print(f"{len(lines)} warning(s) due at {now.isoformat()}; nothing sent (dry run)")
+        return 0
+    runtime.settings.require("slack_bot_token")
+    from ticketbot.app import slack_client
+
+    report = run_pass(runtime, slack_client(runtime), now=now)
+    for line in report.sent:
+        print(f"sent {line}")
+    for line in report.failed:
+        print(f"failed {line} (kept for the next pass)")
+    print(f"{len(report.sent)} sent, {len(report.failed)} failed, {report.digests} digest(s)")
     return 0
 
 
@@ -122,6 +179,13 @@ def build_parser() -> argparse.ArgumentParser:
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True)
     db_commands.add_parser("upgrade", help="apply migrations").set_defaults(func=cmd_db_upgrade)
+
+    sla = commands.add_parser("sla", help="engagement deadlines")
+    sla_commands = sla.add_subparsers(dest="sla_command", required=True)
+    sla_tick = sla_commands.add_parser("tick", help="run one pass of deadline warnings")
+    sla_tick.add_argument("--now", help="the pass's time, ISO 8601 (default: now)")
+    sla_tick.add_argument("--dry-run", action="store_true", help="print, send nothing")
+    sla_tick.set_defaults(func=cmd_sla_tick)
 
     check = commands.add_parser("check-config", help="validate the environment and config")
     check.set_defaults(func=cmd_check_config)

@@ -9,7 +9,6 @@ from slack_sdk import WebClient
 
 from ticketbot.handlers.common import (
     ModalContext,
-    permalink,
     runtime_of,
     sla_of,
     viewer_of,
@@ -77,7 +76,7 @@ def show_ticket(
         sla_of(runtime, ticket),
         comments=latest,
         links=linked,
-        card_link=permalink(client, ticket.card_channel_id, ticket.card_ts),
+        card_link=ticket.card_permalink,
     )
 
 

@@ -8,11 +8,9 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from ticketbot.cards import refresh_card, sla_of
 from ticketbot.runtime import Runtime
 from ticketbot.services.access import Viewer
-from ticketbot.services.deadlines import SlaStatus, sla_status
-from ticketbot.store.models import Ticket
-from ticketbot.views.card import ticket_card
 from ticketbot.vocabulary import Source
 
 logger = logging.getLogger("ticketbot.handlers")
@@ -64,11 +62,6 @@ def user_of(body: dict) -> str:
     return user["id"] if isinstance(user, dict) else body.get("user_id", "")
 
 
-def sla_of(runtime: Runtime, ticket: Ticket) -> SlaStatus:
-    warn = min(runtime.config.sla.warn_at, default=0.75)
-    return sla_status(ticket, now=runtime.clock.now(), policy=runtime.policy, warn_at=warn)
-
-
 def permalink(client: WebClient, channel_id: str | None, ts: str | None) -> str | None:
     if not channel_id or not ts:
         return None
@@ -79,16 +72,4 @@ def permalink(client: WebClient, channel_id: str | None, ts: str | None) -> str 
         return None
 
 
-def refresh_card(runtime: Runtime, client: WebClient, ticket: Ticket) -> None:
-    """Re-render the live card in place, so everyone sees the same ticket."""
-    if not ticket.card_channel_id or not ticket.card_ts:
-        return
-    try:
-        client.chat_update(
-            channel=ticket.card_channel_id,
-            ts=ticket.card_ts,
-            **ticket_card(ticket, sla_of(runtime, ticket)),
-        )
-    except SlackApiError as error:
-        # The change is saved; the card catches up at its next update.
-        logger.warning("card of #%s not updated: %s", ticket.number, error.response.get("error"))
+__all__ = ["refresh_card", "sla_of"]  # the handlers' import point for card helpers

@@ -269,5 +269,5 @@ def register(app: App) -> None:
                 permalink=link,
                 now=runtime.clock.now(),
             )
-        card_link = permalink(client, ticket.card_channel_id, ticket.card_ts)
+        card_link = ticket.card_permalink
         reply_in_thread(client, meta.channel_id, meta.message_ts, ticket, card_link, linked=True)

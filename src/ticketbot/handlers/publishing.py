@@ -25,12 +25,14 @@ def post_card(runtime: Runtime, client: WebClient, ticket: Ticket) -> str | None
     posted = client.chat_postMessage(
         channel=channel, **ticket_card(ticket, sla_of(runtime, ticket))
     )
+    link = permalink(client, posted["channel"], posted["ts"])
     with runtime.database.transaction() as session:
         fresh = session.get(Ticket, ticket.id)
         assert fresh is not None
-        set_card(ticket=fresh, channel_id=posted["channel"], ts=posted["ts"])
+        set_card(ticket=fresh, channel_id=posted["channel"], ts=posted["ts"], permalink=link)
     ticket.card_channel_id, ticket.card_ts = posted["channel"], posted["ts"]
-    return permalink(client, posted["channel"], posted["ts"])
+    ticket.card_permalink = link
+    return link
 
 
 def confirm_to_requester(

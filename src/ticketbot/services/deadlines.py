@@ -17,6 +17,11 @@ class DeadlinePolicy:
     standard_hours: dict[Priority, float]
     calendar: WorkCalendar
     pause_statuses: frozenset[Status] = field(default_factory=lambda: frozenset({Status.WAITING}))
+    # Warnings: fractions of the engagement, a DM to the assignee, repeats after the breach.
+    warn_at: tuple[float, ...] = (0.75,)
+    alerts_enabled: bool = False
+    dm_assignee: bool = False
+    escalate_every: timedelta | None = None
 
     @classmethod
     def from_config(cls, sla: SlaConfig) -> DeadlinePolicy:
@@ -34,6 +39,12 @@ class DeadlinePolicy:
             standard_hours=dict(sla.standard_hours),
             calendar=calendar_for(business),
             pause_statuses=frozenset(sla.pause_statuses),
+            warn_at=tuple(sorted(set(sla.warn_at))),
+            alerts_enabled=bool(sla.alert_channel or sla.routes or sla.dm_assignee),
+            dm_assignee=sla.dm_assignee,
+            escalate_every=(
+                timedelta(hours=sla.escalate_every_hours) if sla.escalate_every_hours else None
+            ),
         )
 
     def engagement(self, ticket: Ticket) -> timedelta:

@@ -14,6 +14,7 @@ from ticketbot.services.deadlines import DeadlinePolicy
 from ticketbot.services.errors import Forbidden, InvalidInput, NotFound, StaleTicket
 from ticketbot.services.inputs import TicketDraft, TicketEdit
 from ticketbot.services.search_terms import terms
+from ticketbot.sla.planner import plan_alerts
 from ticketbot.store.models import Party, SearchTerm, Ticket, TicketChange, TicketCounter
 from ticketbot.vocabulary import Field, Status
 
@@ -102,6 +103,7 @@ def create_ticket(
     session.add(ticket)
     session.flush()
     _index_title(session, ticket)
+    plan_alerts(session=session, ticket=ticket, policy=policy, now=now)
     return ticket
 
 
@@ -256,6 +258,7 @@ def edit_ticket(
         _index_title(session, ticket)
     if {"priority", "engagement"} & wanted and ticket.status is not Status.CLOSED:
         ticket.due_at = policy.due_at(ticket)
+        plan_alerts(session=session, ticket=ticket, policy=policy, now=now)
     return [change for change in changes if change is not None]
 
 
@@ -292,6 +295,7 @@ def change_status(
         now=now,
     )
     _apply_status(ticket, status, now, policy)
+    plan_alerts(session=session, ticket=ticket, policy=policy, now=now)
     return True
 
 
@@ -310,7 +314,8 @@ def assign(
     return True
 
 
-def set_card(*, ticket: Ticket, channel_id: str, ts: str) -> None:
+def set_card(*, ticket: Ticket, channel_id: str, ts: str, permalink: str | None) -> None:
     """Where the live card is; not a user-visible change, so neither history nor version."""
     ticket.card_channel_id = channel_id
     ticket.card_ts = ts
+    ticket.card_permalink = permalink

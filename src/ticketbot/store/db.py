@@ -62,6 +62,15 @@ class Database:
         with self._sessions() as session, session.begin():
             yield session
 
+    @contextmanager
+    def snapshot(self) -> Iterator[Session]:
+        """A session whose work is always rolled back: for looking without touching."""
+        with self._sessions() as session:
+            try:
+                yield session
+            finally:
+                session.rollback()
+
     def ping(self) -> bool:
         try:
             with self.engine.connect() as connection:

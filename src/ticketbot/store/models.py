@@ -118,6 +118,7 @@ class Ticket(Base):
     origin_ts: Mapped[str | None] = mapped_column(String(32))
     card_channel_id: Mapped[str | None] = mapped_column(SlackId)
     card_ts: Mapped[str | None] = mapped_column(String(32))
+    card_permalink: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -206,3 +207,41 @@ class ProcessedEvent(Base):
 
     event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class SlaAlert(Base):
+    """One deadline warning to deliver: an outbox row, posted exactly once.
+
+    The unique key is what makes a warning happen once per (ticket, threshold, deadline,
+    target) across passes, restarts and replicas; a pending row survives failed posts."""
+
+    __tablename__ = "sla_alerts"
+    __table_args__ = (
+        UniqueConstraint("ticket_id", "kind", "step", "deadline", "target"),
+        Index(
+            "ix_sla_alerts_pending",
+            "available_at",
+            postgresql_where=text("state = 'pending'"),
+            sqlite_where=text("state = 'pending'"),
+        ),
+        Index("ix_sla_alerts_ticket", "ticket_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))  # warning, breach, escalation
+    step: Mapped[int] = mapped_column(Integer)  # percent of the engagement, or escalation count
+    deadline: Mapped[datetime] = mapped_column(UTCDateTime)
+    target: Mapped[str] = mapped_column(String(16))  # channel, or assignee (a direct message)
+    notify_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    available_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # Set by the pass that claimed the row: only that pass may mark it sent. A claim is a
+    # lease (available_at moves ahead), so a crashed replica's rows come back later.
+    claim_token: Mapped[str | None] = mapped_column(String(32))
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    channel_id: Mapped[str | None] = mapped_column(SlackId)
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

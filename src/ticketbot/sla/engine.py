@@ -1,0 +1,275 @@
+"""The SLA pass: claim the warnings that are due, post them, record what happened.
+
+A pass claims due outbox rows atomically (FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite
+serialises writers), leases them, posts outside any transaction, then marks each row sent
+under its claim. Racing replicas therefore never claim the same row, a failed post stays
+pending for a later pass, and a crashed pass's rows come back when the lease ends."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+from sqlalchemy import select, update
+
+from ticketbot.cards import refresh_card
+from ticketbot.config import TicketbotConfig
+from ticketbot.services.deadlines import sla_status
+from ticketbot.sla.planner import (
+    ASSIGNEE,
+    CANCELLED,
+    ESCALATION,
+    PENDING,
+    SENT,
+    SUPERSEDED,
+    plan_escalation,
+)
+from ticketbot.store.models import SlaAlert, Ticket
+from ticketbot.views.alerts import alert_message, digest_message
+from ticketbot.vocabulary import Status
+
+logger = logging.getLogger("ticketbot.sla")
+
+LEASE = timedelta(minutes=5)
+BATCH = 500
+CHANNEL_INTERVAL = 1.0  # Slack allows about one message per second per channel
+_KIND_ORDER = {"warning": 0, "breach": 1, "escalation": 2}
+
+
+def retry_delay(attempts: int) -> timedelta:
+    return timedelta(minutes=min(2 ** max(attempts - 1, 0), 60))
+
+
+@dataclass
+class Delivery:
+    alert: SlaAlert
+    ticket: Ticket
+    channel: str
+
+
+@dataclass
+class PassReport:
+    sent: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    cancelled: int = 0
+    digests: int = 0
+
+    def lines(self) -> list[str]:
+        return self.sent
+
+
+class Pacer:
+    """Keeps posts to one channel at least CHANNEL_INTERVAL apart within a pass."""
+
+    def __init__(self, sleep: Callable[[float], None], monotonic: Callable[[], float]) -> None:
+        self._sleep, self._monotonic = sleep, monotonic
+        self._last: dict[str, float] = {}
+
+    def wait(self, channel: str) -> None:
+        last = self._last.get(channel)
+        if last is not None:
+            gap = CHANNEL_INTERVAL - (self._monotonic() - last)
+            if gap > 0:
+                self._sleep(gap)
+        self._last[channel] = self._monotonic()
+
+
+def route(config: TicketbotConfig, ticket: Ticket) -> str | None:
+    for rule in config.sla.routes:
+        if ticket.category in rule.categories or ticket.priority in rule.priorities:
+            return rule.channel
+    return config.sla.alert_channel
+
+
+def _still_due(alert: SlaAlert, ticket: Ticket) -> bool:
+    return (
+        ticket.status is not Status.CLOSED
+        and ticket.paused_at is None
+        and ticket.due_at == alert.deadline
+    )
+
+
+def _due_query(now: datetime):
+    return (
+        select(SlaAlert)
+        .where(SlaAlert.state == PENDING, SlaAlert.available_at <= now)
+        .order_by(SlaAlert.available_at, SlaAlert.id)
+        .limit(BATCH)
+    )
+
+
+def _plan_deliveries(runtime, session, alerts: list[SlaAlert]) -> tuple[list[Delivery], int]:
+    """Drop what no longer applies, keep the latest threshold per ticket, find each channel."""
+    tickets = {
+        t.id: t
+        for t in session.scalars(
+            select(Ticket).where(Ticket.id.in_({a.ticket_id for a in alerts}))
+        ).unique()
+    }
+    latest: dict[tuple[int, str], SlaAlert] = {}
+    dropped = 0
+    for alert in alerts:
+        ticket = tickets[alert.ticket_id]
+        if not _still_due(alert, ticket):
+            alert.state, dropped = CANCELLED, dropped + 1
+            continue
+        key = (alert.ticket_id, alert.target)
+        best = latest.get(key)
+        rank = (_KIND_ORDER[alert.kind], alert.step)
+        if best is None or rank > (_KIND_ORDER[best.kind], best.step):
+            if best is not None:
+                best.state, dropped = SUPERSEDED, dropped + 1
+            latest[key] = alert
+        else:
+            alert.state, dropped = SUPERSEDED, dropped + 1
+    deliveries = []
+    for alert in latest.values():
+        ticket = tickets[alert.ticket_id]
+        channel = ticket.assignee_id if alert.target == ASSIGNEE else route(runtime.config, ticket)
+        if not channel:
+            alert.state, dropped = CANCELLED, dropped + 1
+            continue
+        deliveries.append(Delivery(alert, ticket, channel))
+    return deliveries, dropped
+
+
+def _line(delivery: Delivery) -> str:
+    alert, ticket = delivery.alert, delivery.ticket
+    return (
+        f"#{ticket.number} {alert.kind} {alert.step}% -> {delivery.channel}: {ticket.title}"
+        if alert.kind == "warning"
+        else f"#{ticket.number} {alert.kind} {alert.step} -> {delivery.channel}: {ticket.title}"
+    )
+
+
+def due_warnings(runtime, *, now: datetime) -> list[str]:
+    """What a pass would post now, without claiming or sending anything (`--dry-run`)."""
+    with runtime.database.snapshot() as session:
+        alerts = list(session.scalars(_due_query(now)))
+        if not alerts:
+            return []
+        deliveries, _dropped = _plan_deliveries(runtime, session, alerts)
+        return [_line(d) for d in deliveries]
+
+
+def run_pass(
+    runtime,
+    client: WebClient,
+    *,
+    now: datetime | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    monotonic: Callable[[], float] = time.monotonic,
+) -> PassReport:
+    now = now or runtime.clock.now()
+    token = uuid.uuid4().hex
+    report = PassReport()
+    with runtime.database.transaction() as session:
+        query = _due_query(now)
+        if runtime.database.dialect == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        alerts = list(session.scalars(query))
+        if not alerts:
+            return report
+        deliveries, report.cancelled = _plan_deliveries(runtime, session, alerts)
+        for delivery in deliveries:
+            delivery.alert.claim_token = token
+            delivery.alert.available_at = now + LEASE
+    by_channel: dict[str, list[Delivery]] = defaultdict(list)
+    for delivery in deliveries:
+        by_channel[delivery.channel].append(delivery)
+    pacer = Pacer(sleep, monotonic)
+    for channel, group in by_channel.items():
+        _post_group(runtime, client, channel, group, now, token, pacer, report)
+    # The cards now show "at risk" or "breached" instead of what they showed when posted.
+    for ticket in {d.ticket.id: d.ticket for d in deliveries}.values():
+        refresh_card(runtime, client, ticket)
+    return report
+
+
+def _mention(runtime, group: list[Delivery]) -> str | None:
+    usergroup = runtime.config.sla.escalation_usergroup
+    if usergroup and any(d.alert.kind == ESCALATION for d in group):
+        return f"<!subteam^{usergroup}>"
+    return None
+
+
+def _post_group(runtime, client, channel, group, now, token, pacer, report) -> None:
+    policy = runtime.policy
+    warn = min(runtime.config.sla.warn_at, default=0.75)
+
+    def status(ticket: Ticket):
+        return sla_status(ticket, now=now, policy=policy, warn_at=warn)
+
+    if len(group) >= runtime.config.sla.digest_threshold:
+        items = [(d.ticket, status(d.ticket), d.alert.kind, d.alert.step) for d in group]
+        batches = [(group, digest_message(items, mention=_mention(runtime, group)))]
+        report.digests += 1
+    else:
+        batches = [
+            (
+                [d],
+                alert_message(
+                    d.ticket,
+                    status(d.ticket),
+                    kind=d.alert.kind,
+                    step=d.alert.step,
+                    mention=_mention(runtime, [d]),
+                ),
+            )
+            for d in group
+        ]
+    for deliveries, message in batches:
+        pacer.wait(channel)
+        try:
+            posted = client.chat_postMessage(channel=channel, **message)
+        except (SlackApiError, SlackClientError, OSError) as error:
+            reason = getattr(getattr(error, "response", None), "get", lambda *_: None)("error")
+            _record_failure(runtime, deliveries, token, now, str(reason or type(error).__name__))
+            report.failed += [_line(d) for d in deliveries]
+            continue
+        _record_sent(runtime, deliveries, token, now, posted["channel"], posted["ts"])
+        report.sent += [_line(d) for d in deliveries]
+
+
+def _record_sent(runtime, deliveries, token, now, channel, ts) -> None:
+    with runtime.database.transaction() as session:
+        for delivery in deliveries:
+            result = session.execute(
+                update(SlaAlert)
+                .where(SlaAlert.id == delivery.alert.id, SlaAlert.claim_token == token)
+                .values(
+                    state=SENT,
+                    sent_at=now,
+                    channel_id=channel,
+                    message_ts=ts,
+                    attempts=SlaAlert.attempts + 1,
+                )
+            )
+            if result.rowcount and delivery.alert.kind in ("breach", ESCALATION):
+                plan_escalation(
+                    session=session, alert=delivery.alert, policy=runtime.policy, now=now
+                )
+
+
+def _record_failure(runtime, deliveries, token, now, reason: str) -> None:
+    logger.warning("SLA warning not posted (%s); a later pass retries it", reason)
+    with runtime.database.transaction() as session:
+        for delivery in deliveries:
+            attempts = delivery.alert.attempts + 1
+            session.execute(
+                update(SlaAlert)
+                .where(SlaAlert.id == delivery.alert.id, SlaAlert.claim_token == token)
+                .values(
+                    attempts=attempts,
+                    last_error=reason[:200],
+                    claim_token=None,
+                    available_at=now + retry_delay(attempts),
+                )
+            )

@@ -1,0 +1,46 @@
+"""Runs the SLA pass on a timer inside `serve` and `socket` (APScheduler)."""
+
+from __future__ import annotations
+
+import logging
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from slack_sdk import WebClient
+
+from ticketbot.runtime import Runtime
+from ticketbot.services.events import forget_old_events
+from ticketbot.sla.engine import run_pass
+
+logger = logging.getLogger("ticketbot.sla")
+
+
+def tick(runtime: Runtime, client: WebClient) -> None:
+    """One scheduled pass; an error is logged and the next pass tries again."""
+    try:
+        report = run_pass(runtime, client)
+        if report.sent or report.failed:
+            logger.info(
+                "SLA pass: %d sent, %d failed, %d digests",
+                len(report.sent),
+                len(report.failed),
+                report.digests,
+            )
+        with runtime.database.transaction() as session:
+            forget_old_events(session=session, now=runtime.clock.now())
+    except Exception:
+        logger.exception("SLA pass failed; the next one retries")
+
+
+def start_scheduler(runtime: Runtime, client: WebClient) -> BackgroundScheduler:
+    scheduler = BackgroundScheduler(timezone="UTC")
+    scheduler.add_job(
+        tick,
+        "interval",
+        seconds=runtime.config.sla.check_interval_seconds,
+        args=[runtime, client],
+        id="sla-pass",
+        max_instances=1,  # a slow pass is never overlapped by the next
+        coalesce=True,
+    )
+    scheduler.start()
+    return scheduler
