@@ -11,6 +11,7 @@ from pydantic import SecretStr
 from slack_sdk import WebClient
 from sqlalchemy import select
 
+from tests.factories import AGENT, make_ticket
 from ticketbot.config import Settings, TicketbotConfig
 from ticketbot.runtime import Runtime
 from ticketbot.services import tickets
@@ -19,7 +20,6 @@ from ticketbot.sla.engine import run_pass
 from ticketbot.store.db import Database
 from ticketbot.store.models import SlaAlert, Ticket
 from ticketbot.vocabulary import Priority, Status
-from tests.factories import AGENT, make_ticket
 
 H = timedelta(hours=1)
 PARIS = ZoneInfo("Europe/Paris")
@@ -27,8 +27,11 @@ PARIS = ZoneInfo("Europe/Paris")
 
 def sla_config(**sla) -> TicketbotConfig:
     return TicketbotConfig.model_validate(
-        {"agents": ["U0AGT0001"], "triage_channel": "C0SUPPORT1",
-         "sla": {"alert_channel": "C0SLAALERT", **sla}}
+        {
+            "agents": ["U0AGT0001"],
+            "triage_channel": "C0SUPPORT1",
+            "sla": {"alert_channel": "C0SLAALERT", **sla},
+        }
     )
 
 
@@ -54,8 +57,11 @@ class Desk:
         return run_pass(self.runtime, self.client, sleep=self.sleeps.append, **kwargs)
 
     def posts(self, channel: str | None = None):
-        return [c.args for c in self.fake.calls("chat.postMessage")
-                if not c.failed and (channel is None or c.args["channel"] == channel)]
+        return [
+            c.args
+            for c in self.fake.calls("chat.postMessage")
+            if not c.failed and (channel is None or c.args["channel"] == channel)
+        ]
 
 
 @pytest.fixture
@@ -71,8 +77,13 @@ def test_warning_at_75_percent_then_breach_each_exactly_once(desk):
     assert len(desk.tick().sent) == 1
     [warning] = desk.posts("C0SLAALERT")
     text = str(warning["blocks"])
-    for expected in ("75% of the engagement used", "#1 VPN down", "Urgent", "<@U0AGT0001>",
-                     "1 h left"):
+    for expected in (
+        "75% of the engagement used",
+        "#1 VPN down",
+        "Urgent",
+        "<@U0AGT0001>",
+        "1 h left",
+    ):
         assert expected in text
     assert "#1" in warning["text"]
     assert desk.tick().sent == []  # same pass again, or a restart: nothing more
@@ -86,14 +97,31 @@ def test_warning_at_75_percent_then_breach_each_exactly_once(desk):
 
 def test_closed_tickets_are_never_warned_and_reopened_ones_are_tracked_again(desk):
     ticket_id = desk.ticket(priority="urgent")
-    desk.change(ticket_id, lambda s, t: tickets.change_status(
-        session=s, ticket=t, status=Status.CLOSED, solution="fixed", viewer=AGENT,
-        now=desk.clock.now(), policy=desk.runtime.policy))
+    desk.change(
+        ticket_id,
+        lambda s, t: tickets.change_status(
+            session=s,
+            ticket=t,
+            status=Status.CLOSED,
+            solution="fixed",
+            viewer=AGENT,
+            now=desk.clock.now(),
+            policy=desk.runtime.policy,
+        ),
+    )
     desk.clock.advance(10 * H)
     assert desk.tick().sent == []
-    desk.change(ticket_id, lambda s, t: tickets.change_status(
-        session=s, ticket=t, status=Status.OPEN, viewer=AGENT, now=desk.clock.now(),
-        policy=desk.runtime.policy))
+    desk.change(
+        ticket_id,
+        lambda s, t: tickets.change_status(
+            session=s,
+            ticket=t,
+            status=Status.OPEN,
+            viewer=AGENT,
+            now=desk.clock.now(),
+            policy=desk.runtime.policy,
+        ),
+    )
     desk.clock.advance(3 * H)
     assert len(desk.tick().sent) == 1  # 75 % of a fresh 4 hours
 
@@ -101,14 +129,30 @@ def test_closed_tickets_are_never_warned_and_reopened_ones_are_tracked_again(des
 def test_pause_holds_warnings_and_resuming_pushes_them(desk):
     ticket_id = desk.ticket(priority="urgent")  # due at +4 h
     desk.clock.advance(H)
-    desk.change(ticket_id, lambda s, t: tickets.change_status(
-        session=s, ticket=t, status=Status.WAITING, viewer=AGENT, now=desk.clock.now(),
-        policy=desk.runtime.policy))
+    desk.change(
+        ticket_id,
+        lambda s, t: tickets.change_status(
+            session=s,
+            ticket=t,
+            status=Status.WAITING,
+            viewer=AGENT,
+            now=desk.clock.now(),
+            policy=desk.runtime.policy,
+        ),
+    )
     desk.clock.advance(5 * H)
     assert desk.tick().sent == []  # paused: no warning, no breach
-    desk.change(ticket_id, lambda s, t: tickets.change_status(
-        session=s, ticket=t, status=Status.IN_PROGRESS, viewer=AGENT, now=desk.clock.now(),
-        policy=desk.runtime.policy))
+    desk.change(
+        ticket_id,
+        lambda s, t: tickets.change_status(
+            session=s,
+            ticket=t,
+            status=Status.IN_PROGRESS,
+            viewer=AGENT,
+            now=desk.clock.now(),
+            policy=desk.runtime.policy,
+        ),
+    )
     desk.clock.advance(H + 59 * timedelta(minutes=1))
     assert desk.tick().sent == []  # 2 h 59 of 4 counted
     desk.clock.advance(timedelta(minutes=1))
@@ -119,9 +163,17 @@ def test_priority_change_re_evaluates_against_the_new_deadline(desk):
     ticket_id = desk.ticket(priority="normal")  # 24 h
     desk.clock.advance(5 * H)
     assert desk.tick().sent == []
-    desk.change(ticket_id, lambda s, t: tickets.edit_ticket(
-        session=s, ticket=t, edit=TicketEdit(priority=Priority.URGENT), viewer=AGENT,
-        now=desk.clock.now(), policy=desk.runtime.policy))
+    desk.change(
+        ticket_id,
+        lambda s, t: tickets.edit_ticket(
+            session=s,
+            ticket=t,
+            edit=TicketEdit(priority=Priority.URGENT),
+            viewer=AGENT,
+            now=desk.clock.now(),
+            policy=desk.runtime.policy,
+        ),
+    )
     # Urgent is 4 h from creation: already breached. One breach, not a warning and a breach.
     report = desk.tick()
     assert len(report.sent) == 1 and "breach" in report.sent[0]
@@ -155,7 +207,10 @@ def test_a_failed_post_is_delivered_by_a_later_pass_once(desk):
     with desk.runtime.database.transaction() as s:
         alert = s.scalars(select(SlaAlert).where(SlaAlert.kind == "warning")).one()
         assert (alert.state, alert.attempts, alert.last_error) == (
-            "pending", 1, "ratelimited_elsewhere")
+            "pending",
+            1,
+            "ratelimited_elsewhere",
+        )
     assert desk.tick().sent == []  # not before its retry time
     desk.clock.advance(timedelta(minutes=1))
     assert len(desk.tick().sent) == 1
@@ -172,8 +227,12 @@ def test_three_racing_passes_post_one_warning(desk, database_url):
 
     def replica():
         own = Database(database_url)  # as a separate replica would
-        runtime = Runtime(settings=desk.runtime.settings, config=desk.runtime.config,
-                          database=own, clock=desk.clock)
+        runtime = Runtime(
+            settings=desk.runtime.settings,
+            config=desk.runtime.config,
+            database=own,
+            clock=desk.clock,
+        )
         barrier.wait()
         reports.append(run_pass(runtime, desk.client, sleep=lambda _: None))
         own.dispose()
@@ -210,7 +269,9 @@ def test_a_few_warnings_are_paced_one_per_second_per_channel(desk):
 def test_routes_dm_to_assignee_and_escalation_mentions_the_group(database, fake_slack, clock):
     config = sla_config(
         routes=[{"channel": "C0NETWORK1", "categories": ["Network"]}],
-        dm_assignee=True, escalate_every_hours=2, escalation_usergroup="S0MANAGERS",
+        dm_assignee=True,
+        escalate_every_hours=2,
+        escalation_usergroup="S0MANAGERS",
     )
     desk = Desk(database, fake_slack, clock, config)
     desk.ticket(priority="urgent", category="Network", assignee_id="U0AGT0001")
@@ -245,14 +306,23 @@ def test_cli_sla_tick_dry_run_prints_and_sends_nothing_then_sends(tmp_path, fake
     desk = Desk(database, fake_slack, clock, sla_config())
     desk.ticket(title="Mail server down", priority="urgent")
     database.dispose()
-    env = {**os.environ, "DATABASE_URL": url, "TICKETBOT_CONFIG": str(config_file),
-           "SLACK_BOT_TOKEN": "xoxb-test", "SLACK_API_URL": fake_slack.api_url}
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "TICKETBOT_CONFIG": str(config_file),
+        "SLACK_BOT_TOKEN": "xoxb-test",
+        "SLACK_API_URL": fake_slack.api_url,
+    }
     later = (clock.now() + 3 * H).isoformat()
 
     def tick(*extra):
-        return subprocess.run([sys.executable, "-m", "ticketbot.cli", "sla", "tick", "--now",
-                               later, *extra], env=env, capture_output=True, text=True,
-                              timeout=60)
+        return subprocess.run(
+            [sys.executable, "-m", "ticketbot.cli", "sla", "tick", "--now", later, *extra],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
 
     dry = tick("--dry-run")
     assert dry.returncode == 0, dry.stderr
