@@ -83,7 +83,8 @@ def ticket_list(
                 )
             )
         )
-    return message(f"{title}: {len(items)}", blocks)
+    # The header is plain text; the fallback is parsed, and /ticket search puts typed words in.
+    return message(f"{safe(title, 200)}: {len(items)}", blocks)
 
 
 def created_confirmation(ticket: Ticket, card_link: str | None) -> dict:

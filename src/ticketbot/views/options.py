@@ -5,6 +5,7 @@ from __future__ import annotations
 from ticketbot.store.models import Party, Ticket
 from ticketbot.views.blocks import option
 from ticketbot.views.forms import new_party_option, party_option
+from ticketbot.views.text import OPTION_TEXT, truncate
 from ticketbot.vocabulary import PartyKind, Status
 
 MAX_EXTERNAL_OPTIONS = 100
@@ -29,5 +30,6 @@ def ticket_options(tickets: list[Ticket]) -> dict:
     options = []
     for ticket in tickets:
         mark = " ✓" if ticket.status is Status.CLOSED else ""
-        options.append(option(f"#{ticket.number} {ticket.title}{mark}", str(ticket.number)))
+        text = truncate(f"#{ticket.number} {ticket.title}", OPTION_TEXT - len(mark)) + mark
+        options.append(option(text, str(ticket.number)))
     return {"options": options[:MAX_EXTERNAL_OPTIONS]}
