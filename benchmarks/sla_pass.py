@@ -23,13 +23,13 @@ from sqlalchemy import create_engine, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.support.fake_slack import FakeSlack  # noqa: E402
-from ticketbot.clock import FakeClock  # noqa: E402
-from ticketbot.config import Settings, TicketbotConfig  # noqa: E402
-from ticketbot.runtime import Runtime  # noqa: E402
-from ticketbot.sla.engine import run_pass  # noqa: E402
-from ticketbot.store.db import Database  # noqa: E402
-from ticketbot.store.migrate import upgrade  # noqa: E402
+from tests.support.fake_slack import FakeSlack
+from ticketbot.clock import FakeClock
+from ticketbot.config import Settings, TicketbotConfig
+from ticketbot.runtime import Runtime
+from ticketbot.sla.engine import run_pass
+from ticketbot.store.db import Database
+from ticketbot.store.migrate import upgrade
 
 POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

@@ -8,31 +8,21 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
-from ticketbot.handlers.common import permalink, sla_of
+from ticketbot.cards import publish_card
 from ticketbot.i18n import _
 from ticketbot.runtime import Runtime
-from ticketbot.services.tickets import set_card
 from ticketbot.store.models import Ticket
-from ticketbot.views.card import ticket_card
 from ticketbot.views.lists import created_confirmation, pointer_reply
 
 logger = logging.getLogger("ticketbot.publishing")
 
 
 def post_card(runtime: Runtime, client: WebClient, ticket: Ticket) -> str | None:
-    """Post the live card (to the triage channel, else to the requester) and remember where."""
-    channel = runtime.config.triage_channel or ticket.requester_id
-    posted = client.chat_postMessage(
-        channel=channel, **ticket_card(ticket, sla_of(runtime, ticket))
-    )
-    link = permalink(client, posted["channel"], posted["ts"])
-    with runtime.database.transaction() as session:
-        fresh = session.get(Ticket, ticket.id)
-        assert fresh is not None
-        set_card(ticket=fresh, channel_id=posted["channel"], ts=posted["ts"], permalink=link)
-    ticket.card_channel_id, ticket.card_ts = posted["channel"], posted["ts"]
-    ticket.card_permalink = link
-    return link
+    """Post the live card (to the triage channel, else to the requester) and remember where.
+
+    When Slack does not take it now, the scheduled catch-up posts it later."""
+    publish_card(runtime, client, ticket)
+    return ticket.card_permalink
 
 
 def confirm_to_requester(

@@ -7,6 +7,7 @@ import logging
 from apscheduler.schedulers.background import BackgroundScheduler
 from slack_sdk import WebClient
 
+from ticketbot.cards import catch_up_cards
 from ticketbot.runtime import Runtime
 from ticketbot.services.events import forget_old_events
 from ticketbot.sla.engine import run_pass
@@ -17,6 +18,7 @@ logger = logging.getLogger("ticketbot.sla")
 def tick(runtime: Runtime, client: WebClient) -> None:
     """One scheduled pass; an error is logged and the next pass tries again."""
     try:
+        catch_up_cards(runtime, client)
         report = run_pass(runtime, client)
         if report.sent or report.failed:
             logger.info(

@@ -245,3 +245,20 @@ class SlaAlert(Base):
     channel_id: Mapped[str | None] = mapped_column(SlackId)
     message_ts: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CardRefresh(Base):
+    """A card Slack has not shown the latest of yet (a failed post or update), to retry.
+
+    One row per ticket: refreshing renders the ticket as it is then, so later changes need
+    no row of their own."""
+
+    __tablename__ = "card_refreshes"
+    __table_args__ = (Index("ix_card_refreshes_available", "available_at"),)
+
+    ticket_id: Mapped[int] = mapped_column(
+        ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True
+    )
+    available_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(200))
