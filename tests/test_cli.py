@@ -135,3 +135,43 @@ def test_serve_answers_healthz_on_sqlite(tmp_path, fake_slack):
     assert server.returncode == 0
     assert "xoxb-test" not in output
     assert (tmp_path / "ticketbot.db").exists()
+
+
+def test_sigterm_finishes_work_in_flight_and_exits_cleanly(tmp_path, fake_slack):
+    """The ack goes back at once; the modal opens after it. SIGTERM right after the ack must
+    still let that work finish before the worker exits."""
+    import signal
+
+    from tests.scenario import SIGNING_SECRET
+    from tests.support.slack_requests import SlackSender
+
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ENV_KEYS}
+    env.update(SLACK_BOT_TOKEN="xoxb-test", SLACK_SIGNING_SECRET=SIGNING_SECRET,
+               SLACK_API_URL=fake_slack.api_url, LOG_FORMAT="json")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "ticketbot.cli", "serve", "--host", "127.0.0.1",
+         "--port", str(port), "--workers", "1", "--threads", "2"],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        for _ in range(300):
+            try:
+                requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.05)
+        fake_slack.fail_next("views.open", status=200, delay=1.5)  # slow Slack after the ack
+        sender = SlackSender(f"http://127.0.0.1:{port}", SIGNING_SECRET,
+                             response_url=fake_slack.response_url)
+        assert sender.command("new Printer").status_code == 200
+        server.send_signal(signal.SIGTERM)
+        output, _ = server.communicate(timeout=30)
+    finally:
+        if server.poll() is None:
+            server.kill()
+    assert server.returncode == 0, output
+    opened = [c for c in fake_slack.calls("views.open") if not c.failed]
+    assert len(opened) == 1, output
+    assert '"message": "worker stopped cleanly"' in output
+    assert "xoxb-test" not in output

@@ -46,21 +46,29 @@ def cmd_serve(args: argparse.Namespace) -> int:
     _upgrade(runtime)
     runtime.database.dispose()  # nothing open may cross the fork into the workers
 
-    schedulers = []
+    started = []  # what each worker runs besides requests, stopped when it exits
 
     def load():
         # Runs in each worker after the fork: its own engine, app and SLA timer. Replicas and
         # workers all tick; the outbox claims make each warning go out once.
+        from concurrent.futures import ThreadPoolExecutor
+
         from ticketbot.sla.scheduler import start_scheduler
 
         worker_runtime = Runtime.from_environment()
-        app = build_app(worker_runtime)
-        schedulers.append(start_scheduler(worker_runtime, app.client))
+        listeners = ThreadPoolExecutor(max_workers=args.threads * 2,
+                                       thread_name_prefix="listener")
+        app = build_app(worker_runtime, listener_executor=listeners)
+        started.append((start_scheduler(worker_runtime, app.client), listeners))
         return wsgi_app(app, worker_runtime)
 
-    def stop_schedulers():
-        for scheduler in schedulers:
+    def drain():
+        # SIGTERM: gunicorn lets in-flight requests finish; work that continues after the
+        # ack (modals, cards) runs on the listener pool, so wait for that too.
+        for scheduler, listeners in started:
             scheduler.shutdown(wait=True)
+            listeners.shutdown(wait=True)
+        logger.info("worker stopped cleanly")
 
     logger.info("serving Slack requests on http://%s:%s/slack/events", args.host, args.port)
     serve(
@@ -69,7 +77,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         port=args.port,
         workers=args.workers,
         threads=args.threads,
-        on_worker_exit=stop_schedulers,
+        on_worker_exit=drain,
     )
     return 0
 

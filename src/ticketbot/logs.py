@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 # Slack tokens, and any "secret=..."/"token: ..." value that reaches a log line.
 _SECRET = re.compile(
-    r"(xox[abposr]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+|"
+    r"((?:xoxe\.)?xox[abposre]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+|"
     r"(?<=signing_secret=)[^\s&,]+|(?<=Bearer )[^\s\"',]+)",
     re.IGNORECASE,
 )
