@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import ClassVar
 
 from sqlalchemy import (
     BigInteger,
+    Date,
     Enum,
     ForeignKey,
     Index,
@@ -89,6 +90,9 @@ class Ticket(Base):
         Index("ix_tickets_card", "card_channel_id", "card_ts"),
         # A message raises at most one ticket, however many people react to it.
         Index("ix_tickets_origin", "workspace_id", "origin_channel_id", "origin_ts"),
+        # Reports count by period of creation and of closing.
+        Index("ix_tickets_created", "workspace_id", "created_at"),
+        Index("ix_tickets_closed", "workspace_id", "closed_at"),
         # The SLA pass reads only open tickets by due time.
         Index(
             "ix_tickets_open_due",
@@ -262,3 +266,112 @@ class CardRefresh(Base):
     available_at: Mapped[datetime] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(String(200))
+
+
+class RelatedItem(Base):
+    """What a ticket carries besides its fields, as in the seed CRMs: activities, documents,
+    services, expenses, purchase orders, quotes, emails, projects, timesheets, contracts."""
+
+    __tablename__ = "related_items"
+    __table_args__ = (Index("ix_related_items_ticket", "ticket_id", "kind", "id"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(24))
+    title: Mapped[str] = mapped_column(String(200))
+    reference: Mapped[str | None] = mapped_column(String(200))  # a number, or an address
+    url: Mapped[str | None] = mapped_column(String(500))
+    details: Mapped[str | None] = mapped_column(Text)  # an email's body, notes
+    amount_cents: Mapped[int | None] = mapped_column(BigInteger)
+    currency: Mapped[str | None] = mapped_column(String(3))
+    due_on: Mapped[date | None] = mapped_column(Date)
+    minutes: Mapped[int | None] = mapped_column(Integer)
+    worked_on: Mapped[date | None] = mapped_column(Date)
+    worker_id: Mapped[str | None] = mapped_column(SlackId)
+    slack_file_id: Mapped[str | None] = mapped_column(String(32))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(SlackId)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class FaqEntry(Base):
+    """A question and its answer, usually born from a solved ticket."""
+
+    __tablename__ = "faq_entries"
+    __table_args__ = (Index("ix_faq_entries_workspace", "workspace_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    workspace_id: Mapped[str] = mapped_column(SlackId)
+    question: Mapped[str] = mapped_column(Text)
+    answer: Mapped[str] = mapped_column(Text)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"))
+    visibility: Mapped[Visibility] = mapped_column(_enum(Visibility), default=Visibility.PUBLIC)
+    created_by: Mapped[str] = mapped_column(SlackId)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class FaqTerm(Base):
+    """Normalised words of a FAQ question, searched like ticket titles."""
+
+    __tablename__ = "faq_terms"
+    __table_args__ = (Index("ix_faq_terms_lookup", "workspace_id", "term"),)
+
+    faq_id: Mapped[int] = mapped_column(
+        ForeignKey("faq_entries.id", ondelete="CASCADE"), primary_key=True
+    )
+    term: Mapped[str] = mapped_column(Term, primary_key=True)
+    workspace_id: Mapped[str] = mapped_column(SlackId)
+
+
+class WebhookDelivery(Base):
+    """An outbound webhook event to deliver: an outbox row retried with backoff."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        UniqueConstraint("delivery_id"),
+        Index(
+            "ix_webhook_deliveries_pending",
+            "available_at",
+            postgresql_where=text("state = 'pending'"),
+            sqlite_where=text("state = 'pending'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    delivery_id: Mapped[str] = mapped_column(String(36))
+    url: Mapped[str] = mapped_column(String(500))
+    event: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    available_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    claim_token: Mapped[str | None] = mapped_column(String(32))
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Rating(Base):
+    """The requester's 1-5 satisfaction rating of a closed ticket (the latest one counts)."""
+
+    __tablename__ = "ratings"
+
+    ticket_id: Mapped[int] = mapped_column(
+        ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True
+    )
+    score: Mapped[int] = mapped_column(Integer)
+    rated_by: Mapped[str] = mapped_column(SlackId)
+    rated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ScheduledRun(Base):
+    """A scheduled job's run for one period (e.g. the weekly report of 2026-W48): the unique
+    key makes it happen once, whichever replica gets there first."""
+
+    __tablename__ = "scheduled_runs"
+
+    job: Mapped[str] = mapped_column(String(40), primary_key=True)
+    period: Mapped[str] = mapped_column(String(40), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
