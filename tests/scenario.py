@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
@@ -34,6 +35,31 @@ class _QuietHandler(WSGIRequestHandler):
         pass
 
 
+class _ListenerPool(ThreadPoolExecutor):
+    """Bolt's listener threads, counting the work in flight so a test can wait for quiet."""
+
+    def __init__(self) -> None:
+        super().__init__(max_workers=5, thread_name_prefix="listener")
+        self._busy = 0
+        self._quiet = threading.Condition()
+
+    def submit(self, fn, /, *args, **kwargs):
+        with self._quiet:
+            self._busy += 1
+        future = super().submit(fn, *args, **kwargs)
+        future.add_done_callback(self._finished)
+        return future
+
+    def _finished(self, _future) -> None:
+        with self._quiet:
+            self._busy -= 1
+            self._quiet.notify_all()
+
+    def wait_quiet(self, timeout: float) -> bool:
+        with self._quiet:
+            return self._quiet.wait_for(lambda: self._busy == 0, timeout)
+
+
 @dataclass
 class SlackScenario:
     runtime: Runtime
@@ -41,6 +67,13 @@ class SlackScenario:
     send: SlackSender
     clock: FakeClock
     url: str
+    listeners: _ListenerPool
+
+    def settle(self, timeout: float = 5.0) -> None:
+        """Wait until every listener the app started has finished, work after ack() included:
+        the point after which "nothing else happened" can be asserted."""
+        if not self.listeners.wait_quiet(timeout):
+            raise AssertionError(f"the app was still busy after {timeout}s")
 
     @property
     def database(self) -> Database:
@@ -69,14 +102,17 @@ def start_scenario(
         database_url=database.url.render_as_string(hide_password=False),
     )
     runtime = Runtime(settings=settings, config=config, database=database, clock=clock)
+    listeners = _ListenerPool()
     server = make_server(
         "127.0.0.1",
         0,
-        wsgi_app(build_app(runtime), runtime),
+        wsgi_app(build_app(runtime, listener_executor=listeners), runtime),
         server_class=_ThreadingServer,
         handler_class=_QuietHandler,
     )
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     url = f"http://127.0.0.1:{server.server_port}"
     try:
@@ -86,10 +122,12 @@ def start_scenario(
             send=SlackSender(url, SIGNING_SECRET, response_url=fake.response_url),
             clock=clock,
             url=url,
+            listeners=listeners,
         )
     finally:
         server.shutdown()
         server.server_close()
+        listeners.shutdown(wait=True)
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import uuid
 
-from slack_bolt import App
+from slack_bolt import Ack, App
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from ticketbot.i18n import _
@@ -13,6 +13,21 @@ from ticketbot.services.errors import StaleTicket, TicketbotError
 from ticketbot.views.notices import notice
 
 logger = logging.getLogger("ticketbot.errors")
+
+
+class KeptAck(Ack):
+    """An acknowledgement that stays given once given.
+
+    When a listener raises after ack(), Bolt's thread runner (1.30) hands the error to the
+    handler below and then sets `ack.response = None`. If that happens before the request
+    thread has looked (it polls every 10 ms), Slack gets no answer, then a 404 three seconds
+    later, and shows the user its own error on top of ours (and keeps a submitted modal open).
+    """
+
+    def __setattr__(self, name: str, value) -> None:
+        if name == "response" and value is None and getattr(self, "response", None) is not None:
+            return
+        super().__setattr__(name, value)
 
 
 def _tell(body: dict, client, respond, message: dict) -> None:
@@ -45,6 +60,11 @@ def user_message(error: Exception) -> tuple[str, str | None]:
 
 
 def register(app: App) -> None:
+    @app.middleware
+    def _keep_acks(context, next):
+        context["ack"] = KeptAck()
+        return next()
+
     @app.error
     def handle_error(error: Exception, body: dict, client, respond=None) -> None:
         text, error_id = user_message(error)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 
 from slack_bolt import App
@@ -21,6 +22,13 @@ from ticketbot.services.inputs import TEXT_MAX, TicketDraft, clean_text, validat
 from ticketbot.vocabulary import Source
 
 logger = logging.getLogger("ticketbot.events")
+
+
+def raise_claim(workspace_id: str, channel_id: str, ts: str) -> str:
+    """A pseudo event id for "raise a ticket from this message": recorded like an event, the
+    first transaction to record it wins, so people reacting at the same moment raise one."""
+    digest = hashlib.sha256(f"{workspace_id}/{channel_id}/{ts}".encode()).hexdigest()
+    return f"raise:{digest[:40]}"
 
 
 def fetch_message(client: WebClient, channel_id: str, ts: str) -> dict | None:
@@ -82,6 +90,14 @@ def register(app: App) -> None:
                 session=session, event_id=body["event_id"], now=runtime.clock.now()
             ):
                 return
+            # Concurrent reactions wait here for each other (ticket_from_message cannot see a
+            # ticket another transaction has not committed yet); the later ones then stop.
+            if not first_delivery(
+                session=session,
+                event_id=raise_claim(workspace_id, channel_id, ts),
+                now=runtime.clock.now(),
+            ):
+                return
             if ticket_from_message(
                 session=session, workspace_id=workspace_id, channel_id=channel_id, ts=ts
             ):
@@ -114,7 +130,7 @@ def register(app: App) -> None:
         if subtype == "message_deleted":
             _follow_deletion(runtime_of(context), event)
             return
-        if subtype is not None or event.get("bot_id"):
+        if subtype not in (None, "thread_broadcast") or event.get("bot_id"):
             return  # joins, bot posts and other housekeeping are not comments
         thread_ts = event.get("thread_ts")
         if not thread_ts or thread_ts == event.get("ts"):
