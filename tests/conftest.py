@@ -24,6 +24,8 @@ POSTGRES_URL = os.environ.get(
     "TICKETBOT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 REQUIRE_POSTGRES = os.environ.get("TICKETBOT_REQUIRE_POSTGRES") == "1"
+# How tests find the bot's own connections on the server (to drop them, as a restart does).
+APPLICATION_NAME = "ticketbot_tests"
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # a Monday
 
 
@@ -50,7 +52,7 @@ def postgres_schema() -> Iterator[str]:
             "TICKETBOT_TEST_POSTGRES_URL to run the PostgreSQL half of the suite"
         )
     schema = f"tb_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
     with admin.connect() as connection:
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     try:
@@ -66,7 +68,10 @@ def postgres_schema() -> Iterator[str]:
 
 def postgres_url(schema: str) -> str:
     separator = "&" if "?" in POSTGRES_URL else "?"
-    return f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
+    return (
+        f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
+        f"&application_name={APPLICATION_NAME}"
+    )
 
 
 def _empty(database: Database) -> None:
