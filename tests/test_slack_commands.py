@@ -254,3 +254,23 @@ def test_an_internal_ticket_raised_in_the_form_is_hidden_from_others(slack):
     )
     assert command(slack, "1", user_id=OTHER)["text"] == "Ticket #1 was not found."
     assert command(slack, "1", user_id=AGENT)["blocks"][0]["text"]["text"] == "#1 Salary slip"
+
+
+def test_internal_tickets_cannot_be_shared_in_a_channel(slack):
+    from tests.slack_steps import seed_ticket
+
+    seed_ticket(slack, "Payroll", visibility="internal")
+    slack.send.command("show 1", user_id="U0AGT0001")
+    detail = slack.fake.wait_for("response_url")[-1].args
+    share = next(b for b in detail["blocks"] if b.get("block_id", "").endswith(":share"))
+    slack.send.block_actions(
+        [{"action_id": "ticket_share", "block_id": share["block_id"]}],
+        user_id="U0AGT0001",
+        channel_id="C0GENERAL1",
+        message=detail,
+        response_url=slack.fake.response_url("share"),
+    )
+    answers = slack.fake.wait_for("response_url", 2)
+    assert answers[-1].args["response_type"] == "ephemeral"
+    assert "cannot be shared" in answers[-1].args["text"]
+    assert not any(c.args.get("response_type") == "in_channel" for c in answers)

@@ -56,8 +56,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         from ticketbot.sla.scheduler import start_scheduler
 
         worker_runtime = Runtime.from_environment()
-        listeners = ThreadPoolExecutor(max_workers=args.threads * 2,
-                                       thread_name_prefix="listener")
+        listeners = ThreadPoolExecutor(max_workers=args.threads * 2, thread_name_prefix="listener")
         app = build_app(worker_runtime, listener_executor=listeners)
         started.append((start_scheduler(worker_runtime, app.client), listeners))
         return wsgi_app(app, worker_runtime)

@@ -28,7 +28,7 @@ from ticketbot.views.card import ticket_detail
 from ticketbot.views.forms import close_modal, comment_modal, edit_modal
 from ticketbot.views.history import PAGE_SIZE, history_modal
 from ticketbot.views.related import related_modal
-from ticketbot.vocabulary import Status
+from ticketbot.vocabulary import Status, Visibility
 
 
 def _number(action: dict) -> int:
@@ -235,7 +235,9 @@ def register(app: App) -> None:
                 number=_number(action),
                 viewer=viewer,
             )
-
+        if ticket.visibility is Visibility.INTERNAL:
+            # The channel may hold people who must not see it.
+            raise Forbidden(_("Internal tickets cannot be shared in a channel."))
         respond(
             response_type="in_channel",
             replace_original=False,

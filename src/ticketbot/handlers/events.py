@@ -42,7 +42,9 @@ def fetch_message(client: WebClient, channel_id: str, ts: str) -> dict | None:
         )
         if found and found[0].get("ts") == ts:
             return found[0]
-        replies = client.conversations_replies(channel=channel_id, ts=ts, limit=1)
+        replies = client.conversations_replies(
+            channel=channel_id, ts=ts, oldest=ts, inclusive=True, limit=2
+        )
         found = [m for m in replies.get("messages") or [] if m.get("ts") == ts]
         return found[0] if found else None
     except SlackApiError as error:

@@ -22,6 +22,7 @@ def publish_home(runtime, client: WebClient, *, workspace_id: str, user_id: str)
             viewer=viewer,
             scope=Scope.MINE,
             limit=SECTION_LIMIT + 1,
+            open_only=True,
         )
         assigned = at_risk = None
         if viewer.is_agent:

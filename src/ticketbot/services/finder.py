@@ -39,8 +39,11 @@ def list_tickets(
     scope: Scope = Scope.OPEN,
     limit: int = 20,
     offset: int = 0,
+    open_only: bool = False,
 ) -> list[Ticket]:
     query = _visible(workspace_id, viewer)
+    if open_only:
+        query = query.where(Ticket.status != Status.CLOSED)
     if scope is Scope.OPEN:
         query = query.where(Ticket.status != Status.CLOSED)
     elif scope is Scope.MINE:
