@@ -52,3 +52,15 @@ def test_a_card_that_could_not_be_posted_is_posted_later(slack, database):
     assert catch_up_cards(slack.runtime, client) == 1
     card = slack.card(1)
     assert card["channel"] == "C0SUPPORT1" and "#1 Laptop screen flickers" in card["text"]
+
+
+def test_rate_limited_card_update_honours_retry_after(slack, database):
+    create_ticket(slack)
+    slack.fake.fail_next("chat.update", status=429, retry_after=1)
+    _card_action(slack, ActionId.STATUS, selected_option=static("waiting")["selected_option"])
+    attempts = slack.fake.wait_for("chat.update", 2, timeout=10)
+    assert [a.failed for a in attempts] == [True, False]
+    assert attempts[1].at - attempts[0].at >= 1.0  # waited as Slack asked
+    assert "Waiting on reply" in str(slack.card(1)["blocks"][1])
+    with database.transaction() as session:
+        assert session.scalars(select(CardRefresh)).all() == []
