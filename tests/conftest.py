@@ -24,8 +24,14 @@ POSTGRES_URL = os.environ.get(
     "TICKETBOT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 REQUIRE_POSTGRES = os.environ.get("TICKETBOT_REQUIRE_POSTGRES") == "1"
-# How tests find the bot's own connections on the server (to drop them, as a restart does).
-APPLICATION_NAME = "ticketbot_tests"
+
+
+def application_name(schema: str) -> str:
+    """How a test run finds its own connections on the server (to drop them, as a restart
+    does) without touching other runs sharing that server."""
+    return f"ticketbot_{schema}"
+
+
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # a Monday
 
 
@@ -70,7 +76,7 @@ def postgres_url(schema: str) -> str:
     separator = "&" if "?" in POSTGRES_URL else "?"
     return (
         f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
-        f"&application_name={APPLICATION_NAME}"
+        f"&application_name={application_name(schema)}"
     )
 
 

@@ -6,7 +6,7 @@ import pytest
 import requests
 from sqlalchemy import create_engine, func, select, text
 
-from tests.conftest import APPLICATION_NAME, POSTGRES_URL
+from tests.conftest import POSTGRES_URL, application_name
 from tests.scenario import start_scenario
 from tests.test_slack_tickets import create_ticket
 from ticketbot.store.db import Database
@@ -46,7 +46,7 @@ def test_a_form_submitted_while_the_database_is_down_tells_the_user(down):
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
-def test_connections_dropped_by_a_postgres_restart_are_replaced(slack, database):
+def test_connections_dropped_by_a_postgres_restart_are_replaced(slack, database, postgres_schema):
     create_ticket(slack, "Before the restart")
     admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
@@ -57,7 +57,7 @@ def test_connections_dropped_by_a_postgres_restart_are_replaced(slack, database)
                 "WHERE datname = current_database() AND pid <> pg_backend_pid() "
                 "AND application_name = :name"
             ),
-            {"name": APPLICATION_NAME},
+            {"name": application_name(postgres_schema)},
         ).scalar()
     admin.dispose()
     assert dropped >= 1
