@@ -64,3 +64,18 @@ def test_rate_limited_card_update_honours_retry_after(slack, database):
     assert "Waiting on reply" in str(slack.card(1)["blocks"][1])
     with database.transaction() as session:
         assert session.scalars(select(CardRefresh)).all() == []
+
+
+def test_server_errors_are_retried_then_left_to_the_outbox(slack, database):
+    create_ticket(slack)
+    slack.fake.fail_next("chat.update", status=500, times=3)  # the first try and two retries
+    _card_action(slack, ActionId.STATUS, selected_option=static("waiting")["selected_option"])
+    attempts = slack.fake.wait_for("chat.update", 3, timeout=10)
+    slack.settle()
+    assert all(a.failed for a in attempts[:3])
+    with database.transaction() as session:
+        assert session.scalars(select(Ticket)).one().status is Status.WAITING
+        assert len(session.scalars(select(CardRefresh)).all()) == 1
+    client = WebClient(token="xoxb-test", base_url=slack.fake.api_url)
+    assert catch_up_cards(slack.runtime, client) == 1
+    assert "Waiting on reply" in str(slack.card(1)["blocks"][1])
