@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run socket test install lint clean
+.PHONY: run socket test install lint clean messages
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,3 +27,10 @@ test: lint
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis
+
+# Refresh the message template and the French catalog after adding or changing strings.
+messages: install
+	$(BIN)/pybabel extract -k N_ -k ngettext:1,2 --no-location --omit-header --sort-output \
+		-o src/ticketbot/locale/ticketbot.pot src/ticketbot
+	$(BIN)/pybabel update --no-location -w 100 -D ticketbot \
+		-i src/ticketbot/locale/ticketbot.pot -d src/ticketbot/locale

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
@@ -17,6 +16,7 @@ from tests.support.fake_slack import FakeSlack
 from tests.support.slack_requests import SlackSender
 from ticketbot.app import build_app
 from ticketbot.clock import FakeClock
+from ticketbot.concurrency import ContextExecutor
 from ticketbot.config import Settings, TicketbotConfig
 from ticketbot.runtime import Runtime
 from ticketbot.store.db import Database
@@ -35,7 +35,7 @@ class _QuietHandler(WSGIRequestHandler):
         pass
 
 
-class _ListenerPool(ThreadPoolExecutor):
+class _ListenerPool(ContextExecutor):
     """Bolt's listener threads, counting the work in flight so a test can wait for quiet."""
 
     def __init__(self) -> None:

@@ -20,6 +20,7 @@ def test_failed_card_update_keeps_the_change_and_catches_up(slack, database):
     slack.fake.fail_next("chat.update", status=200, error="service_unavailable")
     _card_action(slack, ActionId.STATUS, selected_option=static("in_progress")["selected_option"])
     slack.fake.wait_for("chat.update")
+    slack.settle()  # the row that remembers the card is written after Slack's answer
     with database.transaction() as session:
         assert session.scalars(select(Ticket)).one().status is Status.IN_PROGRESS
         [pending] = session.scalars(select(CardRefresh)).all()
@@ -40,6 +41,7 @@ def test_a_card_that_could_not_be_posted_is_posted_later(slack, database):
     view = slack.fake.wait_for("views.open")[0].args["view"]
     slack.send.view_submission(view, {})
     [confirmation] = [c.args for c in slack.fake.wait_for("response_url")]
+    slack.settle()
     assert "#1" in confirmation["text"]  # the requester still hears about the ticket
     with database.transaction() as session:
         ticket = session.scalars(select(Ticket)).one()
@@ -59,6 +61,7 @@ def test_rate_limited_card_update_honours_retry_after(slack, database):
     slack.fake.fail_next("chat.update", status=429, retry_after=1)
     _card_action(slack, ActionId.STATUS, selected_option=static("waiting")["selected_option"])
     attempts = slack.fake.wait_for("chat.update", 2, timeout=10)
+    slack.settle()
     assert [a.failed for a in attempts] == [True, False]
     assert attempts[1].at - attempts[0].at >= 1.0  # waited as Slack asked
     assert "Waiting on reply" in str(slack.card(1)["blocks"][1])

@@ -258,7 +258,10 @@ def test_history_modal_pages_through_a_long_history():
     view = history.history_modal(ticket(), entries(history.PAGE_SIZE), page=3, total=1000)
     assert view_problems(view, "views.open") == []
     assert len(view["blocks"]) <= 100
-    assert (view["callback_id"], view["title"]["text"]) == (CallbackId.HISTORY_MODAL, "History #7")
+    assert (view["callback_id"], view["title"]["text"]) == (
+        CallbackId.HISTORY_MODAL,
+        "Ticket history",
+    )
     assert view["blocks"][0]["text"]["text"] == f"*#7 {TITLE}*"
     assert view["blocks"][-2]["elements"][0]["text"] == "Page 4 of 25"
     pager = view["blocks"][-1]

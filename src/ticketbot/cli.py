@@ -51,12 +51,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     def load():
         # Runs in each worker after the fork: its own engine, app and SLA timer. Replicas and
         # workers all tick; the outbox claims make each warning go out once.
-        from concurrent.futures import ThreadPoolExecutor
-
+        from ticketbot.concurrency import ContextExecutor
         from ticketbot.sla.scheduler import start_scheduler
 
         worker_runtime = Runtime.from_environment()
-        listeners = ThreadPoolExecutor(max_workers=args.threads * 2, thread_name_prefix="listener")
+        listeners = ContextExecutor(max_workers=args.threads * 2, thread_name_prefix="listener")
         app = build_app(worker_runtime, listener_executor=listeners)
         started.append((start_scheduler(worker_runtime, app.client), listeners))
         return wsgi_app(app, worker_runtime)

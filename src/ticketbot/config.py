@@ -164,6 +164,16 @@ class TicketbotConfig(_Strict):
     products: list[Annotated[str, Field(min_length=1, max_length=75)]] = Field(default_factory=list)
     reaction_emoji: Annotated[str, Field(pattern=r"^[a-z0-9_+\-']+$")] = "ticket"
     sla: SlaConfig = Field(default_factory=SlaConfig)
+    # en, fr, or auto: each person in their Slack language. Channels hear workspace_language.
+    language: Literal["en", "fr", "auto"] = "en"
+    workspace_language: Literal["en", "fr"] | None = None
+
+    @property
+    def channel_language(self) -> str:
+        """The language of what is posted where many read: cards, alerts, reports."""
+        if self.workspace_language:
+            return self.workspace_language
+        return "en" if self.language == "auto" else self.language
 
     @field_validator("categories", "products")
     @classmethod

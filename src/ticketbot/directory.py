@@ -11,10 +11,12 @@ from slack_sdk.errors import SlackApiError
 
 from ticketbot.clock import Clock
 from ticketbot.config import TicketbotConfig
+from ticketbot.i18n import language_of_locale
 from ticketbot.services.access import Role, Viewer
 
 logger = logging.getLogger("ticketbot.directory")
 CACHE_FOR = timedelta(minutes=5)
+LANGUAGE_CACHE_FOR = timedelta(hours=1)
 
 
 class Directory:
@@ -23,6 +25,7 @@ class Directory:
         self._clock = clock
         self._lock = threading.Lock()
         self._groups: dict[str, tuple[datetime, frozenset[str]]] = {}
+        self._languages: dict[str, tuple[datetime, str]] = {}
 
     def _members(self, client: WebClient, group_id: str) -> frozenset[str]:
         now = self._clock.now()
@@ -53,3 +56,25 @@ class Directory:
         if self._in(client, user_id, self._config.agents):
             return Viewer(user_id, Role.AGENT)
         return Viewer(user_id, Role.REQUESTER)
+
+    def language(self, client: WebClient, user_id: str | None) -> str:
+        """The language a person is answered in: the config's, or their Slack locale's."""
+        chosen = self._config.language
+        if chosen != "auto":
+            return chosen
+        if not user_id:
+            return self._config.channel_language
+        now = self._clock.now()
+        with self._lock:
+            cached = self._languages.get(user_id)
+        if cached and now - cached[0] < LANGUAGE_CACHE_FOR:
+            return cached[1]
+        try:
+            user = client.users_info(user=user_id, include_locale=True)["user"]
+            language = language_of_locale(user.get("locale"))
+        except SlackApiError as error:
+            logger.info("no locale for %s: %s", user_id, error.response.get("error"))
+            return cached[1] if cached else self._config.channel_language
+        with self._lock:
+            self._languages[user_id] = (now, language)
+        return language

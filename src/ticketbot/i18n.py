@@ -11,6 +11,9 @@ import gettext
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
+from functools import lru_cache
+from io import BytesIO
+from pathlib import Path
 
 from ticketbot.vocabulary import Engagement, Field, PartyKind, Priority, Source, Status, Visibility
 
@@ -43,6 +46,52 @@ def translations(catalog: gettext.NullTranslations) -> Iterator[None]:
         yield
     finally:
         _current.reset(token)
+
+
+LANGUAGES = ("en", "fr")
+DOMAIN = "ticketbot"
+LOCALE_DIR = Path(__file__).parent / "locale"
+
+
+@lru_cache
+def catalog(language: str) -> gettext.NullTranslations:
+    """The translations of a language, compiled in memory from its .po file once a process.
+
+    The .po file is the only copy in the repository: nothing binary to keep in step."""
+    if language not in LANGUAGES:
+        raise ValueError(f"unsupported language {language!r}")
+    if language == "en":
+        return _ENGLISH
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+    from babel.support import Translations
+
+    with (LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po").open("rb") as source:
+        messages = read_po(source, locale=language, domain=DOMAIN)
+    compiled = BytesIO()
+    write_mo(compiled, messages)
+    compiled.seek(0)
+    return Translations(fp=compiled, domain=DOMAIN)
+
+
+@contextmanager
+def speaking(language: str) -> Iterator[None]:
+    """Everything said inside the block is said in `language` ("en" or "fr")."""
+    with translations(catalog(language)):
+        yield
+
+
+def current_language() -> str:
+    current = _current.get()
+    if current is None or current is _ENGLISH:
+        return "en"
+    return next((code for code in LANGUAGES if catalog(code) is current), "en")
+
+
+def language_of_locale(locale: str | None) -> str:
+    """Slack's user locale ("fr-FR", "en-US") to one of ours; English otherwise."""
+    code = (locale or "").split("-")[0].lower()
+    return code if code in LANGUAGES else "en"
 
 
 _LABELS: dict[StrEnum, str] = {

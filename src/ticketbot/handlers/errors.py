@@ -8,7 +8,7 @@ import uuid
 from slack_bolt import Ack, App
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from ticketbot.i18n import _
+from ticketbot.i18n import _, speaking
 from ticketbot.services.errors import StaleTicket, TicketbotError
 from ticketbot.views.notices import notice
 
@@ -66,13 +66,15 @@ def register(app: App) -> None:
         return next()
 
     @app.error
-    def handle_error(error: Exception, body: dict, client, respond=None) -> None:
-        text, error_id = user_message(error)
+    def handle_error(error: Exception, body: dict, client, context, respond=None) -> None:
+        with speaking(context.get("language") or "en"):
+            text, error_id = user_message(error)
+            message = notice(text)
         if error_id is not None:
             logger.exception("unexpected error", exc_info=error, extra={"error_id": error_id})
         elif not isinstance(error, TicketbotError):
             logger.warning("database unavailable: %s", error.__class__.__name__)
         try:
-            _tell(body, client, respond, notice(text))
+            _tell(body, client, respond, message)
         except Exception:  # the user cannot be reached; the log above is what remains
             logger.warning("could not tell the user about an error", exc_info=True)

@@ -16,7 +16,7 @@ from ticketbot.handlers.common import (
 )
 from ticketbot.handlers.forms import changed, error_for, submitted
 from ticketbot.handlers.publishing import publish_new_ticket, reply_in_thread
-from ticketbot.i18n import _
+from ticketbot.i18n import _, speaking
 from ticketbot.ids import NEW_PARTY_PREFIX, BlockId, CallbackId
 from ticketbot.services import comments as comment_service
 from ticketbot.services import links as link_service
@@ -26,6 +26,7 @@ from ticketbot.services.history import ChangeLine
 from ticketbot.services.inputs import TicketDraft, TicketEdit, clean_text, validate
 from ticketbot.services.parties import find_or_create_party, get_party
 from ticketbot.views.history import field_name
+from ticketbot.views.lists import comment_echo
 from ticketbot.vocabulary import PartyKind, Status
 
 FORM_FIELDS = {
@@ -230,12 +231,10 @@ def register(app: App) -> None:
                 now=runtime.clock.now(),
             )
         if ticket.card_channel_id and ticket.card_ts and comment is not None:
-            from ticketbot.views.lists import comment_echo
-
+            with speaking(runtime.config.channel_language):  # the card's thread is public
+                echo = comment_echo(user_id, comment.text)
             client.chat_postMessage(
-                channel=ticket.card_channel_id,
-                thread_ts=ticket.card_ts,
-                **comment_echo(user_id, comment.text),
+                channel=ticket.card_channel_id, thread_ts=ticket.card_ts, **echo
             )
 
     @app.view(CallbackId.LINK_MODAL)
@@ -270,4 +269,6 @@ def register(app: App) -> None:
                 now=runtime.clock.now(),
             )
         card_link = ticket.card_permalink
-        reply_in_thread(client, meta.channel_id, meta.message_ts, ticket, card_link, linked=True)
+        reply_in_thread(
+            runtime, client, meta.channel_id, meta.message_ts, ticket, card_link, linked=True
+        )

@@ -9,7 +9,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
 from ticketbot.cards import publish_card
-from ticketbot.i18n import _
+from ticketbot.i18n import _, speaking
 from ticketbot.runtime import Runtime
 from ticketbot.store.models import Ticket
 from ticketbot.views.lists import created_confirmation, pointer_reply
@@ -39,6 +39,7 @@ def confirm_to_requester(
 
 
 def reply_in_thread(
+    runtime: Runtime,
     client: WebClient,
     channel_id: str,
     ts: str,
@@ -47,11 +48,11 @@ def reply_in_thread(
     *,
     linked: bool = False,
 ) -> None:
-    verb = _("Linked to ticket") if linked else _("Ticket raised:")
+    with speaking(runtime.config.channel_language):  # a thread anyone in the channel reads
+        verb = _("Linked to ticket") if linked else _("Ticket raised:")
+        reply = pointer_reply(ticket, card_link, verb=verb)
     try:
-        client.chat_postMessage(
-            channel=channel_id, thread_ts=ts, **pointer_reply(ticket, card_link, verb=verb)
-        )
+        client.chat_postMessage(channel=channel_id, thread_ts=ts, **reply)
     except SlackApiError as error:
         # The bot may not be in that channel; the ticket itself is fine.
         logger.info("no thread reply in %s: %s", channel_id, error.response.get("error"))
@@ -68,5 +69,5 @@ def publish_new_ticket(
     card_link = post_card(runtime, client, ticket)
     confirm_to_requester(client, ticket, card_link, response_url=response_url)
     if origin:
-        reply_in_thread(client, origin[0], origin[1], ticket, card_link)
+        reply_in_thread(runtime, client, origin[0], origin[1], ticket, card_link)
     return card_link

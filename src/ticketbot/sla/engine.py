@@ -21,6 +21,7 @@ from sqlalchemy import select, update
 
 from ticketbot.cards import refresh_card
 from ticketbot.config import TicketbotConfig
+from ticketbot.i18n import speaking
 from ticketbot.services.deadlines import sla_status
 from ticketbot.sla.planner import (
     ASSIGNEE,
@@ -200,6 +201,26 @@ def _mention(runtime, group: list[Delivery]) -> str | None:
     return None
 
 
+def _render(runtime, group: list[Delivery], status) -> list[tuple[list[Delivery], dict]]:
+    """One digest when the channel would otherwise be flooded, else one message each."""
+    if len(group) >= runtime.config.sla.digest_threshold:
+        items = [(d.ticket, status(d.ticket), d.alert.kind, d.alert.step) for d in group]
+        return [(group, digest_message(items, mention=_mention(runtime, group)))]
+    return [
+        (
+            [d],
+            alert_message(
+                d.ticket,
+                status(d.ticket),
+                kind=d.alert.kind,
+                step=d.alert.step,
+                mention=_mention(runtime, [d]),
+            ),
+        )
+        for d in group
+    ]
+
+
 def _post_group(runtime, client, channel, group, now, token, pacer, report) -> None:
     policy = runtime.policy
     warn = min(runtime.config.sla.warn_at, default=0.75)
@@ -207,24 +228,15 @@ def _post_group(runtime, client, channel, group, now, token, pacer, report) -> N
     def status(ticket: Ticket):
         return sla_status(ticket, now=now, policy=policy, warn_at=warn)
 
-    if len(group) >= runtime.config.sla.digest_threshold:
-        items = [(d.ticket, status(d.ticket), d.alert.kind, d.alert.step) for d in group]
-        batches = [(group, digest_message(items, mention=_mention(runtime, group)))]
-        report.digests += 1
+    # A channel hears the workspace's language; an assignee's direct message, theirs.
+    if all(d.alert.target == ASSIGNEE for d in group):
+        language = runtime.directory.language(client, channel)
     else:
-        batches = [
-            (
-                [d],
-                alert_message(
-                    d.ticket,
-                    status(d.ticket),
-                    kind=d.alert.kind,
-                    step=d.alert.step,
-                    mention=_mention(runtime, [d]),
-                ),
-            )
-            for d in group
-        ]
+        language = runtime.config.channel_language
+    with speaking(language):
+        batches = _render(runtime, group, status)
+    if len(batches) == 1 and len(group) > 1:
+        report.digests += 1
     for deliveries, message in batches:
         pacer.wait(channel)
         try:

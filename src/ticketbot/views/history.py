@@ -88,7 +88,7 @@ def history_modal(
         blocks.append(context(_("Page {page} of {pages}").format(page=page + 1, pages=pages)))
         blocks.append(actions(pager, block_id=ticket_block_id(ticket.number, "pager")))
     return modal(
-        _("History #{number}").format(number=ticket.number),
+        _("Ticket history"),
         blocks,
         callback_id=CallbackId.HISTORY_MODAL,
         close=_("Close"),

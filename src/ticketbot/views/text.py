@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
+from babel.dates import format_datetime
+
+from ticketbot.i18n import _, current_language
+
 ELLIPSIS = "…"
 
 SECTION_TEXT = 3000
@@ -54,19 +60,24 @@ def user(user_id: str | None) -> str:
 
 
 def date_token(when, fmt: str = "{date_short_pretty} {time}") -> str:
-    """Slack renders this in each reader's own time zone; the fallback is UTC."""
+    """Slack renders this in each reader's own time zone; the fallback (for clients that
+    cannot) is UTC, written the way the current language writes dates."""
     epoch = int(when.timestamp())
-    fallback = when.strftime("%Y-%m-%d %H:%M UTC")
+    fallback = format_datetime(when, "short", tzinfo=UTC, locale=current_language()) + " UTC"
     return f"<!date^{epoch}^{fmt}|{fallback}>"
 
 
 def duration(delta) -> str:
-    """A short human duration: '2 d 3 h', '3 h 20 min', '45 min'."""
+    """A short human duration: '2 d 3 h', '3 h 20 min', '45 min' (in the current language)."""
     minutes = int(abs(delta).total_seconds() // 60)
     days, rest = divmod(minutes, 24 * 60)
     hours, mins = divmod(rest, 60)
     if days:
-        return f"{days} d {hours} h" if hours else f"{days} d"
+        if hours:
+            return _("{days} d {hours} h").format(days=days, hours=hours)
+        return _("{days} d").format(days=days)
     if hours:
-        return f"{hours} h {mins} min" if mins else f"{hours} h"
-    return f"{mins} min"
+        if mins:
+            return _("{hours} h {minutes} min").format(hours=hours, minutes=mins)
+        return _("{hours} h").format(hours=hours)
+    return _("{minutes} min").format(minutes=mins)
