@@ -1,0 +1,240 @@
+"""Every word the bot says comes from the catalog, and French fits everywhere English does."""
+
+from __future__ import annotations
+
+import gettext
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+
+from tests.support.blockkit import message_problems, view_problems
+from ticketbot.i18n import LOCALE_DIR, _, speaking, translations
+from ticketbot.services.deadlines import SlaState, SlaStatus
+from ticketbot.services.history import TimelineEntry
+from ticketbot.store.models import Comment, ConversationLink, Party, Ticket
+from ticketbot.views import alerts, card, forms, history, home, lists, notices, related
+from ticketbot.vocabulary import Engagement, PartyKind, Priority, Source, Status, Visibility
+
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+SRC = Path(__file__).resolve().parents[1] / "src" / "ticketbot"
+PLACEHOLDER = re.compile(r"\{[a-z_]*\}")
+
+
+def _ticket(**overrides) -> Ticket:
+    # Data made of digits and symbols only, so any English word in the output is the bot's.
+    party = Party(id=3, workspace_id="T1", kind=PartyKind.ACCOUNT, name="42", name_key="42")
+    values = dict(
+        id=1, workspace_id="T1", number=7, title="1234", description="5678", solution="90",
+        status=Status.OPEN, priority=Priority.HIGH, engagement=Engagement.H4, category="12",
+        assignee_id="U0AGT0001", requester_id="U0REQ0001", party=party, product="34",
+        visibility=Visibility.INTERNAL, source=Source.REACTION, created_at=NOW, updated_at=NOW,
+        due_at=NOW + timedelta(hours=4), sla_started_at=NOW, version=1,
+        card_permalink="https://t.slack.com/archives/C1/p1",
+    )  # fmt: skip
+    return Ticket(**(values | overrides))
+
+
+SLA = {
+    state: SlaStatus(state, NOW + timedelta(hours=3), timedelta(hours=27, minutes=5))
+    for state in (SlaState.ON_TRACK, SlaState.AT_RISK, SlaState.PAUSED)
+}
+SLA[SlaState.BREACHED] = SlaStatus(SlaState.BREACHED, NOW, -timedelta(minutes=45))
+COMMENT = Comment(id=1, ticket_id=1, author_id="U0AGT0001", text="77", created_at=NOW)
+LINK = ConversationLink(
+    id=1,
+    ticket_id=1,
+    channel_id="C1",
+    message_ts="1.2",
+    permalink="https://t.slack.com/archives/C1/p12",
+    linked_by="U0AGT0001",
+    linked_at=NOW,
+)
+ENTRIES = [
+    TimelineEntry("change", NOW, "U0AGT0001", field=f, old_value=old, new_value=new)
+    for f, old, new in [
+        ("status", "open", "closed"),
+        ("priority", "low", "urgent"),
+        ("engagement", "standard", "72h"),
+        ("assignee", None, "U0AGT0002"),
+        ("party", None, "supplier:42"),
+        ("visibility", "public", "internal"),
+        ("title", "1", "2"),
+        ("link", None, "https://t.slack.com/x"),
+    ]
+] + [TimelineEntry("comment", NOW, "U0REQ0001", text="88")] * 40
+
+RENDERINGS = {
+    "card": lambda: ("message", card.ticket_card(_ticket(), SLA[SlaState.AT_RISK])),
+    "card closed": lambda: (
+        "message",
+        card.ticket_card(_ticket(status=Status.CLOSED), SlaStatus(SlaState.CLOSED, None, None)),
+    ),
+    "card paused": lambda: ("message", card.ticket_card(_ticket(), SLA[SlaState.PAUSED])),
+    "card breached": lambda: ("message", card.ticket_card(_ticket(), SLA[SlaState.BREACHED])),
+    "detail": lambda: (
+        "message",
+        card.ticket_detail(
+            _ticket(),
+            SLA[SlaState.ON_TRACK],
+            comments=[COMMENT],
+            links=[LINK],
+            card_link="https://t.slack.com/x",
+        ),
+    ),
+    "create modal": lambda: (
+        "view",
+        forms.create_modal(categories=["12"], products=[], metadata="", title="1", note=None),
+    ),
+    "edit modal": lambda: (
+        "view",
+        forms.edit_modal(_ticket(), categories=["12"], products=["34"], metadata=""),
+    ),
+    "close modal": lambda: ("view", forms.close_modal(_ticket(), metadata="")),
+    "comment modal": lambda: ("view", forms.comment_modal(_ticket(), metadata="")),
+    "link modal": lambda: ("view", forms.link_modal(metadata="", excerpt="99")),
+    "history": lambda: ("view", history.history_modal(_ticket(), ENTRIES[:40], page=1, total=120)),
+    "history empty": lambda: ("view", history.history_modal(_ticket(), [], page=0, total=0)),
+    "related": lambda: ("view", related.related_modal(_ticket(), [LINK])),
+    "related empty": lambda: ("view", related.related_modal(_ticket(), [])),
+    "help": lambda: ("message", lists.help_message()),
+    "list": lambda: (
+        "message",
+        lists.ticket_list("1", [(_ticket(), s) for s in SLA.values()], empty="-", more=True),
+    ),
+    "confirmation": lambda: ("message", lists.created_confirmation(_ticket(), "https://x.y/z")),
+    "pointer": lambda: ("message", lists.pointer_reply(_ticket(), None, verb="")),
+    "comment echo": lambda: ("message", lists.comment_echo("U0AGT0001", "55")),
+    "home agent": lambda: (
+        "view",
+        home.home_view(mine=[(_ticket(), SLA[SlaState.ON_TRACK])], assigned=[], at_risk=[]),
+    ),
+    "home requester": lambda: ("view", home.home_view(mine=[], assigned=None, at_risk=None)),
+    "alert warning": lambda: (
+        "message",
+        alerts.alert_message(_ticket(), SLA[SlaState.AT_RISK], kind="warning", step=75),
+    ),
+    "alert breach": lambda: (
+        "message",
+        alerts.alert_message(_ticket(), SLA[SlaState.BREACHED], kind="breach", step=100),
+    ),
+    "alert escalation": lambda: (
+        "message",
+        alerts.alert_message(
+            _ticket(), SLA[SlaState.BREACHED], kind="escalation", step=2, mention="<!subteam^S1>"
+        ),
+    ),
+    "digest": lambda: (
+        "message",
+        alerts.digest_message(
+            [(_ticket(number=n), SLA[SlaState.BREACHED], "breach", 100) for n in range(60)]
+        ),
+    ),
+    "notice": lambda: (
+        "message",
+        notices.notice(_("Internal tickets cannot be shared in a channel.")),
+    ),
+}
+
+
+class _Pseudo(gettext.NullTranslations):
+    """Wraps every catalog message in markers, so unmarked words are literals in code."""
+
+    def gettext(self, message):
+        return f"⟦{message}⟧"
+
+    def ngettext(self, singular, plural, n):
+        return f"⟦{singular if n == 1 else plural}⟧"
+
+
+SLACK_SYNTAX = re.compile(r"<[^>]*>|:[a-z0-9_+-]+:|`[^`]*`|https?://\S+")
+MARKED = re.compile(r"⟦[^⟦⟧]*⟧")  # innermost first: messages are formatted into messages
+WORD = re.compile(r"[A-Za-z]{2,}")
+ALLOWED = {"UTC", "PM", "AM"}  # date fallbacks
+
+
+def _texts(node) -> list[str]:
+    if isinstance(node, dict):
+        own = [node["text"]] if isinstance(node.get("text"), str) else []
+        return own + [t for key, v in node.items() if key != "url" for t in _texts(v)]
+    if isinstance(node, list):
+        return [t for item in node for t in _texts(item)]
+    return []
+
+
+def _visible_words(payload: dict) -> set[str]:
+    body = {
+        k: v
+        for k, v in payload.items()
+        if k not in ("callback_id", "private_metadata", "type", "external_id")
+    }
+    words = set()
+    for text in _texts(body):
+        while MARKED.search(text):
+            text = MARKED.sub(" ", text)
+        words |= set(WORD.findall(SLACK_SYNTAX.sub(" ", text))) - ALLOWED
+    return words
+
+
+@pytest.mark.parametrize("name", list(RENDERINGS))
+def test_no_english_literal_outside_the_catalog(name):
+    with translations(_Pseudo()):
+        _kind, payload = RENDERINGS[name]()
+    assert _visible_words(payload) == set(), f"{name} says words that are not in the catalog"
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+@pytest.mark.parametrize("name", list(RENDERINGS))
+def test_every_view_fits_slack_in_both_languages(name, language):
+    with speaking(language):
+        kind, payload = RENDERINGS[name]()
+    if kind == "message":
+        problems = message_problems(payload)
+    else:
+        method = "views.publish" if payload["type"] == "home" else "views.open"
+        problems = view_problems(payload, method)
+    assert problems == []
+
+
+def test_french_catalog_translates_every_message_with_the_same_placeholders():
+    with (LOCALE_DIR / "fr" / "LC_MESSAGES" / "ticketbot.po").open("rb") as source:
+        french = read_po(source, locale="fr")
+    keywords = {"_": None, "N_": None, "ngettext": (1, 2)}
+    missing, mismatched = [], []
+    for _file, _line, message, _comments, _context in extract_from_dir(str(SRC), keywords=keywords):
+        key = message[0] if isinstance(message, tuple) else message
+        entry = french.get(key)
+        strings = entry.string if entry is not None else None
+        translated = list(strings) if isinstance(strings, tuple) else [strings]
+        if entry is None or not all(translated):
+            missing.append(key)
+            continue
+        sources = message if isinstance(message, tuple) else (message,)
+        expected = set(PLACEHOLDER.findall(" ".join(sources)))
+        if any(set(PLACEHOLDER.findall(t)) != expected for t in translated):
+            mismatched.append(key)
+    assert missing == [], "run `make messages` and translate these"
+    assert mismatched == []
+
+
+def test_french_uses_the_seed_vocabulary():
+    from ticketbot.i18n import label
+
+    with speaking("fr"):
+        assert [label(s) for s in Status] == ["Ouvert", "Attente réponse", "En cours", "Fermé"]
+        assert [label(p) for p in Priority] == ["Basse", "Normale", "Haute", "Urgente"]
+        assert [label(e) for e in Engagement] == [
+            "Standard",
+            "2 h",
+            "4 h",
+            "6 h",
+            "8 h",
+            "24 h",
+            "48 h",
+            "72 h",
+        ]
+        modal = history.history_modal(_ticket(), [], page=0, total=0)
+        assert modal["title"]["text"] == "Historique ticket"
