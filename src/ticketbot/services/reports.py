@@ -1,0 +1,244 @@
+"""The managers' report: where tickets come from, how fast and how well they are resolved.
+
+Everything is counted by the database (GROUP BY, percentiles); Python only receives the
+aggregated rows, so a report costs the same whether a period holds ten tickets or a million."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import ColumnElement, case, func, or_, select
+from sqlalchemy.orm import Session
+
+from ticketbot.services.periods import Period
+from ticketbot.services.report_sql import as_date, local_day, percentiles, seconds_between
+from ticketbot.store.models import Party, Rating, Ticket
+from ticketbot.vocabulary import PartyKind, Priority, Source, Status
+
+TOP = 10  # rows per ranked list (categories, assignees, parties); the rest are summed up
+SCORES = (1, 2, 3, 4, 5)
+# Backlog ages: (bucket, upper bound); the last bucket has none.
+AGE_BUCKETS: tuple[tuple[str, timedelta | None], ...] = (
+    ("under_1d", timedelta(days=1)),
+    ("1d_3d", timedelta(days=3)),
+    ("3d_7d", timedelta(days=7)),
+    ("7d_30d", timedelta(days=30)),
+    ("over_30d", None),
+)
+
+
+@dataclass(frozen=True)
+class Durations:
+    count: int
+    median: timedelta | None
+    p90: timedelta | None
+
+
+@dataclass(frozen=True)
+class Compliance:
+    """Tickets closed in the period, and how many closed by their deadline."""
+
+    key: str | None
+    closed: int
+    met: int
+
+    @property
+    def share(self) -> float | None:
+        return self.met / self.closed if self.closed else None
+
+
+@dataclass(frozen=True)
+class Backlog:
+    open: int
+    ages: tuple[tuple[str, int], ...]
+    oldest_number: int | None
+    oldest_created_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Satisfaction:
+    count: int
+    scores: dict[int, int]
+
+    @property
+    def average(self) -> float | None:
+        if not self.count:
+            return None
+        return sum(score * n for score, n in self.scores.items()) / self.count
+
+
+@dataclass(frozen=True)
+class PartyName:
+    kind: PartyKind
+    name: str
+
+
+@dataclass(frozen=True)
+class Report:
+    period: Period
+    generated_at: datetime
+    raised: int
+    closed: int
+    by_source: tuple[tuple[Source, int], ...]
+    by_priority: tuple[tuple[Priority, int], ...]
+    by_status: tuple[tuple[Status, int], ...]
+    by_category: tuple[tuple[str | None, int], ...]
+    by_assignee: tuple[tuple[str | None, int], ...]
+    by_party: tuple[tuple[PartyName | None, int], ...]
+    first_response: Durations
+    resolution: Durations
+    sla: Compliance
+    sla_by_priority: tuple[Compliance, ...]
+    sla_by_category: tuple[Compliance, ...]
+    backlog: Backlog
+    satisfaction: Satisfaction
+    daily: tuple[tuple[date, Source, int], ...]  # tickets raised per local day and source
+
+    @property
+    def empty(self) -> bool:
+        """Nothing happened in the period (the backlog is "now", so it does not count)."""
+        return not (self.raised or self.closed or self.satisfaction.count)
+
+
+def _in(column, period: Period) -> list[ColumnElement[bool]]:
+    return [column >= period.start, column < period.end]
+
+
+def _workspace(workspace_id: str | None) -> list[ColumnElement[bool]]:
+    return [] if workspace_id is None else [Ticket.workspace_id == workspace_id]
+
+
+def _ranked(session: Session, key, where: list, *, limit: int | None = None) -> list:
+    """(key, count) rows, most frequent first, ties by key with "none" last."""
+    count = func.count()
+    query = (
+        select(key, count)
+        .where(*where)
+        .group_by(key)
+        .order_by(count.desc(), key.asc().nulls_last())
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    return [tuple(row) for row in session.execute(query)]
+
+
+def _every(members, rows: list) -> tuple:
+    """Every member of an enum in its order, zero where nothing was counted."""
+    found = dict(rows)
+    return tuple((member, int(found.get(member, 0))) for member in members)
+
+
+def _durations(session: Session, value, where: list) -> Durations:
+    count, (median, p90) = percentiles(session, value, where, (0.5, 0.9))
+    return Durations(count, _seconds(median), _seconds(p90))
+
+
+def _seconds(value: float | None) -> timedelta | None:
+    return None if value is None else timedelta(seconds=round(value))
+
+
+def _compliance(session: Session, key, where: list, *, limit: int | None = None) -> list:
+    met = func.sum(
+        case((or_(Ticket.due_at.is_(None), Ticket.closed_at <= Ticket.due_at), 1), else_=0)
+    )
+    count = func.count()
+    query = (
+        select(key, count, met)
+        .where(*where)
+        .group_by(key)
+        .order_by(count.desc(), key.asc().nulls_last())
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    return [Compliance(k, int(n), int(m or 0)) for k, n, m in session.execute(query)]
+
+
+def _backlog(session: Session, workspace: list, now: datetime) -> Backlog:
+    open_now = [*workspace, Ticket.status != Status.CLOSED]
+    whens = [(Ticket.created_at > now - bound, name) for name, bound in AGE_BUCKETS if bound]
+    bucket = case(*whens, else_=AGE_BUCKETS[-1][0])
+    counted = dict(
+        session.execute(select(bucket, func.count()).where(*open_now).group_by(bucket)).all()
+    )
+    ages = tuple((name, int(counted.get(name, 0))) for name, _bound in AGE_BUCKETS)
+    oldest = session.execute(
+        select(Ticket.number, Ticket.created_at)
+        .where(*open_now)
+        .order_by(Ticket.created_at, Ticket.number)
+        .limit(1)
+    ).first()
+    return Backlog(
+        open=sum(n for _name, n in ages),
+        ages=ages,
+        oldest_number=oldest[0] if oldest else None,
+        oldest_created_at=oldest[1] if oldest else None,
+    )
+
+
+def _satisfaction(session: Session, workspace: list, period: Period) -> Satisfaction:
+    rows = session.execute(
+        select(Rating.score, func.count())
+        .join(Ticket, Ticket.id == Rating.ticket_id)
+        .where(*workspace, *_in(Rating.rated_at, period))
+        .group_by(Rating.score)
+    ).all()
+    scores = {score: 0 for score in SCORES} | {int(s): int(n) for s, n in rows}
+    return Satisfaction(count=sum(scores.values()), scores=scores)
+
+
+def _party_names(session: Session, ids: list[int]) -> dict[int, PartyName]:
+    if not ids:
+        return {}
+    rows = session.execute(select(Party.id, Party.kind, Party.name).where(Party.id.in_(ids)))
+    return {pid: PartyName(kind, name) for pid, kind, name in rows}
+
+
+def build_report(
+    *, session: Session, workspace_id: str | None, period: Period, now: datetime
+) -> Report:
+    """The report of `period`; `workspace_id` None counts every workspace in the database."""
+    workspace = _workspace(workspace_id)
+    raised = [*workspace, *_in(Ticket.created_at, period)]
+    closed = [*workspace, Ticket.status == Status.CLOSED, *_in(Ticket.closed_at, period)]
+
+    by_source = _every(Source, _ranked(session, Ticket.source, raised))
+    day = local_day(session, Ticket.created_at, period)
+    daily = session.execute(
+        select(day, Ticket.source, func.count()).where(*raised).group_by(day, Ticket.source)
+    ).all()
+    parties = _ranked(session, Ticket.party_id, raised, limit=TOP)
+    names = _party_names(session, [pid for pid, _n in parties if pid is not None])
+    sla_by_priority = {c.key: c for c in _compliance(session, Ticket.priority, closed)}
+    return Report(
+        period=period,
+        generated_at=now,
+        raised=sum(n for _s, n in by_source),
+        closed=sum(c.closed for c in sla_by_priority.values()),
+        by_source=by_source,
+        by_priority=_every(Priority, _ranked(session, Ticket.priority, raised)),
+        by_status=_every(Status, _ranked(session, Ticket.status, raised)),
+        by_category=tuple(_ranked(session, Ticket.category, raised, limit=TOP)),
+        by_assignee=tuple(_ranked(session, Ticket.assignee_id, raised, limit=TOP)),
+        by_party=tuple((names.get(pid), n) for pid, n in parties),
+        first_response=_durations(
+            session,
+            seconds_between(session, Ticket.created_at, Ticket.first_response_at),
+            [*raised, Ticket.first_response_at.is_not(None)],
+        ),
+        resolution=_durations(
+            session, seconds_between(session, Ticket.created_at, Ticket.closed_at), closed
+        ),
+        sla=Compliance(
+            None,
+            sum(c.closed for c in sla_by_priority.values()),
+            sum(c.met for c in sla_by_priority.values()),
+        ),
+        sla_by_priority=tuple(
+            sla_by_priority.get(p, Compliance(p, 0, 0)) for p in Priority if p in sla_by_priority
+        ),
+        sla_by_category=tuple(_compliance(session, Ticket.category, closed, limit=TOP)),
+        backlog=_backlog(session, workspace, now),
+        satisfaction=_satisfaction(session, workspace, period),
+        daily=tuple(sorted((as_date(d), Source(s), int(n)) for d, s, n in daily)),
+    )
