@@ -21,6 +21,7 @@ class Period:
     """[start, end) in UTC; `days` are the local dates it covers, in order."""
 
     key: str  # "30d", "2026-11", "2026-W47": language-neutral, used in file names
+    kind: str  # "rolling", "month" or "week"
     start: datetime
     end: datetime
     timezone: str
@@ -54,9 +55,8 @@ def rolling(days: int, *, now: datetime, timezone: str, key: str | None = None) 
     zone = ZoneInfo(timezone)
     today = now.astimezone(zone).date()
     first = today - timedelta(days=days - 1)
-    return Period(
-        key or f"{days}d", local_midnight(first, zone), now, timezone, _span(first, today)
-    )
+    start = local_midnight(first, zone)
+    return Period(key or f"{days}d", "rolling", start, now, timezone, _span(first, today))
 
 
 def month(year: int, number: int, *, now: datetime, timezone: str) -> Period:
@@ -69,16 +69,16 @@ def month(year: int, number: int, *, now: datetime, timezone: str) -> Period:
         raise InvalidInput(_("{month} has not started yet.").format(month=f"{year}-{number:02d}"))
     end = min(local_midnight(following, zone), now)
     last = min(following - timedelta(days=1), now.astimezone(zone).date())
-    return Period(f"{year}-{number:02d}", start, end, timezone, _span(first, last))
+    return Period(f"{year}-{number:02d}", "month", start, end, timezone, _span(first, last))
 
 
 def previous_week(report_day: date, *, timezone: str) -> Period:
     """The seven local days before `report_day`, for the weekly report posted that day."""
     zone = ZoneInfo(timezone)
     first = report_day - timedelta(days=7)
-    year, week, _day = first.isocalendar()
     return Period(
-        f"{year}-W{week:02d}",
+        week_key(first),
+        "week",
         local_midnight(first, zone),
         local_midnight(report_day, zone),
         timezone,
@@ -102,3 +102,16 @@ def parse_period(text: str, *, now: datetime, timezone: str) -> Period:
         ),
         field="period",
     )
+
+
+def week_key(day: date) -> str:
+    year, week, _day = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def due_report_day(*, weekday: int, at: time, timezone: str, now: datetime) -> date | None:
+    """This week's report day (Monday = 0) once its local time has come, else None."""
+    zone = ZoneInfo(timezone)
+    local = now.astimezone(zone)
+    day = local.date() - timedelta(days=local.weekday()) + timedelta(days=weekday)
+    return day if local >= datetime.combine(day, at, tzinfo=zone) else None

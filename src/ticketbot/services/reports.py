@@ -12,7 +12,13 @@ from sqlalchemy import ColumnElement, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from ticketbot.services.periods import Period
-from ticketbot.services.report_sql import as_date, local_day, percentiles, seconds_between
+from ticketbot.services.report_sql import (
+    as_date,
+    dialect_of,
+    local_day,
+    percentiles,
+    seconds_between,
+)
 from ticketbot.store.models import Party, Rating, Ticket
 from ticketbot.vocabulary import PartyKind, Priority, Source, Status
 
@@ -198,6 +204,9 @@ def build_report(
     *, session: Session, workspace_id: str | None, period: Period, now: datetime
 ) -> Report:
     """The report of `period`; `workspace_id` None counts every workspace in the database."""
+    if dialect_of(session) == "postgresql" and not session.in_transaction():
+        # One snapshot for every query, so the figures add up while tickets keep changing.
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
     workspace = _workspace(workspace_id)
     raised = [*workspace, *_in(Ticket.created_at, period)]
     closed = [*workspace, Ticket.status == Status.CLOSED, *_in(Ticket.closed_at, period)]
