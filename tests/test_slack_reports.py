@@ -140,4 +140,3 @@ def test_a_refused_chart_leaves_the_figures_and_says_why(busy):
 def test_help_mentions_the_report(slack):
     answer = command(slack, "help")
     assert "report [7d|30d|90d|YYYY-MM]" in answer["blocks"][0]["text"]["text"]
-

@@ -37,8 +37,9 @@ def claim_run(*, session: Session, job: str, period: str, now: datetime, lease: 
         _insert(session)
         .values(job=job, period=period, started_at=now)
         .on_conflict_do_nothing(index_elements=["job", "period"])
-    )
-    if inserted.rowcount == 1:
+        .returning(ScheduledRun.job)
+    ).first()
+    if inserted is not None:
         return True
     taken = session.execute(
         update(ScheduledRun)
