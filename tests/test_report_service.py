@@ -262,3 +262,12 @@ def test_the_week_before_a_report_day_in_local_time():
     assert week.start == datetime(2026, 11, 15, 23, 0, tzinfo=UTC)
     assert week.end == datetime(2026, 11, 22, 23, 0, tzinfo=UTC)
     assert (week.first_day, week.last_day) == (date(2026, 11, 16), date(2026, 11, 22))
+
+
+def test_the_indexes_the_report_reads(database):
+    from sqlalchemy import inspect
+
+    tickets = {ix["name"] for ix in inspect(database.engine).get_indexes("tickets")}
+    ratings = {ix["name"] for ix in inspect(database.engine).get_indexes("ratings")}
+    assert {"ix_tickets_created", "ix_tickets_closed", "ix_tickets_open_created"} <= tickets
+    assert "ix_ratings_rated" in ratings

@@ -8,10 +8,21 @@ data set gives one answer on either database."""
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 
-from sqlalchemy import ColumnElement, Date, Float, Integer, case, cast, extract, func, select
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Float,
+    Integer,
+    case,
+    cast,
+    extract,
+    func,
+    select,
+    tuple_,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, array
 from sqlalchemy.orm import Session
 
@@ -40,6 +51,43 @@ def local_day(session: Session, column, period: Period) -> ColumnElement:
     starts = period.day_starts()
     whens = [(column < starts[i + 1], day.isoformat()) for i, day in enumerate(period.days)]
     return case(*whens[:-1], else_=whens[-1][1])
+
+
+def grouped(
+    session: Session,
+    where: Sequence,
+    sets: Mapping[str, tuple[ColumnElement, ...]],
+    aggregates: Sequence[ColumnElement],
+) -> dict[str, list[tuple]]:
+    """`aggregates` of the rows matching `where`, grouped by each named set of columns, as
+    rows of (*keys, *aggregates). PostgreSQL does it in one scan with GROUPING SETS; SQLite
+    has none, so there each set is its own query."""
+    if dialect_of(session) != "postgresql":
+        return {
+            name: [tuple(row) for row in session.execute(
+                select(*columns, *aggregates).where(*where).group_by(*columns)
+            )]
+            for name, columns in sets.items()
+        }  # fmt: skip
+    # The same column objects in SELECT and GROUP BY, so their bound parameters match.
+    columns: list[ColumnElement] = []
+    for group in sets.values():
+        columns += [c for c in group if not any(c is seen for seen in columns)]
+    position = {id(c): i for i, c in enumerate(columns)}
+    names = {frozenset(position[id(c)] for c in group): name for name, group in sets.items()}
+    query = (
+        select(*(func.grouping(c) for c in columns), *columns, *aggregates)
+        .where(*where)
+        .group_by(func.grouping_sets(*(tuple_(*group) for group in sets.values())))
+    )
+    found: dict[str, list[tuple]] = {name: [] for name in sets}
+    width = len(columns)
+    for row in session.execute(query):
+        kept = frozenset(i for i in range(width) if row[i] == 0)  # 1: rolled up, not a key
+        name = names[kept]
+        keys = tuple(row[width + position[id(c)]] for c in sets[name])
+        found[name].append((*keys, *row[2 * width :]))
+    return found
 
 
 def as_date(value: date | str) -> date:

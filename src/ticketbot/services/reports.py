@@ -8,13 +8,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import ColumnElement, case, func, or_, select
+from sqlalchemy import ColumnElement, case, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from ticketbot.services.periods import Period
 from ticketbot.services.report_sql import (
     as_date,
     dialect_of,
+    grouped,
     local_day,
     percentiles,
     seconds_between,
@@ -115,18 +116,10 @@ def _workspace(workspace_id: str | None) -> list[ColumnElement[bool]]:
     return [] if workspace_id is None else [Ticket.workspace_id == workspace_id]
 
 
-def _ranked(session: Session, key, where: list, *, limit: int | None = None) -> list:
+def _ranked(rows: list[tuple], limit: int | None = None) -> tuple:
     """(key, count) rows, most frequent first, ties by key with "none" last."""
-    count = func.count()
-    query = (
-        select(key, count)
-        .where(*where)
-        .group_by(key)
-        .order_by(count.desc(), key.asc().nulls_last())
-    )
-    if limit is not None:
-        query = query.limit(limit)
-    return [tuple(row) for row in session.execute(query)]
+    ordered = sorted(rows, key=lambda row: (-row[1], row[0] is None, row[0] or ""))
+    return tuple((key, int(n)) for key, n in ordered[:limit])
 
 
 def _every(members, rows: list) -> tuple:
@@ -144,20 +137,9 @@ def _seconds(value: float | None) -> timedelta | None:
     return None if value is None else timedelta(seconds=round(value))
 
 
-def _compliance(session: Session, key, where: list, *, limit: int | None = None) -> list:
-    met = func.sum(
-        case((or_(Ticket.due_at.is_(None), Ticket.closed_at <= Ticket.due_at), 1), else_=0)
-    )
-    count = func.count()
-    query = (
-        select(key, count, met)
-        .where(*where)
-        .group_by(key)
-        .order_by(count.desc(), key.asc().nulls_last())
-    )
-    if limit is not None:
-        query = query.limit(limit)
-    return [Compliance(k, int(n), int(m or 0)) for k, n, m in session.execute(query)]
+def _compliance(rows: list[tuple], limit: int | None = None) -> tuple[Compliance, ...]:
+    ranked = sorted(rows, key=lambda row: (-row[1], row[0] is None, row[0] or ""))
+    return tuple(Compliance(key, int(n), int(met or 0)) for key, n, met in ranked[:limit])
 
 
 def _backlog(session: Session, workspace: list, now: datetime) -> Backlog:
@@ -207,28 +189,45 @@ def build_report(
     if dialect_of(session) == "postgresql" and not session.in_transaction():
         # One snapshot for every query, so the figures add up while tickets keep changing.
         session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        session.execute(text("SET LOCAL work_mem = '32MB'"))  # percentiles sort in memory
     workspace = _workspace(workspace_id)
     raised = [*workspace, *_in(Ticket.created_at, period)]
     closed = [*workspace, Ticket.status == Status.CLOSED, *_in(Ticket.closed_at, period)]
-
-    by_source = _every(Source, _ranked(session, Ticket.source, raised))
     day = local_day(session, Ticket.created_at, period)
-    daily = session.execute(
-        select(day, Ticket.source, func.count()).where(*raised).group_by(day, Ticket.source)
-    ).all()
-    parties = _ranked(session, Ticket.party_id, raised, limit=TOP)
+    counts = grouped(
+        session,
+        raised,
+        {
+            "source": (Ticket.source,),
+            "priority": (Ticket.priority,),
+            "status": (Ticket.status,),
+            "category": (Ticket.category,),
+            "assignee": (Ticket.assignee_id,),
+            "party": (Ticket.party_id,),
+            "daily": (day, Ticket.source),
+        },
+        [func.count()],
+    )
+    met = case((or_(Ticket.due_at.is_(None), Ticket.closed_at <= Ticket.due_at), 1), else_=0)
+    deadlines = grouped(
+        session,
+        closed,
+        {"priority": (Ticket.priority,), "category": (Ticket.category,)},
+        [func.count(), func.sum(met)],
+    )
+    parties = _ranked(counts["party"], TOP)
     names = _party_names(session, [pid for pid, _n in parties if pid is not None])
-    sla_by_priority = {c.key: c for c in _compliance(session, Ticket.priority, closed)}
+    by_priority = {c.key: c for c in _compliance(deadlines["priority"])}
     return Report(
         period=period,
         generated_at=now,
-        raised=sum(n for _s, n in by_source),
-        closed=sum(c.closed for c in sla_by_priority.values()),
-        by_source=by_source,
-        by_priority=_every(Priority, _ranked(session, Ticket.priority, raised)),
-        by_status=_every(Status, _ranked(session, Ticket.status, raised)),
-        by_category=tuple(_ranked(session, Ticket.category, raised, limit=TOP)),
-        by_assignee=tuple(_ranked(session, Ticket.assignee_id, raised, limit=TOP)),
+        raised=sum(n for _s, n in counts["source"]),
+        closed=sum(c.closed for c in by_priority.values()),
+        by_source=_every(Source, counts["source"]),
+        by_priority=_every(Priority, counts["priority"]),
+        by_status=_every(Status, counts["status"]),
+        by_category=_ranked(counts["category"], TOP),
+        by_assignee=_ranked(counts["assignee"], TOP),
         by_party=tuple((names.get(pid), n) for pid, n in parties),
         first_response=_durations(
             session,
@@ -240,14 +239,12 @@ def build_report(
         ),
         sla=Compliance(
             None,
-            sum(c.closed for c in sla_by_priority.values()),
-            sum(c.met for c in sla_by_priority.values()),
+            sum(c.closed for c in by_priority.values()),
+            sum(c.met for c in by_priority.values()),
         ),
-        sla_by_priority=tuple(
-            sla_by_priority.get(p, Compliance(p, 0, 0)) for p in Priority if p in sla_by_priority
-        ),
-        sla_by_category=tuple(_compliance(session, Ticket.category, closed, limit=TOP)),
+        sla_by_priority=tuple(by_priority[p] for p in Priority if p in by_priority),
+        sla_by_category=_compliance(deadlines["category"], TOP),
         backlog=_backlog(session, workspace, now),
         satisfaction=_satisfaction(session, workspace, period),
-        daily=tuple(sorted((as_date(d), Source(s), int(n)) for d, s, n in daily)),
+        daily=tuple(sorted((as_date(d), Source(s), int(n)) for d, s, n in counts["daily"])),
     )
