@@ -12,7 +12,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from tests.factories import make_ticket
-from ticketbot.config import Settings, TicketbotConfig
+from ticketbot.config import ConfigError, Settings, TicketbotConfig, parse_config
 from ticketbot.reporting import send_weekly_report_if_due
 from ticketbot.runtime import Runtime
 from ticketbot.sla.scheduler import tick
@@ -177,3 +177,25 @@ def test_no_weekly_report_unless_configured(database, fake_slack, clock):
     office.clock.set(MONDAY_9 + timedelta(hours=1))
     assert office.send() is False
     assert office.runs() == [] and fake_slack.calls() == []
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        ("reports: {weekly: {day: Mon}}",
+         "config: reports: weekly.channel is needed when sla.alert_channel is not set"),
+        ("reports: {weekly: {day: Monday, channel: C0MANAGERS}}",
+         "config: reports.weekly.day: Input should be 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', "
+         "'Sat' or 'Sun'"),
+        ("reports: {weekly: {time: '25:00', channel: C0MANAGERS}}",
+         "config: reports.weekly.time: Input should be in a valid time format, hour value is "
+         "outside expected range of 0-23"),
+        ("reports: {weekly: {channel: C0XXXXXX}}",
+         "config: reports.weekly.channel: 'C0XXXXXX' is a placeholder: put a real channel id "
+         "(C...) here"),
+    ],
+)  # fmt: skip
+def test_a_bad_weekly_report_setting_is_named(text, error):
+    with pytest.raises(ConfigError) as refused:
+        parse_config(text)
+    assert str(refused.value) == error

@@ -184,6 +184,12 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     print(f"  agents: {len(config.agents)}, admins: {len(config.admins)}")
     print(f"  categories: {', '.join(config.categories) or '(none)'}")
     print(f"  SLA alerts: {config.sla.alert_channel or '(off)'}")
+    weekly = config.reports.weekly
+    if weekly is not None:
+        print(
+            f"  weekly report: {weekly.day} {weekly.time:%H:%M} {config.report_timezone} "
+            f"-> {config.weekly_report_channel}"
+        )
     missing = [
         name.upper()
         for name in ("slack_bot_token", "slack_signing_secret")

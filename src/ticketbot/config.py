@@ -189,12 +189,14 @@ class TicketbotConfig(_Strict):
             raise ValueError("names must be unique")
         return value
 
-    @model_validator(mode="after")
-    def _weekly_report_has_a_channel(self) -> TicketbotConfig:
-        weekly = self.reports.weekly
-        if weekly is not None and weekly.channel is None and self.sla.alert_channel is None:
-            raise ValueError("reports.weekly needs a channel (or set sla.alert_channel)")
-        return self
+    @field_validator("reports")
+    @classmethod
+    def _weekly_report_has_a_channel(cls, value: ReportsConfig, info) -> ReportsConfig:
+        sla = info.data.get("sla")  # validated before: declared first
+        weekly = value.weekly
+        if weekly is not None and weekly.channel is None and sla and sla.alert_channel is None:
+            raise ValueError("weekly.channel is needed when sla.alert_channel is not set")
+        return value
 
     @property
     def weekly_report_channel(self) -> str | None:
