@@ -271,3 +271,20 @@ def test_the_indexes_the_report_reads(database):
     ratings = {ix["name"] for ix in inspect(database.engine).get_indexes("ratings")}
     assert {"ix_tickets_created", "ix_tickets_closed", "ix_tickets_open_created"} <= tickets
     assert "ix_ratings_rated" in ratings
+
+
+def test_local_days_across_the_end_of_summer_time(database, policy):
+    # Paris leaves summer time on 25 October 2026 at 01:00 UTC (03:00 CEST becomes 02:00 CET).
+    with database.transaction() as s:
+        add(s, policy, datetime(2026, 10, 24, 21, 59, tzinfo=UTC))  # 24 Oct 23:59 CEST
+        add(s, policy, datetime(2026, 10, 24, 22, 30, tzinfo=UTC), source="reaction")  # 25 Oct
+        add(s, policy, datetime(2026, 10, 25, 22, 59, tzinfo=UTC), source="app_home")  # 25 Oct
+        add(s, policy, datetime(2026, 10, 25, 23, 0, tzinfo=UTC), source="cli")  # 26 Oct 00:00
+    r = report(database, "30d", timezone="Europe/Paris")
+    assert r.period.start == datetime(2026, 10, 24, 22, 0, tzinfo=UTC)
+    assert r.raised == 3
+    assert r.daily == (
+        (date(2026, 10, 25), Source.APP_HOME, 1),
+        (date(2026, 10, 25), Source.REACTION, 1),
+        (date(2026, 10, 26), Source.CLI, 1),
+    )

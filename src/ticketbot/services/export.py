@@ -102,6 +102,9 @@ def export_tickets(
     *, session: Session, since: datetime | None = None, batch: int = BATCH
 ) -> Iterator[dict]:
     """Each ticket as a dict of TICKET_FIELDS plus `history` and `comments`, oldest first."""
+    if session.get_bind().dialect.name == "postgresql" and not session.in_transaction():
+        # Every batch reads the same snapshot: a ticket and its history always agree.
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
     result = session.execute(_ticket_query(since).execution_options(yield_per=batch))
     for rows in result.partitions():
         ids = [row.id for row in rows]
