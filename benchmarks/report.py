@@ -29,6 +29,7 @@ from ticketbot.services.periods import parse_period
 from ticketbot.services.reports import build_report
 from ticketbot.store.db import Database
 from ticketbot.store.migrate import upgrade
+from ticketbot.views.report_chart import report_chart
 
 POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -140,6 +141,7 @@ def main() -> None:
             f"{report.backlog.open:,} open, {report.satisfaction.count:,} ratings"
         )
         describe("report queries (30 days)", timed(queries, args.runs))
+        describe("chart alone", timed(lambda: report_chart(report), args.runs))
         with FakeSlack() as fake:
             client = WebClient(token="xoxb-bench", base_url=fake.api_url)
             describe(

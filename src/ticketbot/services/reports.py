@@ -1,7 +1,7 @@
 """The managers' report: where tickets come from, how fast and how well they are resolved.
 
 Everything is counted by the database (GROUP BY, percentiles); Python only receives the
-aggregated rows, so a report costs the same whether a period holds ten tickets or a million."""
+aggregated rows, so the bot's memory and work do not grow with the number of tickets."""
 
 from __future__ import annotations
 
@@ -116,9 +116,13 @@ def _workspace(workspace_id: str | None) -> list[ColumnElement[bool]]:
     return [] if workspace_id is None else [Ticket.workspace_id == workspace_id]
 
 
+def _most_first(row: tuple) -> tuple:
+    """Most frequent first, ties by key with "none" last."""
+    return (-row[1], row[0] is None, row[0] or "")
+
+
 def _ranked(rows: list[tuple], limit: int | None = None) -> tuple:
-    """(key, count) rows, most frequent first, ties by key with "none" last."""
-    ordered = sorted(rows, key=lambda row: (-row[1], row[0] is None, row[0] or ""))
+    ordered = sorted(rows, key=_most_first)
     return tuple((key, int(n)) for key, n in ordered[:limit])
 
 
@@ -138,7 +142,7 @@ def _seconds(value: float | None) -> timedelta | None:
 
 
 def _compliance(rows: list[tuple], limit: int | None = None) -> tuple[Compliance, ...]:
-    ranked = sorted(rows, key=lambda row: (-row[1], row[0] is None, row[0] or ""))
+    ranked = sorted(rows, key=_most_first)
     return tuple(Compliance(key, int(n), int(met or 0)) for key, n, met in ranked[:limit])
 
 
