@@ -63,12 +63,11 @@ def grouped(
     rows of (*keys, *aggregates). PostgreSQL does it in one scan with GROUPING SETS; SQLite
     has none, so there each set is its own query."""
     if dialect_of(session) != "postgresql":
-        return {
-            name: [tuple(row) for row in session.execute(
-                select(*columns, *aggregates).where(*where).group_by(*columns)
-            )]
-            for name, columns in sets.items()
-        }  # fmt: skip
+        found = {}
+        for name, group in sets.items():
+            query = select(*group, *aggregates).where(*where).group_by(*group)
+            found[name] = [tuple(row) for row in session.execute(query)]
+        return found
     # The same column objects in SELECT and GROUP BY, so their bound parameters match.
     columns: list[ColumnElement] = []
     for group in sets.values():
@@ -80,7 +79,7 @@ def grouped(
         .where(*where)
         .group_by(func.grouping_sets(*(tuple_(*group) for group in sets.values())))
     )
-    found: dict[str, list[tuple]] = {name: [] for name in sets}
+    found = {name: [] for name in sets}
     width = len(columns)
     for row in session.execute(query):
         kept = frozenset(i for i in range(width) if row[i] == 0)  # 1: rolled up, not a key
