@@ -49,6 +49,7 @@ def test_check_config_accepts_the_example(tmp_path):
     result = run(["check-config"], tmp_path, TICKETBOT_CONFIG=example)
     assert result.returncode == 0, result.stderr
     assert "config ok" in result.stdout and "C0SLAALERT" in result.stdout
+    assert "weekly report: Mon 09:00 Europe/Paris -> C0SLAALERT" in result.stdout
 
 
 def test_serve_without_tokens_says_which_are_missing(tmp_path):

@@ -31,6 +31,7 @@ REQUIRED_SCOPES = {
     "users:read": "people's profiles",
     "usergroups:read": "agents and admins configured as user groups",
     "im:write": "direct messages to requesters (chat.postMessage to a user id)",
+    "files:write": "the report's chart, uploaded beside the report",
 }
 # What a listener kind needs before Slack will send it anything.
 LISTENER_SCOPES = {"command": {"commands"}, "shortcut": {"commands"}}
@@ -54,6 +55,8 @@ METHOD_SCOPES = {
     "views_push": set(),
     "views_update": set(),
     "views_publish": set(),
+    "files_upload_v2": {"files:write"},
+    "auth_test": set(),
 }
 WEB_API_CALL = re.compile(r"\bclient\.(\w+)\(")
 

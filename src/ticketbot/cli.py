@@ -147,6 +147,31 @@ def cmd_sla_tick(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from datetime import UTC, date, datetime, time
+    from pathlib import Path
+
+    from ticketbot.export_files import export_to
+    from ticketbot.services.export import export_tickets
+
+    since = None
+    if args.since:
+        try:
+            since = datetime.combine(date.fromisoformat(args.since), time(0), tzinfo=UTC)
+        except ValueError:
+            raise ConfigError(f"--since: {args.since!r} is not a date (YYYY-MM-DD)") from None
+    output = Path(args.output) if args.output else None
+    if output is not None and not output.is_dir() and not output.parent.is_dir():
+        raise ConfigError(f"--output: the directory {output.parent} does not exist")
+    runtime = _runtime()
+    _upgrade(runtime)
+    with runtime.database.snapshot() as session:
+        tickets = export_tickets(session=session, since=since)
+        count, where = export_to(tickets, fmt=args.format, output=output, stdout=sys.stdout)
+    print(f"exported {count} ticket(s) to {where}", file=sys.stderr)
+    return 0
+
+
 def cmd_check_config(args: argparse.Namespace) -> int:
     from ticketbot.config import config_path, load_config, load_settings
 
@@ -158,6 +183,12 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     print(f"  agents: {len(config.agents)}, admins: {len(config.admins)}")
     print(f"  categories: {', '.join(config.categories) or '(none)'}")
     print(f"  SLA alerts: {config.sla.alert_channel or '(off)'}")
+    weekly = config.reports.weekly
+    if weekly is not None:
+        print(
+            f"  weekly report: {weekly.day} {weekly.time:%H:%M} {config.report_timezone} "
+            f"-> {config.weekly_report_channel}"
+        )
     missing = [
         name.upper()
         for name in ("slack_bot_token", "slack_signing_secret")
@@ -192,6 +223,16 @@ def build_parser() -> argparse.ArgumentParser:
     sla_tick.add_argument("--now", help="the pass's time, ISO 8601 (default: now)")
     sla_tick.add_argument("--dry-run", action="store_true", help="print, send nothing")
     sla_tick.set_defaults(func=cmd_sla_tick)
+
+    export = commands.add_parser("export", help="write tickets with their history")
+    export.add_argument("--format", choices=("csv", "json"), required=True)
+    export.add_argument("--since", help="only tickets raised on or after this UTC date")
+    export.add_argument(
+        "--output",
+        help="a file, or a directory (CSV there adds history.csv and comments.csv); "
+        "default: standard output",
+    )
+    export.set_defaults(func=cmd_export)
 
     check = commands.add_parser("check-config", help="validate the environment and config")
     check.set_defaults(func=cmd_check_config)

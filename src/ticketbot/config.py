@@ -152,6 +152,22 @@ class SlaConfig(_Strict):
         return value
 
 
+TimeOfDay = time  # the weekly report has a field named `time`
+
+
+class WeeklyReportConfig(_Strict):
+    """The weekly report: posted on `day` at `time` (in the business-hours time zone, else
+    UTC) to `channel`, which defaults to the SLA alert channel."""
+
+    day: Literal["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"] = "Mon"
+    time: TimeOfDay = TimeOfDay(9, 0)
+    channel: ChannelId | None = None
+
+
+class ReportsConfig(_Strict):
+    weekly: WeeklyReportConfig | None = None
+
+
 class TicketbotConfig(_Strict):
     """The validated YAML file: who works tickets, where cards go, how deadlines run."""
 
@@ -164,6 +180,7 @@ class TicketbotConfig(_Strict):
     products: list[Annotated[str, Field(min_length=1, max_length=75)]] = Field(default_factory=list)
     reaction_emoji: Annotated[str, Field(pattern=r"^[a-z0-9_+\-']+$")] = "ticket"
     sla: SlaConfig = Field(default_factory=SlaConfig)
+    reports: ReportsConfig = Field(default_factory=ReportsConfig)
     # en, fr, or auto: each person in their Slack language. Channels hear workspace_language.
     language: Literal["en", "fr", "auto"] = "en"
     workspace_language: Literal["en", "fr"] | None = None
@@ -181,6 +198,26 @@ class TicketbotConfig(_Strict):
         if len({v.casefold() for v in value}) != len(value):
             raise ValueError("names must be unique")
         return value
+
+    @field_validator("reports")
+    @classmethod
+    def _weekly_report_has_a_channel(cls, value: ReportsConfig, info) -> ReportsConfig:
+        sla = info.data.get("sla")  # validated before: declared first
+        weekly = value.weekly
+        if weekly is not None and weekly.channel is None and sla and sla.alert_channel is None:
+            raise ValueError("weekly.channel is needed when sla.alert_channel is not set")
+        return value
+
+    @property
+    def weekly_report_channel(self) -> str | None:
+        weekly = self.reports.weekly
+        return None if weekly is None else weekly.channel or self.sla.alert_channel
+
+    @property
+    def report_timezone(self) -> str:
+        """Reports count local days of the business-hours zone, else UTC days."""
+        hours = self.sla.business_hours
+        return hours.timezone if hours is not None else "UTC"
 
 
 class Settings(BaseSettings):

@@ -49,6 +49,8 @@ class ActionId(StrEnum):
     SOLUTION = "solution"
     COMMENT_TEXT = "comment_text"
     TICKET_PICKER = "ticket_picker"
+    # The satisfaction buttons sent to the requester when a ticket closes: "rate:1" to "rate:5".
+    RATE = "rate"
 
 
 class BlockId(StrEnum):
@@ -83,3 +85,11 @@ def ticket_number_from_block(block_id: str | None) -> int | None:
 
 
 NEW_PARTY_PREFIX = "new:"  # option values of "Related to" that create the party on submit
+
+
+RATING_ACTION = re.compile(rf"^{ActionId.RATE}:([1-5])$")
+
+
+def rating_action_id(score: int) -> str:
+    """One action_id per button: Slack wants them unique within a block."""
+    return f"{ActionId.RATE}:{score}"

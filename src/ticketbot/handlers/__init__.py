@@ -12,6 +12,7 @@ from ticketbot.handlers import (
     home,
     modals,
     options,
+    ratings,
     shortcuts,
 )
 
@@ -19,3 +20,4 @@ from ticketbot.handlers import (
 def register_all(app: App) -> None:
     for module in (errors, commands, modals, card_actions, options, shortcuts, events, home):
         module.register(app)
+    ratings.register(app)

@@ -14,6 +14,7 @@ from ticketbot.handlers.common import (
     viewer_of,
     workspace_of,
 )
+from ticketbot.handlers.reports import report_command
 from ticketbot.i18n import N_, _
 from ticketbot.services import comments as comment_service
 from ticketbot.services import links as link_service
@@ -149,6 +150,9 @@ def register(app: App) -> None:
                     _(SCOPE_TITLES[scope]), items, empty=_("No tickets here."), more=len(found) > 20
                 ),
             )
+            return
+        if word == "report":
+            report_command(runtime, client, respond, body=body, viewer=viewer, text=rest)
             return
         if word == "search":
             if not rest:

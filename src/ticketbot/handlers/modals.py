@@ -16,6 +16,7 @@ from ticketbot.handlers.common import (
 )
 from ticketbot.handlers.forms import changed, error_for, submitted
 from ticketbot.handlers.publishing import publish_new_ticket, reply_in_thread
+from ticketbot.handlers.ratings import ask_for_rating
 from ticketbot.i18n import _, speaking
 from ticketbot.ids import NEW_PARTY_PREFIX, BlockId, CallbackId
 from ticketbot.services import comments as comment_service
@@ -25,6 +26,7 @@ from ticketbot.services.errors import InvalidInput, StaleTicket, TicketbotError
 from ticketbot.services.history import ChangeLine
 from ticketbot.services.inputs import TicketDraft, TicketEdit, clean_text, validate
 from ticketbot.services.parties import find_or_create_party, get_party
+from ticketbot.services.ratings import should_ask
 from ticketbot.views.history import field_name
 from ticketbot.views.lists import comment_echo
 from ticketbot.vocabulary import PartyKind, Status
@@ -193,7 +195,7 @@ def register(app: App) -> None:
                 viewer=viewer,
                 for_update=True,
             )
-            ticket_service.change_status(
+            closed = ticket_service.change_status(
                 session=session,
                 ticket=ticket,
                 status=Status.CLOSED,
@@ -203,6 +205,8 @@ def register(app: App) -> None:
                 policy=runtime.policy,
             )
         refresh_card(runtime, client, ticket)
+        if closed and should_ask(ticket, viewer):
+            ask_for_rating(client, ticket)
 
     @app.view(CallbackId.COMMENT_MODAL)
     def on_comment(ack: Ack, body: dict, view: dict, client: WebClient, context):

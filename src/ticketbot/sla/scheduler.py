@@ -8,6 +8,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from slack_sdk import WebClient
 
 from ticketbot.cards import catch_up_cards
+from ticketbot.reporting import send_weekly_report_if_due
 from ticketbot.runtime import Runtime
 from ticketbot.services.events import forget_old_events
 from ticketbot.sla.engine import run_pass
@@ -31,6 +32,10 @@ def tick(runtime: Runtime, client: WebClient) -> None:
             forget_old_events(session=session, now=runtime.clock.now())
     except Exception:
         logger.exception("SLA pass failed; the next one retries")
+    try:
+        send_weekly_report_if_due(runtime, client)
+    except Exception:
+        logger.exception("weekly report failed; a later pass retries it")
 
 
 def start_scheduler(runtime: Runtime, client: WebClient) -> BackgroundScheduler:

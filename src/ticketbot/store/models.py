@@ -100,6 +100,14 @@ class Ticket(Base):
             postgresql_where=text("status <> 'closed'"),
             sqlite_where=text("status <> 'closed'"),
         ),
+        # The report's backlog: open tickets by age, without walking the closed ones.
+        Index(
+            "ix_tickets_open_created",
+            "workspace_id",
+            "created_at",
+            postgresql_where=text("status <> 'closed'"),
+            sqlite_where=text("status <> 'closed'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -356,6 +364,8 @@ class Rating(Base):
     """The requester's 1-5 satisfaction rating of a closed ticket (the latest one counts)."""
 
     __tablename__ = "ratings"
+    # Reports count the ratings given in a period.
+    __table_args__ = (Index("ix_ratings_rated", "rated_at"),)
 
     ticket_id: Mapped[int] = mapped_column(
         ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True
