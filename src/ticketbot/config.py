@@ -21,6 +21,8 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from ticketbot.addresses import mailbox
+from ticketbot.mailer import parse_smtp_url
 from ticketbot.vocabulary import Priority, Status
 
 DEFAULT_DATABASE_URL = "sqlite:///ticketbot.db"
@@ -33,6 +35,9 @@ class ConfigError(Exception):
 
 
 _PLACEHOLDER = re.compile(r"X{3,}|YOUR|CHANGE.?ME|REPLACE|TODO|\.\.\.", re.IGNORECASE)
+# In free-form values (URLs, secrets, addresses) only a template's loud markers count:
+# "help@yourcompany.com" is real, "help@YOUR-DOMAIN.com" and "CHANGE-ME" are not.
+_TEMPLATE_MARK = re.compile(r"YOUR[-_]|X{3,}|\.\.\.|(?i:change.?me|replace.?me)")
 
 
 def _slack_id(prefixes: str, what: str):
@@ -186,6 +191,51 @@ class Settings(BaseSettings):
     ticketbot_config: Path | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     log_format: Literal["text", "json"] = "text"
+    # Email from a ticket (see mailer.py for the SMTP_URL schemes).
+    smtp_url: str | None = None
+    smtp_from: str | None = None
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_ca_file: Path | None = None
+
+    @field_validator(
+        "smtp_url", "smtp_from", "smtp_username", "smtp_password", "smtp_ca_file", mode="before"
+    )
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_url(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_smtp_url(value)
+        return value
+
+    @field_validator("smtp_from")
+    @classmethod
+    def _smtp_from(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if _TEMPLATE_MARK.search(value):
+            raise ValueError(f"{value!r} is a placeholder: put the real sender address here")
+        if mailbox(value) is None:
+            raise ValueError(f"{value!r} is not an email address (e.g. Support <help@acme.com>)")
+        return value.strip()
+
+    @model_validator(mode="after")
+    def _smtp_complete(self) -> Settings:
+        if self.smtp_url and not self.smtp_from:
+            raise ValueError("SMTP_FROM is required when SMTP_URL is set")
+        if self.smtp_password and not self.smtp_username:
+            raise ValueError("SMTP_PASSWORD is set but SMTP_USERNAME is not")
+        if self.smtp_password and self.smtp_url:
+            endpoint = parse_smtp_url(self.smtp_url)
+            if endpoint.security == "plain" and not endpoint.on_loopback:
+                raise ValueError(
+                    "SMTP_PASSWORD would travel unencrypted: use smtp+starttls:// or smtps://"
+                )
+        return self
 
     @field_validator("log_level", mode="before")
     @classmethod
