@@ -159,6 +159,7 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     print(f"  agents: {len(config.agents)}, admins: {len(config.admins)}")
     print(f"  categories: {', '.join(config.categories) or '(none)'}")
     print(f"  SLA alerts: {config.sla.alert_channel or '(off)'}")
+    print(f"  email: {settings.smtp_url or '(off: SMTP_URL not set)'}")
     missing = [
         name.upper()
         for name in ("slack_bot_token", "slack_signing_secret")

@@ -18,6 +18,7 @@ class CallbackId(StrEnum):
     SHORTCUT_CREATE = "message_create_ticket"
     SHORTCUT_LINK = "message_link_ticket"
     SHORTCUT_NEW = "global_new_ticket"
+    EMAIL_MODAL = "ticket_email"
 
 
 class ActionId(StrEnum):
@@ -49,6 +50,10 @@ class ActionId(StrEnum):
     SOLUTION = "solution"
     COMMENT_TEXT = "comment_text"
     TICKET_PICKER = "ticket_picker"
+    EMAIL = "card_email"
+    EMAIL_TO = "email_to"
+    EMAIL_SUBJECT = "email_subject"
+    EMAIL_BODY = "email_body"
 
 
 class BlockId(StrEnum):
@@ -68,6 +73,9 @@ class BlockId(StrEnum):
     HISTORY_PAGER = "history_pager"
     # Prefix of blocks whose controls act on one ticket: "ticket:42".
     TICKET = "ticket"
+    EMAIL_TO = "email_to"
+    EMAIL_SUBJECT = "email_subject"
+    EMAIL_BODY = "email_body"
 
 
 _TICKET_BLOCK = re.compile(rf"^{BlockId.TICKET}:(\d+)(?::\w+)?$")

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from ticketbot.clock import Clock, SystemClock
 from ticketbot.config import Settings, TicketbotConfig, load_config, load_settings
 from ticketbot.directory import Directory
+from ticketbot.mailer import Mailer
 from ticketbot.services.deadlines import DeadlinePolicy
 from ticketbot.store.db import Database
 
@@ -19,10 +20,12 @@ class Runtime:
     clock: Clock = field(default_factory=SystemClock)
     policy: DeadlinePolicy = field(init=False)
     directory: Directory = field(init=False)
+    mailer: Mailer | None = field(init=False)  # None: SMTP not configured, no Email button
 
     def __post_init__(self) -> None:
         self.policy = DeadlinePolicy.from_config(self.config.sla)
         self.directory = Directory(self.config, self.clock)
+        self.mailer = Mailer.from_settings(self.settings)
 
     @classmethod
     def from_environment(cls, clock: Clock | None = None) -> Runtime:

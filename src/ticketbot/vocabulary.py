@@ -79,3 +79,5 @@ class Field(StrEnum):
     PRODUCT = "product"
     VISIBILITY = "visibility"
     LINK = "link"
+    EMAIL = "email"  # an email sent from the ticket: "subject\nrecipients"
+
