@@ -160,6 +160,7 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     print(f"  categories: {', '.join(config.categories) or '(none)'}")
     print(f"  SLA alerts: {config.sla.alert_channel or '(off)'}")
     print(f"  email: {settings.smtp_url or '(off: SMTP_URL not set)'}")
+    print(f"  webhooks: {', '.join(h.url for h in config.webhooks) or '(none)'}")
     missing = [
         name.upper()
         for name in ("slack_bot_token", "slack_signing_secret")

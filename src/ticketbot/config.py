@@ -7,6 +7,7 @@ import re
 from datetime import date, time
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 import yaml
 from pydantic import (
@@ -23,7 +24,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ticketbot.addresses import mailbox
 from ticketbot.mailer import parse_smtp_url
-from ticketbot.vocabulary import Priority, Status
+from ticketbot.vocabulary import Priority, Status, WebhookEvent
 
 DEFAULT_DATABASE_URL = "sqlite:///ticketbot.db"
 DEFAULT_CONFIG_PATH = Path("ticketbot.yml")
@@ -157,6 +158,49 @@ class SlaConfig(_Strict):
         return value
 
 
+WEBHOOK_SECRET_MIN = 16
+
+
+class WebhookConfig(_Strict):
+    """Where to POST ticket events, signed with `secret` (HMAC-SHA256 of the body)."""
+
+    url: str
+    secret: SecretStr
+    events: list[WebhookEvent] = Field(min_length=1)
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if _TEMPLATE_MARK.search(value):
+            raise ValueError(f"{value!r} is a placeholder: put the receiver's real URL here")
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"{value!r} is not an http:// or https:// URL")
+        return value
+
+    @field_validator("secret")
+    @classmethod
+    def _real_secret(cls, value: SecretStr) -> SecretStr:
+        text = value.get_secret_value()
+        if _TEMPLATE_MARK.search(text):
+            raise ValueError("the secret is a placeholder: generate one (openssl rand -hex 32)")
+        if len(text.strip()) < WEBHOOK_SECRET_MIN:
+            raise ValueError(
+                f"the secret must be at least {WEBHOOK_SECRET_MIN} characters "
+                "(openssl rand -hex 32 makes a good one)"
+            )
+        return value
+
+    @field_validator("events", mode="before")
+    @classmethod
+    def _known_events(cls, value: object) -> object:
+        known = [e.value for e in WebhookEvent]
+        for event in value if isinstance(value, list) else []:
+            if event not in known:
+                raise ValueError(f"unknown event {event!r}: use any of {', '.join(known)}")
+        return list(dict.fromkeys(value)) if isinstance(value, list) else value
+
+
 class TicketbotConfig(_Strict):
     """The validated YAML file: who works tickets, where cards go, how deadlines run."""
 
@@ -169,12 +213,23 @@ class TicketbotConfig(_Strict):
     products: list[Annotated[str, Field(min_length=1, max_length=75)]] = Field(default_factory=list)
     reaction_emoji: Annotated[str, Field(pattern=r"^[a-z0-9_+\-']+$")] = "ticket"
     sla: SlaConfig = Field(default_factory=SlaConfig)
+    webhooks: list[WebhookConfig] = Field(default_factory=list)
 
     @field_validator("categories", "products")
     @classmethod
     def _unique(cls, value: list[str]) -> list[str]:
         if len({v.casefold() for v in value}) != len(value):
             raise ValueError("names must be unique")
+        return value
+
+    @field_validator("webhooks")
+    @classmethod
+    def _one_entry_per_url(cls, value: list[WebhookConfig]) -> list[WebhookConfig]:
+        # Deliveries name their receiver by URL, so each URL has exactly one secret.
+        urls = [hook.url for hook in value]
+        for url in urls:
+            if urls.count(url) > 1:
+                raise ValueError(f"{url!r} is listed twice: merge its events into one entry")
         return value
 
 

@@ -10,12 +10,12 @@ from sqlalchemy.orm import Session
 
 from ticketbot.addresses import mailbox
 from ticketbot.i18n import _
-from ticketbot.services import history
+from ticketbot.services import history, webhooks
 from ticketbot.services.access import Viewer, can_see
 from ticketbot.services.errors import Forbidden, InvalidInput, NotFound
 from ticketbot.services.inputs import TEXT_MAX, TITLE_MAX, clean_line, clean_text
 from ticketbot.store.models import RelatedItem, Ticket
-from ticketbot.vocabulary import Field
+from ticketbot.vocabulary import Field, WebhookEvent
 
 # RelatedItem.kind. A plain string so this merges with the related-items work, whose
 # RelatedKind enum has the same value.
@@ -115,7 +115,7 @@ def record_email(
     message_id: str,
     now: datetime,
 ) -> RelatedItem:
-    """Keep a sent email on the ticket: a related item and a history line."""
+    """Keep a sent email on the ticket: a related item, a history line, a webhook event."""
     check_may_email(viewer, ticket)
     item = RelatedItem(
         ticket_id=ticket.id,
@@ -131,7 +131,7 @@ def record_email(
     ticket.updated_at = now
     if ticket.first_response_at is None and viewer.user_id != ticket.requester_id:
         ticket.first_response_at = now
-    history.record_change(
+    change = history.record_change(
         session=session,
         ticket=ticket,
         field=Field.EMAIL,
@@ -141,4 +141,15 @@ def record_email(
         now=now,
     )
     session.flush()
+    webhooks.emit(
+        session=session,
+        ticket=ticket,
+        kind=WebhookEvent.EMAILED,
+        now=now,
+        actor_id=viewer.user_id,
+        changes=[change],
+        details={
+            "email": {"to": list(draft.to), "subject": draft.subject, "message_id": message_id}
+        },
+    )
     return item

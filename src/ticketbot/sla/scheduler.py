@@ -11,6 +11,7 @@ from ticketbot.cards import catch_up_cards
 from ticketbot.runtime import Runtime
 from ticketbot.services.events import forget_old_events
 from ticketbot.sla.engine import run_pass
+from ticketbot.webhooks import deliver_webhooks
 
 logger = logging.getLogger("ticketbot.sla")
 
@@ -31,6 +32,10 @@ def tick(runtime: Runtime, client: WebClient) -> None:
             forget_old_events(session=session, now=runtime.clock.now())
     except Exception:
         logger.exception("SLA pass failed; the next one retries")
+    try:  # apart from the SLA pass, so neither one's trouble holds the other back
+        deliver_webhooks(runtime)
+    except Exception:
+        logger.exception("webhook delivery pass failed; the next one retries")
 
 
 def start_scheduler(runtime: Runtime, client: WebClient) -> BackgroundScheduler:
