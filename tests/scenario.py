@@ -93,13 +93,19 @@ class SlackScenario:
 
 
 def start_scenario(
-    database: Database, fake: FakeSlack, clock: FakeClock, config: TicketbotConfig
+    database: Database,
+    fake: FakeSlack,
+    clock: FakeClock,
+    config: TicketbotConfig,
+    **environment: object,
 ) -> Iterator[SlackScenario]:
+    """`environment`: more Settings (e.g. smtp_url=...), as the environment would give them."""
     settings = Settings(
         slack_bot_token=SecretStr(BOT_TOKEN),
         slack_signing_secret=SecretStr(SIGNING_SECRET),
         slack_api_url=fake.api_url,
         database_url=database.url.render_as_string(hide_password=False),
+        **environment,
     )
     runtime = Runtime(settings=settings, config=config, database=database, clock=clock)
     listeners = _ListenerPool()

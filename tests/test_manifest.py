@@ -29,6 +29,7 @@ REQUIRED_SCOPES = {
     "channels:history": "message.channels and reading a reacted-to message",
     "groups:history": "the same in private channels",
     "users:read": "people's profiles",
+    "users:read.email": "the requester's address, prefilled in the Email form",
     "usergroups:read": "agents and admins configured as user groups",
     "im:write": "direct messages to requesters (chat.postMessage to a user id)",
     "files:write": "the report's chart, uploaded beside the report",

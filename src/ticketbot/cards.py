@@ -46,7 +46,7 @@ def _permalink(client: WebClient, channel: str, ts: str) -> str | None:
 def _send(runtime: Runtime, client: WebClient, ticket: Ticket) -> None:
     """Update the card, or post it when it was never posted."""
     with speaking(runtime.config.channel_language):  # a card is read by the whole channel
-        message = ticket_card(ticket, sla_of(runtime, ticket))
+        message = ticket_card(ticket, sla_of(runtime, ticket), email=runtime.mailer is not None)
     if ticket.card_channel_id and ticket.card_ts:
         client.chat_update(channel=ticket.card_channel_id, ts=ticket.card_ts, **message)
         return

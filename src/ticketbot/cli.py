@@ -189,6 +189,8 @@ def cmd_check_config(args: argparse.Namespace) -> int:
             f"  weekly report: {weekly.day} {weekly.time:%H:%M} {config.report_timezone} "
             f"-> {config.weekly_report_channel}"
         )
+    print(f"  email: {settings.smtp_url or '(off: SMTP_URL not set)'}")
+    print(f"  webhooks: {', '.join(h.url for h in config.webhooks) or '(none)'}")
     missing = [
         name.upper()
         for name in ("slack_bot_token", "slack_signing_secret")

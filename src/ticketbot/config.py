@@ -7,6 +7,7 @@ import re
 from datetime import date, time
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 import yaml
 from pydantic import (
@@ -21,7 +22,9 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from ticketbot.vocabulary import Priority, Status
+from ticketbot.addresses import mailbox
+from ticketbot.mailer import parse_smtp_url
+from ticketbot.vocabulary import Priority, Status, WebhookEvent
 
 DEFAULT_DATABASE_URL = "sqlite:///ticketbot.db"
 DEFAULT_CONFIG_PATH = Path("ticketbot.yml")
@@ -33,6 +36,9 @@ class ConfigError(Exception):
 
 
 _PLACEHOLDER = re.compile(r"X{3,}|YOUR|CHANGE.?ME|REPLACE|TODO|\.\.\.", re.IGNORECASE)
+# In free-form values (URLs, secrets, addresses) only a template's loud markers count:
+# "help@yourcompany.com" is real, "help@YOUR-DOMAIN.com" and "CHANGE-ME" are not.
+_TEMPLATE_MARK = re.compile(r"YOUR[-_]|X{3,}|\.\.\.|(?i:change.?me|replace.?me)")
 
 
 def _slack_id(prefixes: str, what: str):
@@ -168,6 +174,49 @@ class ReportsConfig(_Strict):
     weekly: WeeklyReportConfig | None = None
 
 
+WEBHOOK_SECRET_MIN = 16
+
+
+class WebhookConfig(_Strict):
+    """Where to POST ticket events, signed with `secret` (HMAC-SHA256 of the body)."""
+
+    url: str
+    secret: SecretStr
+    events: list[WebhookEvent] = Field(min_length=1)
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if _TEMPLATE_MARK.search(value):
+            raise ValueError(f"{value!r} is a placeholder: put the receiver's real URL here")
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"{value!r} is not an http:// or https:// URL")
+        return value
+
+    @field_validator("secret")
+    @classmethod
+    def _real_secret(cls, value: SecretStr) -> SecretStr:
+        text = value.get_secret_value()
+        if _TEMPLATE_MARK.search(text):
+            raise ValueError("the secret is a placeholder: generate one (openssl rand -hex 32)")
+        if len(text.strip()) < WEBHOOK_SECRET_MIN:
+            raise ValueError(
+                f"the secret must be at least {WEBHOOK_SECRET_MIN} characters "
+                "(openssl rand -hex 32 makes a good one)"
+            )
+        return value
+
+    @field_validator("events", mode="before")
+    @classmethod
+    def _known_events(cls, value: object) -> object:
+        known = [e.value for e in WebhookEvent]
+        for event in value if isinstance(value, list) else []:
+            if event not in known:
+                raise ValueError(f"unknown event {event!r}: use any of {', '.join(known)}")
+        return list(dict.fromkeys(value)) if isinstance(value, list) else value
+
+
 class TicketbotConfig(_Strict):
     """The validated YAML file: who works tickets, where cards go, how deadlines run."""
 
@@ -184,6 +233,7 @@ class TicketbotConfig(_Strict):
     # en, fr, or auto: each person in their Slack language. Channels hear workspace_language.
     language: Literal["en", "fr", "auto"] = "en"
     workspace_language: Literal["en", "fr"] | None = None
+    webhooks: list[WebhookConfig] = Field(default_factory=list)
 
     @property
     def channel_language(self) -> str:
@@ -219,6 +269,16 @@ class TicketbotConfig(_Strict):
         hours = self.sla.business_hours
         return hours.timezone if hours is not None else "UTC"
 
+    @field_validator("webhooks")
+    @classmethod
+    def _one_entry_per_url(cls, value: list[WebhookConfig]) -> list[WebhookConfig]:
+        # Deliveries name their receiver by URL, so each URL has exactly one secret.
+        urls = [hook.url for hook in value]
+        for url in urls:
+            if urls.count(url) > 1:
+                raise ValueError(f"{url!r} is listed twice: merge its events into one entry")
+        return value
+
 
 class Settings(BaseSettings):
     """Environment variables. Tokens are secrets: they never print, even in a repr."""
@@ -233,6 +293,51 @@ class Settings(BaseSettings):
     ticketbot_config: Path | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     log_format: Literal["text", "json"] = "text"
+    # Email from a ticket (see mailer.py for the SMTP_URL schemes).
+    smtp_url: str | None = None
+    smtp_from: str | None = None
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_ca_file: Path | None = None
+
+    @field_validator(
+        "smtp_url", "smtp_from", "smtp_username", "smtp_password", "smtp_ca_file", mode="before"
+    )
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_url(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_smtp_url(value)
+        return value
+
+    @field_validator("smtp_from")
+    @classmethod
+    def _smtp_from(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if _TEMPLATE_MARK.search(value):
+            raise ValueError(f"{value!r} is a placeholder: put the real sender address here")
+        if mailbox(value) is None:
+            raise ValueError(f"{value!r} is not an email address (e.g. Support <help@acme.com>)")
+        return value.strip()
+
+    @model_validator(mode="after")
+    def _smtp_complete(self) -> Settings:
+        if self.smtp_url and not self.smtp_from:
+            raise ValueError("SMTP_FROM is required when SMTP_URL is set")
+        if self.smtp_password and not self.smtp_username:
+            raise ValueError("SMTP_PASSWORD is set but SMTP_USERNAME is not")
+        if self.smtp_password and self.smtp_url:
+            endpoint = parse_smtp_url(self.smtp_url)
+            if endpoint.security == "plain" and not endpoint.on_loopback:
+                raise ValueError(
+                    "SMTP_PASSWORD would travel unencrypted: use smtp+starttls:// or smtps://"
+                )
+        return self
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -135,6 +135,7 @@ _LABELS: dict[StrEnum, str] = {
     Field.PRODUCT: N_("Product"),
     Field.VISIBILITY: N_("Visibility"),
     Field.LINK: N_("Linked conversation"),
+    Field.EMAIL: N_("Email"),
 }
 
 

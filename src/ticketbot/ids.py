@@ -18,6 +18,7 @@ class CallbackId(StrEnum):
     SHORTCUT_CREATE = "message_create_ticket"
     SHORTCUT_LINK = "message_link_ticket"
     SHORTCUT_NEW = "global_new_ticket"
+    EMAIL_MODAL = "ticket_email"
 
 
 class ActionId(StrEnum):
@@ -51,6 +52,10 @@ class ActionId(StrEnum):
     TICKET_PICKER = "ticket_picker"
     # The satisfaction buttons sent to the requester when a ticket closes: "rate:1" to "rate:5".
     RATE = "rate"
+    EMAIL = "card_email"
+    EMAIL_TO = "email_to"
+    EMAIL_SUBJECT = "email_subject"
+    EMAIL_BODY = "email_body"
 
 
 class BlockId(StrEnum):
@@ -70,6 +75,9 @@ class BlockId(StrEnum):
     HISTORY_PAGER = "history_pager"
     # Prefix of blocks whose controls act on one ticket: "ticket:42".
     TICKET = "ticket"
+    EMAIL_TO = "email_to"
+    EMAIL_SUBJECT = "email_subject"
+    EMAIL_BODY = "email_body"
 
 
 _TICKET_BLOCK = re.compile(rf"^{BlockId.TICKET}:(\d+)(?::\w+)?$")

@@ -79,3 +79,15 @@ class Field(StrEnum):
     PRODUCT = "product"
     VISIBILITY = "visibility"
     LINK = "link"
+    EMAIL = "email"  # an email sent from the ticket: "subject\nrecipients"
+
+
+class WebhookEvent(StrEnum):
+    """What an outbound webhook can subscribe to (the `X-Ticketbot-Event` header)."""
+
+    CREATED = "ticket.created"
+    UPDATED = "ticket.updated"  # fields, the assignee, statuses other than closing/reopening
+    CLOSED = "ticket.closed"
+    REOPENED = "ticket.reopened"
+    COMMENTED = "ticket.commented"
+    EMAILED = "ticket.emailed"

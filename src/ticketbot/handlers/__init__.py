@@ -7,6 +7,7 @@ from slack_bolt import App
 from ticketbot.handlers import (
     card_actions,
     commands,
+    email,
     errors,
     events,
     home,
@@ -18,6 +19,6 @@ from ticketbot.handlers import (
 
 
 def register_all(app: App) -> None:
-    for module in (errors, commands, modals, card_actions, options, shortcuts, events, home):
+    for module in (errors, commands, modals, card_actions, options, shortcuts, events, home, email):
         module.register(app)
     ratings.register(app)

@@ -78,6 +78,7 @@ def show_ticket(
         comments=latest,
         links=linked,
         card_link=ticket.card_permalink,
+        email=runtime.mailer is not None,
     )
 
 

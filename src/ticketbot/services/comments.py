@@ -8,10 +8,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ticketbot.i18n import _
+from ticketbot.services import webhooks
 from ticketbot.services.access import Viewer, can_see
 from ticketbot.services.errors import Forbidden, InvalidInput
 from ticketbot.services.inputs import TEXT_MAX, clean_text
 from ticketbot.store.models import Comment, Ticket
+from ticketbot.vocabulary import WebhookEvent
 
 
 def add_comment(
@@ -58,6 +60,14 @@ def add_comment(
     if ticket.first_response_at is None and viewer.user_id != ticket.requester_id:
         ticket.first_response_at = now
     session.flush()
+    webhooks.emit(
+        session=session,
+        ticket=ticket,
+        kind=WebhookEvent.COMMENTED,
+        now=now,
+        actor_id=viewer.user_id,
+        details=webhooks.comment_details(comment),
+    )
     return comment
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from ticketbot.i18n import _
-from ticketbot.services import history
+from ticketbot.services import history, webhooks
 from ticketbot.services.access import Viewer, can_edit, can_see
 from ticketbot.services.deadlines import DeadlinePolicy
 from ticketbot.services.errors import Forbidden, InvalidInput, NotFound, StaleTicket
@@ -16,7 +16,7 @@ from ticketbot.services.inputs import TicketDraft, TicketEdit
 from ticketbot.services.search_terms import terms
 from ticketbot.sla.planner import plan_alerts
 from ticketbot.store.models import Party, SearchTerm, Ticket, TicketChange, TicketCounter
-from ticketbot.vocabulary import Field, Status
+from ticketbot.vocabulary import Field, Status, WebhookEvent
 
 
 def _next_number(session: Session, workspace_id: str) -> int:
@@ -104,6 +104,9 @@ def create_ticket(
     session.flush()
     _index_title(session, ticket)
     plan_alerts(session=session, ticket=ticket, policy=policy, now=now)
+    webhooks.emit(
+        session=session, ticket=ticket, kind=WebhookEvent.CREATED, now=now, actor_id=requester_id
+    )
     return ticket
 
 
@@ -149,8 +152,8 @@ def _begin_change(ticket: Ticket, viewer: Viewer, now: datetime) -> None:
 
 def _set(
     session: Session, ticket: Ticket, field: Field, attr: str, value: object, actor: str, now
-) -> None:
-    history.record_change(
+) -> TicketChange | None:
+    change = history.record_change(
         session=session,
         ticket=ticket,
         field=field,
@@ -160,6 +163,7 @@ def _set(
         now=now,
     )
     setattr(ticket, attr, value)
+    return change
 
 
 def _apply_status(ticket: Ticket, status: Status, now: datetime, policy: DeadlinePolicy) -> None:
@@ -259,7 +263,17 @@ def edit_ticket(
     if {"priority", "engagement"} & wanted and ticket.status is not Status.CLOSED:
         ticket.due_at = policy.due_at(ticket)
         plan_alerts(session=session, ticket=ticket, policy=policy, now=now)
-    return [change for change in changes if change is not None]
+    recorded = [change for change in changes if change is not None]
+    if recorded:
+        webhooks.emit(
+            session=session,
+            ticket=ticket,
+            kind=WebhookEvent.UPDATED,
+            now=now,
+            actor_id=viewer.user_id,
+            changes=recorded,
+        )
+    return recorded
 
 
 def change_status(
@@ -283,19 +297,33 @@ def change_status(
     if ticket.status == status:
         return False
     _begin_change(ticket, viewer, now)
+    old = Status(ticket.status)
+    changes = []
     if solution is not None:
-        _set(session, ticket, Field.SOLUTION, "solution", solution, viewer.user_id, now)
-    history.record_change(
-        session=session,
-        ticket=ticket,
-        field=Field.STATUS,
-        old=ticket.status,
-        new=status,
-        actor=viewer.user_id,
-        now=now,
+        changes.append(
+            _set(session, ticket, Field.SOLUTION, "solution", solution, viewer.user_id, now)
+        )
+    changes.append(
+        history.record_change(
+            session=session,
+            ticket=ticket,
+            field=Field.STATUS,
+            old=ticket.status,
+            new=status,
+            actor=viewer.user_id,
+            now=now,
+        )
     )
     _apply_status(ticket, status, now, policy)
     plan_alerts(session=session, ticket=ticket, policy=policy, now=now)
+    webhooks.emit(
+        session=session,
+        ticket=ticket,
+        kind=webhooks.status_event(old, status),
+        now=now,
+        actor_id=viewer.user_id,
+        changes=changes,
+    )
     return True
 
 
@@ -310,7 +338,15 @@ def assign(
     if ticket.assignee_id == assignee_id:
         return False
     _begin_change(ticket, viewer, now)
-    _set(session, ticket, Field.ASSIGNEE, "assignee_id", assignee_id, viewer.user_id, now)
+    change = _set(session, ticket, Field.ASSIGNEE, "assignee_id", assignee_id, viewer.user_id, now)
+    webhooks.emit(
+        session=session,
+        ticket=ticket,
+        kind=WebhookEvent.UPDATED,
+        now=now,
+        actor_id=viewer.user_id,
+        changes=[change],
+    )
     return True
 
 

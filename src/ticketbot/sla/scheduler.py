@@ -12,6 +12,7 @@ from ticketbot.reporting import send_weekly_report_if_due
 from ticketbot.runtime import Runtime
 from ticketbot.services.events import forget_old_events
 from ticketbot.sla.engine import run_pass
+from ticketbot.webhooks import deliver_webhooks
 
 logger = logging.getLogger("ticketbot.sla")
 
@@ -36,6 +37,10 @@ def tick(runtime: Runtime, client: WebClient) -> None:
         send_weekly_report_if_due(runtime, client)
     except Exception:
         logger.exception("weekly report failed; a later pass retries it")
+    try:  # apart from the SLA pass, so neither one's trouble holds the other back
+        deliver_webhooks(runtime)
+    except Exception:
+        logger.exception("webhook delivery pass failed; the next one retries")
 
 
 def start_scheduler(runtime: Runtime, client: WebClient) -> BackgroundScheduler:

@@ -50,7 +50,10 @@ class Database:
                 pool_size=pool_size,
                 max_overflow=pool_size,
             )
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # Copied into every new session's `info`: how request-wide collaborators (the
+        # webhook outbox, see services/webhooks.py) reach services without a parameter.
+        self.session_info: dict[str, object] = {}
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False, info=self.session_info)
 
     @property
     def dialect(self) -> str:

@@ -78,25 +78,26 @@ def ticket_fields(ticket: Ticket, sla: SlaStatus) -> dict:
     )
 
 
-def card_controls(ticket: Ticket) -> dict:
-    """The inline controls; the block id carries the ticket number to every action."""
+def card_controls(ticket: Ticket, *, email: bool = False) -> dict:
+    """The inline controls; the block id carries the ticket number to every action.
+    `email`: SMTP is configured, so the Email button has somewhere to send."""
     number = str(ticket.number)
-    return actions(
-        [
-            static_select(
-                ActionId.STATUS,
-                enum_options(Status),
-                initial=Status(ticket.status).value,
-                placeholder=_("Status"),
-            ),
-            users_select(ActionId.ASSIGN, initial=ticket.assignee_id, placeholder=_("Assign to")),
-            button(_("Edit"), ActionId.EDIT, value=number),
-            button(_("Comment"), ActionId.COMMENT, value=number),
-            button(_("History"), ActionId.HISTORY, value=number),
-            button(_("Related"), ActionId.RELATED, value=number),
-        ],
-        block_id=ticket_block_id(ticket.number),
-    )
+    controls = [
+        static_select(
+            ActionId.STATUS,
+            enum_options(Status),
+            initial=Status(ticket.status).value,
+            placeholder=_("Status"),
+        ),
+        users_select(ActionId.ASSIGN, initial=ticket.assignee_id, placeholder=_("Assign to")),
+        button(_("Edit"), ActionId.EDIT, value=number),
+        button(_("Comment"), ActionId.COMMENT, value=number),
+        button(_("History"), ActionId.HISTORY, value=number),
+        button(_("Related"), ActionId.RELATED, value=number),
+    ]
+    if email:
+        controls.append(button(_("Email"), ActionId.EMAIL, value=number))
+    return actions(controls, block_id=ticket_block_id(ticket.number))
 
 
 def ticket_blocks(ticket: Ticket, sla: SlaStatus, *, description_limit: int) -> list[dict]:
@@ -118,10 +119,10 @@ def ticket_blocks(ticket: Ticket, sla: SlaStatus, *, description_limit: int) -> 
     return blocks
 
 
-def ticket_card(ticket: Ticket, sla: SlaStatus) -> dict:
+def ticket_card(ticket: Ticket, sla: SlaStatus, *, email: bool = False) -> dict:
     """The live card posted to the triage channel and updated in place on every change."""
     blocks = ticket_blocks(ticket, sla, description_limit=CARD_DESCRIPTION)
-    blocks.append(card_controls(ticket))
+    blocks.append(card_controls(ticket, email=email))
     return message(fallback(ticket), blocks)
 
 
@@ -134,6 +135,7 @@ def ticket_detail(
     card_link: str | None = None,
     related_counts: dict[str, int] | None = None,
     shared: bool = False,
+    email: bool = False,
 ) -> dict:
     """`/ticket show N`: every field, the latest comments, linked conversations, controls."""
     blocks = ticket_blocks(ticket, sla, description_limit=2900)
@@ -159,7 +161,7 @@ def ticket_detail(
         counts = ", ".join(f"{name}: {count}" for name, count in related_counts.items())
         blocks.append(context(f"*{_('Related')}*: {counts}"))
     if not shared:
-        blocks.append(card_controls(ticket))
+        blocks.append(card_controls(ticket, email=email))
         extras = [button(_("Share in channel"), ActionId.SHARE, value=str(ticket.number))]
         if card_link:
             extras.append(button(_("Open card"), ActionId.OPEN_LINK, url=card_link))

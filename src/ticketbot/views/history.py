@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ticketbot.i18n import _, label
 from ticketbot.ids import ActionId, CallbackId, ticket_block_id
+from ticketbot.services.emails import read_history_value
 from ticketbot.services.history import TimelineEntry
 from ticketbot.store.models import Ticket
 from ticketbot.views.blocks import actions, button, context, modal, section
@@ -42,6 +43,11 @@ def field_value(field: str, value: str | None) -> str:
             return safe(value, 100)
     if kind is Field.LINK and value.startswith("https://"):
         return f"<{value}|{_('message')}>"
+    if kind is Field.EMAIL:
+        subject, recipients = read_history_value(value)
+        return _("“{subject}” to {recipients}").format(
+            subject=safe(subject, 150), recipients=safe(recipients, 200)
+        )
     return safe(value, 100)
 
 

@@ -1,0 +1,157 @@
+"""Outbound webhook events, written to the outbox in the same transaction as the change.
+
+How the services find the configured webhooks: through `session.info`. Every ticket service
+already works in the one session its caller opened with `Database.transaction()`, and the
+Runtime puts an `Outbound` in the info of every session its Database opens. So `emit()`
+needs no new parameter on create/edit/change_status/assign/add_comment (and on every
+handler, job and test that calls them), an event can only exist if its change commits, and
+a session opened without a Runtime (unit tests, migrations) emits nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from ticketbot.config import WebhookConfig
+from ticketbot.store.models import Comment, Ticket, TicketChange, WebhookDelivery
+from ticketbot.vocabulary import Status, WebhookEvent
+
+SESSION_KEY = "ticketbot.webhooks"
+_NUDGE_KEY = "ticketbot.webhooks.nudge"
+PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
+
+
+@dataclass(frozen=True)
+class Outbound:
+    hooks: tuple[WebhookConfig, ...]
+    # Called once after a commit that emitted something: starts a delivery pass right away
+    # instead of at the next scheduled one. It must not block (the request may not be acked).
+    nudge: Callable[[], None] | None = None
+
+    def subscribers(self, kind: WebhookEvent) -> list[WebhookConfig]:
+        return [hook for hook in self.hooks if kind in hook.events]
+
+
+def timestamp(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat().replace("+00:00", "Z")
+
+
+def ticket_snapshot(ticket: Ticket) -> dict:
+    """The ticket as it is after the change, in stored (language-neutral) values."""
+    party = ticket.party
+    return {
+        "number": ticket.number,
+        "title": ticket.title,
+        "status": str(ticket.status),
+        "priority": str(ticket.priority),
+        "engagement": str(ticket.engagement),
+        "category": ticket.category,
+        "assignee_id": ticket.assignee_id,
+        "requester_id": ticket.requester_id,
+        "party": {"kind": str(party.kind), "name": party.name} if party else None,
+        "product": ticket.product,
+        "visibility": str(ticket.visibility),
+        "source": str(ticket.source),
+        "description": ticket.description,
+        "solution": ticket.solution,
+        "created_at": timestamp(ticket.created_at),
+        "updated_at": timestamp(ticket.updated_at),
+        "due_at": timestamp(ticket.due_at),
+        "closed_at": timestamp(ticket.closed_at),
+        "card_url": ticket.card_permalink,
+        "version": ticket.version,
+    }
+
+
+def change_list(changes: Iterable[TicketChange | None]) -> list[dict]:
+    return [
+        {"field": c.field, "old": c.old_value, "new": c.new_value} for c in changes if c is not None
+    ]
+
+
+def status_event(old: Status, new: Status) -> WebhookEvent:
+    if new is Status.CLOSED:
+        return WebhookEvent.CLOSED
+    if old is Status.CLOSED:
+        return WebhookEvent.REOPENED
+    return WebhookEvent.UPDATED
+
+
+def comment_details(comment: Comment) -> dict:
+    return {
+        "comment": {
+            "id": comment.id,
+            "author_id": comment.author_id,
+            "text": comment.text,
+            "created_at": timestamp(comment.created_at),
+        }
+    }
+
+
+def emit(
+    *,
+    session: Session,
+    ticket: Ticket,
+    kind: WebhookEvent,
+    now: datetime,
+    actor_id: str,
+    changes: Iterable[TicketChange | None] = (),
+    details: dict | None = None,
+    outbound: Outbound | None = None,
+) -> list[WebhookDelivery]:
+    """Queue one delivery per webhook subscribed to `kind`; nothing when none is."""
+    outbound = outbound or session.info.get(SESSION_KEY)
+    hooks = outbound.subscribers(kind) if isinstance(outbound, Outbound) else []
+    if not hooks:
+        return []
+    content = {
+        "event": kind.value,
+        "occurred_at": timestamp(now),
+        "workspace_id": ticket.workspace_id,
+        "actor_id": actor_id,
+        "ticket": ticket_snapshot(ticket),
+        "changes": change_list(changes),
+        **(details or {}),
+    }
+    rows = []
+    for hook in hooks:
+        delivery_id = str(uuid.uuid4())
+        # The stored text is the exact body sent and signed, every attempt alike.
+        payload = json.dumps(
+            {"delivery_id": delivery_id, **content}, ensure_ascii=False, separators=(",", ":")
+        )
+        rows.append(
+            WebhookDelivery(
+                delivery_id=delivery_id,
+                url=hook.url,
+                event=kind.value,
+                payload=payload,
+                state=PENDING,
+                attempts=0,
+                available_at=now,
+                created_at=now,
+            )
+        )
+    session.add_all(rows)
+    if outbound is not None and outbound.nudge is not None:
+        session.info[_NUDGE_KEY] = outbound.nudge
+    return rows
+
+
+@event.listens_for(Session, "after_commit")
+def _nudge_after_commit(session: Session) -> None:
+    nudge = session.info.pop(_NUDGE_KEY, None)
+    if nudge is not None:
+        nudge()
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_nudge(session: Session) -> None:
+    session.info.pop(_NUDGE_KEY, None)
