@@ -16,6 +16,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from ticketbot.config import WEEKDAYS
+from ticketbot.i18n import speaking
 from ticketbot.runtime import Runtime
 from ticketbot.services.periods import Period, due_report_day, previous_week, week_key
 from ticketbot.services.reports import Report, build_report
@@ -124,7 +125,8 @@ def send_weekly_report_if_due(
     report = make_report(
         runtime, workspace_id=workspace_id, period=previous_week(day, timezone=zone)
     )
-    delivered = deliver_report(client, channel, report, weekly=True)
+    with speaking(runtime.config.channel_language):  # read by the whole channel
+        delivered = deliver_report(client, channel, report, weekly=True)
     with runtime.database.transaction() as session:
         finish_run(session=session, job=WEEKLY_JOB, period=run, now=runtime.clock.now())
     logger.info("weekly report %s posted to %s", run, delivered.channel)

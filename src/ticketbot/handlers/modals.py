@@ -206,7 +206,7 @@ def register(app: App) -> None:
             )
         refresh_card(runtime, client, ticket)
         if closed and should_ask(ticket, viewer):
-            ask_for_rating(client, ticket)
+            ask_for_rating(runtime, client, ticket)
 
     @app.view(CallbackId.COMMENT_MODAL)
     def on_comment(ack: Ack, body: dict, view: dict, client: WebClient, context):

@@ -9,8 +9,9 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from ticketbot.handlers.common import runtime_of, user_of, viewer_of, workspace_of
-from ticketbot.i18n import _
+from ticketbot.i18n import _, speaking
 from ticketbot.ids import RATING_ACTION, ticket_number_from_block
+from ticketbot.runtime import Runtime
 from ticketbot.services.errors import NotFound
 from ticketbot.services.ratings import rate_ticket
 from ticketbot.store.models import Ticket
@@ -19,10 +20,13 @@ from ticketbot.views.rating import rating_request, rating_thanks
 logger = logging.getLogger("ticketbot.ratings")
 
 
-def ask_for_rating(client: WebClient, ticket: Ticket) -> None:
-    """A direct message to the requester; the ticket is closed whether it arrives or not."""
+def ask_for_rating(runtime: Runtime, client: WebClient, ticket: Ticket) -> None:
+    """A direct message to the requester, in their language; the ticket is closed whether it
+    arrives or not."""
+    with speaking(runtime.directory.language(client, ticket.requester_id)):
+        request = rating_request(ticket)
     try:
-        client.chat_postMessage(channel=ticket.requester_id, **rating_request(ticket))
+        client.chat_postMessage(channel=ticket.requester_id, **request)
     except (SlackApiError, SlackClientError, OSError) as error:
         reason = getattr(getattr(error, "response", None), "get", lambda *_: None)("error")
         logger.info("no rating request for #%s: %s", ticket.number, reason or error)
