@@ -21,7 +21,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from ticketbot.vocabulary import Priority, Status
+from ticketbot.vocabulary import Priority, RelatedKind, Status
 
 DEFAULT_DATABASE_URL = "sqlite:///ticketbot.db"
 DEFAULT_CONFIG_PATH = Path("ticketbot.yml")
@@ -164,6 +164,8 @@ class TicketbotConfig(_Strict):
     products: list[Annotated[str, Field(min_length=1, max_length=75)]] = Field(default_factory=list)
     reaction_emoji: Annotated[str, Field(pattern=r"^[a-z0-9_+\-']+$")] = "ticket"
     sla: SlaConfig = Field(default_factory=SlaConfig)
+    # Related-item kinds switched on or off, e.g. {expense: false}; unlisted kinds are on.
+    modules: dict[RelatedKind, bool] = Field(default_factory=dict)
 
     @field_validator("categories", "products")
     @classmethod
@@ -171,6 +173,29 @@ class TicketbotConfig(_Strict):
         if len({v.casefold() for v in value}) != len(value):
             raise ValueError("names must be unique")
         return value
+
+    @field_validator("modules", mode="before")
+    @classmethod
+    def _known_kinds(cls, value: object) -> object:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            raise ValueError("must be a mapping of kind: true/false, e.g. {expense: false}")
+        known = [kind.value for kind in RelatedKind]
+        cleaned = {}
+        for key, enabled in value.items():
+            name = str(key).strip().lower().replace(" ", "_").replace("-", "_")
+            if name not in known:
+                raise ValueError(f"unknown kind {key!r}: use {', '.join(known)}")
+            if not isinstance(enabled, bool):
+                raise ValueError(f"{key}: say true or false (got {enabled!r})")
+            cleaned[name] = enabled
+        return cleaned
+
+    @property
+    def related_kinds(self) -> tuple[RelatedKind, ...]:
+        """The related-item kinds switched on, in their usual order."""
+        return tuple(kind for kind in RelatedKind if self.modules.get(kind, True))
 
 
 class Settings(BaseSettings):

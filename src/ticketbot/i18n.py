@@ -12,7 +12,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 
-from ticketbot.vocabulary import Engagement, Field, PartyKind, Priority, Source, Status, Visibility
+from ticketbot.vocabulary import (
+    Engagement,
+    Field,
+    PartyKind,
+    Priority,
+    RelatedKind,
+    Source,
+    Status,
+    Visibility,
+)
 
 _ENGLISH = gettext.NullTranslations()
 _current: contextvars.ContextVar[gettext.NullTranslations | None] = contextvars.ContextVar(
@@ -86,6 +95,18 @@ _LABELS: dict[StrEnum, str] = {
     Field.PRODUCT: N_("Product"),
     Field.VISIBILITY: N_("Visibility"),
     Field.LINK: N_("Linked conversation"),
+    Field.RELATED: N_("Related item"),
+    Field.FAQ: N_("FAQ entry"),
+    RelatedKind.ACTIVITY: N_("Activity"),
+    RelatedKind.DOCUMENT: N_("Document"),
+    RelatedKind.SERVICE: N_("Service"),
+    RelatedKind.EXPENSE: N_("Expense"),
+    RelatedKind.PURCHASE_ORDER: N_("Purchase order"),
+    RelatedKind.QUOTE: N_("Quote"),
+    RelatedKind.EMAIL: N_("Email"),
+    RelatedKind.PROJECT: N_("Project"),
+    RelatedKind.TIMESHEET: N_("Timesheet"),
+    RelatedKind.SERVICE_CONTRACT: N_("Service contract"),
 }
 
 
