@@ -13,6 +13,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy import delete, select
 
+from ticketbot.card_extras import card_extras
 from ticketbot.runtime import Runtime
 from ticketbot.services.deadlines import SlaStatus, sla_status
 from ticketbot.services.tickets import set_card
@@ -44,7 +45,7 @@ def _permalink(client: WebClient, channel: str, ts: str) -> str | None:
 
 def _send(runtime: Runtime, client: WebClient, ticket: Ticket) -> None:
     """Update the card, or post it when it was never posted."""
-    message = ticket_card(ticket, sla_of(runtime, ticket))
+    message = ticket_card(ticket, sla_of(runtime, ticket), **card_extras(runtime, ticket))
     if ticket.card_channel_id and ticket.card_ts:
         client.chat_update(channel=ticket.card_channel_id, ts=ticket.card_ts, **message)
         return

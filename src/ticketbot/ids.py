@@ -18,6 +18,8 @@ class CallbackId(StrEnum):
     SHORTCUT_CREATE = "message_create_ticket"
     SHORTCUT_LINK = "message_link_ticket"
     SHORTCUT_NEW = "global_new_ticket"
+    RELATED_ITEM_MODAL = "related_item_add"
+    FAQ_MODAL = "ticket_faq"
 
 
 class ActionId(StrEnum):
@@ -49,6 +51,24 @@ class ActionId(StrEnum):
     SOLUTION = "solution"
     COMMENT_TEXT = "comment_text"
     TICKET_PICKER = "ticket_picker"
+    # The Related modal: "related_add:<kind>" buttons, and each item's Close/Remove menu.
+    RELATED_ADD = "related_add"
+    RELATED_ITEM = "related_item"
+    FAQ_CONVERT = "faq_convert"
+    # Inputs of the related-item form and of the FAQ form.
+    ITEM_TITLE = "item_title"
+    ITEM_REFERENCE = "item_reference"
+    ITEM_URL = "item_url"
+    ITEM_FILE = "item_file"
+    ITEM_DETAILS = "item_details"
+    ITEM_AMOUNT = "item_amount"
+    ITEM_CURRENCY = "item_currency"
+    ITEM_DUE_ON = "item_due_on"
+    ITEM_MINUTES = "item_minutes"
+    ITEM_WORKED_ON = "item_worked_on"
+    ITEM_WORKER = "item_worker"
+    FAQ_QUESTION = "faq_question"
+    FAQ_ANSWER = "faq_answer"
 
 
 class BlockId(StrEnum):
@@ -68,6 +88,20 @@ class BlockId(StrEnum):
     HISTORY_PAGER = "history_pager"
     # Prefix of blocks whose controls act on one ticket: "ticket:42".
     TICKET = "ticket"
+    RELATED_ADD = "related_add"
+    ITEM_TITLE = "item_title"
+    ITEM_REFERENCE = "item_reference"
+    ITEM_URL = "item_url"
+    ITEM_FILE = "item_file"
+    ITEM_DETAILS = "item_details"
+    ITEM_AMOUNT = "item_amount"
+    ITEM_CURRENCY = "item_currency"
+    ITEM_DUE_ON = "item_due_on"
+    ITEM_MINUTES = "item_minutes"
+    ITEM_WORKED_ON = "item_worked_on"
+    ITEM_WORKER = "item_worker"
+    FAQ_QUESTION = "faq_question"
+    FAQ_ANSWER = "faq_answer"
 
 
 _TICKET_BLOCK = re.compile(rf"^{BlockId.TICKET}:(\d+)(?::\w+)?$")
@@ -83,3 +117,11 @@ def ticket_number_from_block(block_id: str | None) -> int | None:
 
 
 NEW_PARTY_PREFIX = "new:"  # option values of "Related to" that create the party on submit
+
+
+# Action ids within one actions block must differ, so each kind's Add button has its own.
+RELATED_ADD_ACTION = re.compile(rf"^{ActionId.RELATED_ADD}:(\w+)$")
+
+
+def related_add_action(kind: str) -> str:
+    return f"{ActionId.RELATED_ADD}:{kind}"

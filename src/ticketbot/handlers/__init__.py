@@ -9,13 +9,17 @@ from ticketbot.handlers import (
     commands,
     errors,
     events,
+    faq,
     home,
     modals,
     options,
+    related,
     shortcuts,
 )
 
+MODULES = (errors, commands, modals, card_actions, options, shortcuts, events, home, related, faq)
+
 
 def register_all(app: App) -> None:
-    for module in (errors, commands, modals, card_actions, options, shortcuts, events, home):
+    for module in MODULES:
         module.register(app)

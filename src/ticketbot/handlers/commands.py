@@ -14,13 +14,17 @@ from ticketbot.handlers.common import (
     viewer_of,
     workspace_of,
 )
+from ticketbot.handlers.faq import faq_answer, suggestions_at_open
 from ticketbot.i18n import N_, _
 from ticketbot.services import comments as comment_service
+from ticketbot.services import faq as faq_service
 from ticketbot.services import links as link_service
+from ticketbot.services import related as related_service
 from ticketbot.services import tickets as ticket_service
+from ticketbot.services.access import related_kinds_for
 from ticketbot.services.errors import NotFound
 from ticketbot.services.finder import Scope, list_tickets, search_tickets
-from ticketbot.views.card import ticket_detail
+from ticketbot.views.card import can_become_faq, ticket_detail
 from ticketbot.views.forms import create_modal
 from ticketbot.views.lists import help_message, ticket_list
 from ticketbot.views.notices import notice
@@ -48,6 +52,8 @@ def open_create_modal(
     description: str = "",
     context: ModalContext,
     note: str | None = None,
+    workspace_id: str = "",
+    user_id: str = "",
 ):
     client.views_open(
         trigger_id=trigger_id,
@@ -58,6 +64,7 @@ def open_create_modal(
             title=title,
             description=description,
             note=note,
+            suggestions=suggestions_at_open(runtime, workspace_id, user_id, title),
         ),
     )
 
@@ -71,12 +78,19 @@ def show_ticket(
         )
         latest = comment_service.latest_comments(session=session, ticket=ticket, limit=5)
         linked = link_service.links_of(session=session, ticket=ticket)
+        kinds = related_kinds_for(viewer, runtime.config.related_kinds)
+        counted = related_service.summary(session=session, ticket=ticket, kinds=kinds)
+        in_faq = can_become_faq(ticket) and faq_service.entry_of(session=session, ticket=ticket)
     return ticket_detail(
         ticket,
         sla_of(runtime, ticket),
         comments=latest,
         links=linked,
         card_link=ticket.card_permalink,
+        related_counts=counted.counts,
+        time_spent_minutes=counted.minutes,
+        faq_button=viewer.is_agent and can_become_faq(ticket),
+        in_faq=bool(in_faq),
     )
 
 
@@ -102,6 +116,8 @@ def register(app: App) -> None:
                     channel_id=body.get("channel_id"),
                     response_url=body.get("response_url"),
                 ),
+                workspace_id=workspace_id,
+                user_id=user_id,
             )
             return
         if word == "help":
@@ -148,6 +164,12 @@ def register(app: App) -> None:
                 **ticket_list(
                     _(SCOPE_TITLES[scope]), items, empty=_("No tickets here."), more=len(found) > 20
                 ),
+            )
+            return
+        if word == "faq":
+            respond(
+                response_type="ephemeral",
+                **faq_answer(runtime, workspace_id=workspace_id, viewer=viewer, words=rest),
             )
             return
         if word == "search":
