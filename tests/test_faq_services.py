@@ -105,9 +105,12 @@ def test_search_matches_every_word_as_a_prefix_ignoring_accents(database, policy
         assert _questions(both) == ["Écran noir au démarrage"]
         assert (both[0].ticket_number, both[0].card_permalink) == (1, None)
         for nothing in ("", "  %_ ", "scanner"):
-            assert faq.search_faq(
-                session=session, workspace_id=WORKSPACE, viewer=REQUESTER, query=nothing
-            ) == []
+            assert (
+                faq.search_faq(
+                    session=session, workspace_id=WORKSPACE, viewer=REQUESTER, query=nothing
+                )
+                == []
+            )
         other_team = faq.search_faq(
             session=session, workspace_id="T0OTHER01", viewer=AGENT, query="ecran"
         )
@@ -125,9 +128,12 @@ def test_suggestions_rank_entries_sharing_the_most_words(database, policy, clock
             title="The printer is jammed again",
         )  # fmt: skip
         assert _questions(found) == ["Printer jammed in tray 2", "Printer out of toner"]
-        assert faq.suggest_faq(
-            session=session, workspace_id=WORKSPACE, viewer=REQUESTER, title="the and is it"
-        ) == []
+        assert (
+            faq.suggest_faq(
+                session=session, workspace_id=WORKSPACE, viewer=REQUESTER, title="the and is it"
+            )
+            == []
+        )
 
 
 @pytest.mark.parametrize(
@@ -148,8 +154,9 @@ def test_an_entry_from_an_internal_ticket_is_internal(
         expected = ["Payroll login"] + (["Payroll export fails"] if sees_internal else [])
         for found in (
             faq.search_faq(session=session, workspace_id=WORKSPACE, viewer=viewer, query="payroll"),
-            faq.suggest_faq(session=session, workspace_id=WORKSPACE, viewer=viewer,
-                            title="payroll export"),  # fmt: skip
+            faq.suggest_faq(
+                session=session, workspace_id=WORKSPACE, viewer=viewer, title="payroll export"
+            ),
             faq.latest_faq(session=session, workspace_id=WORKSPACE, viewer=viewer),
         ):
             assert sorted(_questions(found)) == sorted(expected)

@@ -31,6 +31,7 @@ REQUIRED_SCOPES = {
     "users:read": "people's profiles",
     "usergroups:read": "agents and admins configured as user groups",
     "im:write": "direct messages to requesters (chat.postMessage to a user id)",
+    "files:read": "the file input of the related-document form",
 }
 # What a listener kind needs before Slack will send it anything.
 LISTENER_SCOPES = {"command": {"commands"}, "shortcut": {"commands"}}

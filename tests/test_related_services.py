@@ -60,7 +60,8 @@ def test_what_is_not_an_amount_is_refused(text):
          "amount", "Amount must be a number, like 12.50."),
         (RelatedKind.EXPENSE, {"title": "Taxi", "amount": "-3", "currency": "EUR"},
          "amount", "Amount cannot be negative."),
-        (RelatedKind.EXPENSE, {"title": "Taxi", "currency": "EUR"}, "amount", "Amount is required."),
+        (RelatedKind.EXPENSE, {"title": "Taxi", "currency": "EUR"}, "amount",
+         "Amount is required."),
         (RelatedKind.EXPENSE, {"title": "Taxi", "amount": "3", "currency": "EURO"},
          "currency", "Currency must be a three-letter code, like EUR."),
         (RelatedKind.TIMESHEET, {"title": "Fix", "minutes": "-30", "worked_on": "2026-11-23",
@@ -151,7 +152,9 @@ def test_a_switched_off_kind_is_refused_and_hidden(database, policy, clock):
     enabled = tuple(k for k in RelatedKind if k is not RelatedKind.EXPENSE)
     with database.transaction() as session:
         ticket = make_ticket(session, policy=policy, now=clock.now())
-        taxi = _add(session, ticket, RelatedKind.EXPENSE, now=clock.now(), amount="3", currency="EUR")
+        taxi = _add(
+            session, ticket, RelatedKind.EXPENSE, now=clock.now(), amount="3", currency="EUR"
+        )
         with pytest.raises(InvalidInput, match="Expense items are switched off here"):
             _add(session, ticket, RelatedKind.EXPENSE, now=clock.now(), enabled=enabled,
                  amount="3", currency="EUR")  # fmt: skip
@@ -164,9 +167,7 @@ def test_a_switched_off_kind_is_refused_and_hidden(database, policy, clock):
         assert session.scalar(select(func.count()).select_from(RelatedItem)) == 1
 
 
-def test_listing_groups_open_activities_by_due_date_and_the_history_apart(
-    database, policy, clock
-):
+def test_listing_groups_open_activities_by_due_date_and_the_history_apart(database, policy, clock):
     today = clock.now().date()
     with database.transaction() as session:
         ticket = make_ticket(session, policy=policy, now=clock.now())
@@ -213,7 +214,7 @@ def test_requesters_timeline_leaves_out_kinds_they_cannot_see(database, policy, 
         _add(session, ticket, RelatedKind.DOCUMENT, viewer=REQUESTER, now=clock.now(),
              title="Photo", url="https://x.test/p.png")  # fmt: skip
         _add(session, ticket, RelatedKind.PURCHASE_ORDER, now=clock.now(), title="PO")
-        agent_view, total = history.timeline_page(
+        _all, total = history.timeline_page(
             session=session, ticket=ticket, hide=related.hidden_history(AGENT)
         )
         assert total == 3 and related.hidden_history(AGENT) is None

@@ -27,6 +27,7 @@ from ticketbot.services.errors import NotFound, TicketbotError
 from ticketbot.services.faq import FaqHit
 from ticketbot.services.inputs import clean_text
 from ticketbot.views.faq import faq_list, faq_modal, with_suggestions
+from ticketbot.views.text import safe
 
 logger = logging.getLogger("ticketbot.faq")
 FAQ_BLOCKS = {"question": BlockId.FAQ_QUESTION, "answer": BlockId.FAQ_ANSWER}
@@ -48,7 +49,7 @@ def faq_answer(runtime, *, workspace_id: str, viewer: Viewer, words: str) -> dic
             _("FAQ entries matching “{query}”").format(query=shown),
             hits,
             empty=_("No FAQ entry matches “{query}”. Try fewer or shorter words.").format(
-                query=shown
+                query=safe(words, 100)
             ),
         )
     return faq_list(
