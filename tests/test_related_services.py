@@ -9,11 +9,12 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.factories import AGENT, REQUESTER, make_ticket
-from ticketbot.services import history, related
-from ticketbot.services.errors import InvalidInput, NotFound
+from ticketbot.services import history, related, tickets
+from ticketbot.services.errors import InvalidInput, NotFound, StaleTicket
+from ticketbot.services.inputs import TicketEdit
 from ticketbot.services.related_input import parse_amount, parse_item
 from ticketbot.store.models import RelatedItem, TicketChange
-from ticketbot.vocabulary import RelatedKind, Visibility
+from ticketbot.vocabulary import Priority, RelatedKind, Status, Visibility
 
 ALL = tuple(RelatedKind)
 FILE = {"id": "F0FILE0001", "name": "invoice.pdf", "title": "Invoice March",
@@ -235,3 +236,28 @@ def test_an_item_of_another_ticket_is_not_found(database, policy, clock):
                 now=clock.now(),
             )  # fmt: skip
         assert session.get(RelatedItem, item.id) is not None
+
+
+def test_related_lines_never_make_an_edit_form_stale_nor_show_in_its_refusal(
+    database, policy, clock
+):
+    with database.transaction() as session:
+        ticket = make_ticket(session, policy=policy, now=clock.now())
+        opened_at = ticket.version
+        _add(session, ticket, RelatedKind.EXPENSE, now=clock.now(), amount="9", currency="EUR")
+        # Still the version the form was opened at: saving it works.
+        tickets.edit_ticket(
+            session=session, ticket=ticket, edit=TicketEdit(priority=Priority.HIGH),
+            viewer=REQUESTER, now=clock.now(), policy=policy, expected_version=opened_at,
+        )  # fmt: skip
+        _add(session, ticket, RelatedKind.ACTIVITY, now=clock.now(), title="Call")
+        tickets.change_status(
+            session=session, ticket=ticket, status=Status.IN_PROGRESS, viewer=AGENT,
+            now=clock.now(), policy=policy,
+        )  # fmt: skip
+        with pytest.raises(StaleTicket) as stale:
+            tickets.edit_ticket(
+                session=session, ticket=ticket, edit=TicketEdit(priority=Priority.LOW),
+                viewer=REQUESTER, now=clock.now(), policy=policy, expected_version=opened_at,
+            )  # fmt: skip
+        assert [line.field for line in stale.value.changes] == ["priority", "status"]

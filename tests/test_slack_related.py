@@ -341,3 +341,20 @@ def test_hostile_text_in_items_stays_text(slack):
     assert "&lt;!channel&gt; *pwn* &lt;@U0AGT0002&gt; &amp; co" in shown
     assert "<!channel>" not in shown and "<@U0AGT0002>" not in shown
     assert "<!channel>" not in str(card["blocks"])
+
+
+def test_an_item_added_after_the_related_modal_was_closed_still_lands(slack):
+    create_ticket(slack, "Printer jammed")
+    form = _add_form(slack, _related(slack), "activity")
+    # The Related modal under the form is gone (closed on another device, say).
+    orphan = form | {"private_metadata": '{"number": 1, "kind": "activity", '
+                                          '"parent_view_id": "V99999999"}'}  # fmt: skip
+    cards = _count(slack, "chat.update")
+    values = {BlockId.ITEM_TITLE: {ActionId.ITEM_TITLE: plain("Call back")}}
+    assert slack.send.view_submission(orphan, values, user_id=AGENT).text in ("", "null")
+    slack.fake.wait_for("chat.update", cards + 1)
+    slack.settle()
+    assert _items(slack) == [("activity", "Call back")]
+    failed = [c for c in slack.fake.calls("views.update") if c.failed]
+    assert [c.error for c in failed] == ["not_found"]
+    assert not slack.fake.calls("chat.postMessage")[1:]  # no error message to anyone

@@ -80,7 +80,9 @@ def show_ticket(
         linked = link_service.links_of(session=session, ticket=ticket)
         kinds = related_kinds_for(viewer, runtime.config.related_kinds)
         counted = related_service.summary(session=session, ticket=ticket, kinds=kinds)
-        in_faq = can_become_faq(ticket) and faq_service.entry_of(session=session, ticket=ticket)
+        in_faq = can_become_faq(ticket) and (
+            faq_service.entry_of(session=session, ticket=ticket) is not None
+        )
     return ticket_detail(
         ticket,
         sla_of(runtime, ticket),
@@ -90,7 +92,7 @@ def show_ticket(
         related_counts=counted.counts,
         time_spent_minutes=counted.minutes,
         faq_button=viewer.is_agent and can_become_faq(ticket),
-        in_faq=bool(in_faq),
+        in_faq=in_faq,
     )
 
 

@@ -4,12 +4,14 @@ Remove. After each change the modal is redrawn in place and the card refreshed."
 from __future__ import annotations
 
 import contextlib
+import logging
 from datetime import date
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from ticketbot.handlers.common import (
     ModalContext,
@@ -36,6 +38,8 @@ from ticketbot.store.models import Ticket
 from ticketbot.views.related import CLOSE, parse_item_menu_value, related_modal
 from ticketbot.views.related_form import FIELD_BLOCKS, item_form
 from ticketbot.vocabulary import RelatedKind
+
+logger = logging.getLogger("ticketbot.related")
 
 
 class ItemFormContext(BaseModel):
@@ -104,6 +108,14 @@ def _form_values(view: dict) -> dict:
     return raw
 
 
+def _redraw(client: WebClient, view_id: str, view: dict) -> None:
+    """Show the change in the Related modal; a modal closed meanwhile is no error."""
+    try:
+        client.views_update(view_id=view_id, view=view)
+    except SlackApiError as error:
+        logger.info("Related modal not redrawn: %s", error.response.get("error"))
+
+
 def _errors(field: str | None, message: str) -> dict:
     block = FIELD_BLOCKS.get(field or "", BlockId.ITEM_TITLE)
     return {"response_action": "errors", "errors": {block: message}}
@@ -170,9 +182,7 @@ def register(app: App) -> None:
             return
         ack()
         if meta.parent_view_id:
-            client.views_update(
-                view_id=meta.parent_view_id, view=related_view(runtime, ticket, viewer)
-            )
+            _redraw(client, meta.parent_view_id, related_view(runtime, ticket, viewer))
         refresh_card(runtime, client, ticket)
 
     @app.action(ActionId.RELATED_ITEM)
@@ -204,5 +214,5 @@ def register(app: App) -> None:
                     enabled=runtime.config.related_kinds,
                     now=runtime.clock.now(),
                 )
-        client.views_update(view_id=body["view"]["id"], view=related_view(runtime, ticket, viewer))
+        _redraw(client, body["view"]["id"], related_view(runtime, ticket, viewer))
         refresh_card(runtime, client, ticket)

@@ -5,12 +5,10 @@ requester ever sees it."""
 
 from __future__ import annotations
 
-import operator
 from dataclasses import dataclass
 from datetime import datetime
-from functools import reduce
 
-from sqlalchemy import ColumnElement, Select, case, insert, or_, select, true
+from sqlalchemy import ColumnElement, Select, func, insert, or_, select, true, union_all
 from sqlalchemy.orm import Session
 
 from ticketbot.i18n import _
@@ -156,17 +154,32 @@ def search_faq(
 def suggest_faq(
     *, session: Session, workspace_id: str, viewer: Viewer, title: str, limit: int = 3
 ) -> list[FaqHit]:
-    """Entries sharing the most words with a ticket title being written: maybe answered."""
+    """Entries sharing the most words with a ticket title being written: maybe answered.
+
+    Scored from the matching search words alone (one index range per word), so the cost
+    follows how many entries share a word, not the size of the FAQ."""
     meaningful = [w for w in terms(title) if len(w) >= SUGGEST_MIN_WORD and w not in STOP_WORDS]
     words = sorted(meaningful, key=lambda w: (-len(w), w))[:MAX_QUERY_WORDS]
     if not words:
         return []
-    matches = [_has_word(workspace_id, w) for w in words]
-    score = reduce(operator.add, [case((m, 1), else_=0) for m in matches])
+    per_word = [
+        select(FaqTerm.faq_id.label("faq_id"))
+        .where(
+            FaqTerm.workspace_id == workspace_id,
+            FaqTerm.term >= word,
+            FaqTerm.term < prefix_upper_bound(word),
+        )
+        .distinct()
+        for word in words
+    ]
+    matched = union_all(*per_word).subquery()
+    scores = (
+        select(matched.c.faq_id, func.count().label("score")).group_by(matched.c.faq_id).subquery()
+    )
     statement = (
         _hits(workspace_id, viewer)
-        .where(or_(*matches))
-        .order_by(score.desc(), FaqEntry.id.desc())
+        .join(scores, scores.c.faq_id == FaqEntry.id)
+        .order_by(scores.c.score.desc(), FaqEntry.id.desc())
         .limit(limit)
     )
     return _run(session, statement)
