@@ -33,6 +33,7 @@ REQUIRED_SCOPES = {
     "usergroups:read": "agents and admins configured as user groups",
     "im:write": "direct messages to requesters (chat.postMessage to a user id)",
     "files:write": "the report's chart, uploaded beside the report",
+    "files:read": "the file input of the related-document form",
 }
 # What a listener kind needs before Slack will send it anything.
 LISTENER_SCOPES = {"command": {"commands"}, "shortcut": {"commands"}}

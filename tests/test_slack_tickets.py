@@ -20,9 +20,10 @@ def responses(slack, count=1):
 
 
 def create_ticket(slack, title="Printer jammed", *, user_id=REQUESTER, **values):
+    before = len(slack.fake.calls("views.open"))
     assert slack.send.command(f"new {title}", user_id=user_id).status_code == 200
-    opened = slack.fake.wait_for("views.open", len(slack.fake.calls("views.open")) + 0 or 1)
-    view = opened[-1].args["view"]
+    # Counted before the command: the modal opens after the ack, maybe after this line.
+    view = slack.fake.wait_for("views.open", before + 1)[before].args["view"]
     fields = {BlockId.PRIORITY: {ActionId.PRIORITY: static(values.pop("priority", "normal"))}}
     for block, value in values.items():
         fields[block] = value

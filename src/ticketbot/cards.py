@@ -13,6 +13,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy import delete, select
 
+from ticketbot.card_extras import card_extras
 from ticketbot.i18n import speaking
 from ticketbot.runtime import Runtime
 from ticketbot.services.deadlines import SlaStatus, sla_status
@@ -46,7 +47,12 @@ def _permalink(client: WebClient, channel: str, ts: str) -> str | None:
 def _send(runtime: Runtime, client: WebClient, ticket: Ticket) -> None:
     """Update the card, or post it when it was never posted."""
     with speaking(runtime.config.channel_language):  # a card is read by the whole channel
-        message = ticket_card(ticket, sla_of(runtime, ticket), email=runtime.mailer is not None)
+        message = ticket_card(
+            ticket,
+            sla_of(runtime, ticket),
+            email=runtime.mailer is not None,
+            **card_extras(runtime, ticket),
+        )
     if ticket.card_channel_id and ticket.card_ts:
         client.chat_update(channel=ticket.card_channel_id, ts=ticket.card_ts, **message)
         return

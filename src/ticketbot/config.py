@@ -24,7 +24,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ticketbot.addresses import mailbox
 from ticketbot.mailer import parse_smtp_url
-from ticketbot.vocabulary import Priority, Status, WebhookEvent
+from ticketbot.vocabulary import Priority, RelatedKind, Status, WebhookEvent
 
 DEFAULT_DATABASE_URL = "sqlite:///ticketbot.db"
 DEFAULT_CONFIG_PATH = Path("ticketbot.yml")
@@ -234,6 +234,8 @@ class TicketbotConfig(_Strict):
     language: Literal["en", "fr", "auto"] = "en"
     workspace_language: Literal["en", "fr"] | None = None
     webhooks: list[WebhookConfig] = Field(default_factory=list)
+    # Related-item kinds switched on or off, e.g. {expense: false}; unlisted kinds are on.
+    modules: dict[RelatedKind, bool] = Field(default_factory=dict)
 
     @property
     def channel_language(self) -> str:
@@ -278,6 +280,29 @@ class TicketbotConfig(_Strict):
             if urls.count(url) > 1:
                 raise ValueError(f"{url!r} is listed twice: merge its events into one entry")
         return value
+
+    @field_validator("modules", mode="before")
+    @classmethod
+    def _known_kinds(cls, value: object) -> object:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            raise ValueError("must be a mapping of kind: true/false, e.g. {expense: false}")
+        known = [kind.value for kind in RelatedKind]
+        cleaned = {}
+        for key, enabled in value.items():
+            name = str(key).strip().lower().replace(" ", "_").replace("-", "_")
+            if name not in known:
+                raise ValueError(f"unknown kind {key!r}: use {', '.join(known)}")
+            if not isinstance(enabled, bool):
+                raise ValueError(f"{key}: say true or false (got {enabled!r})")
+            cleaned[name] = enabled
+        return cleaned
+
+    @property
+    def related_kinds(self) -> tuple[RelatedKind, ...]:
+        """The related-item kinds switched on, in their usual order."""
+        return tuple(kind for kind in RelatedKind if self.modules.get(kind, True))
 
 
 class Settings(BaseSettings):

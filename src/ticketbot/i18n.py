@@ -15,7 +15,16 @@ from functools import lru_cache
 from io import BytesIO
 from pathlib import Path
 
-from ticketbot.vocabulary import Engagement, Field, PartyKind, Priority, Source, Status, Visibility
+from ticketbot.vocabulary import (
+    Engagement,
+    Field,
+    PartyKind,
+    Priority,
+    RelatedKind,
+    Source,
+    Status,
+    Visibility,
+)
 
 _ENGLISH = gettext.NullTranslations()
 _current: contextvars.ContextVar[gettext.NullTranslations | None] = contextvars.ContextVar(
@@ -136,6 +145,18 @@ _LABELS: dict[StrEnum, str] = {
     Field.VISIBILITY: N_("Visibility"),
     Field.LINK: N_("Linked conversation"),
     Field.EMAIL: N_("Email"),
+    Field.RELATED: N_("Related item"),
+    Field.FAQ: N_("FAQ entry"),
+    RelatedKind.ACTIVITY: N_("Activity"),
+    RelatedKind.DOCUMENT: N_("Document"),
+    RelatedKind.SERVICE: N_("Service"),
+    RelatedKind.EXPENSE: N_("Expense"),
+    RelatedKind.PURCHASE_ORDER: N_("Purchase order"),
+    RelatedKind.QUOTE: N_("Quote"),
+    RelatedKind.EMAIL: N_("Email"),
+    RelatedKind.PROJECT: N_("Project"),
+    RelatedKind.TIMESHEET: N_("Timesheet"),
+    RelatedKind.SERVICE_CONTRACT: N_("Service contract"),
 }
 
 

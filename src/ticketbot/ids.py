@@ -19,6 +19,8 @@ class CallbackId(StrEnum):
     SHORTCUT_LINK = "message_link_ticket"
     SHORTCUT_NEW = "global_new_ticket"
     EMAIL_MODAL = "ticket_email"
+    RELATED_ITEM_MODAL = "related_item_add"
+    FAQ_MODAL = "ticket_faq"
 
 
 class ActionId(StrEnum):
@@ -56,6 +58,24 @@ class ActionId(StrEnum):
     EMAIL_TO = "email_to"
     EMAIL_SUBJECT = "email_subject"
     EMAIL_BODY = "email_body"
+    # The Related modal: "related_add:<kind>" buttons, and each item's Close/Remove menu.
+    RELATED_ADD = "related_add"
+    RELATED_ITEM = "related_item"
+    FAQ_CONVERT = "faq_convert"
+    # Inputs of the related-item form and of the FAQ form.
+    ITEM_TITLE = "item_title"
+    ITEM_REFERENCE = "item_reference"
+    ITEM_URL = "item_url"
+    ITEM_FILE = "item_file"
+    ITEM_DETAILS = "item_details"
+    ITEM_AMOUNT = "item_amount"
+    ITEM_CURRENCY = "item_currency"
+    ITEM_DUE_ON = "item_due_on"
+    ITEM_MINUTES = "item_minutes"
+    ITEM_WORKED_ON = "item_worked_on"
+    ITEM_WORKER = "item_worker"
+    FAQ_QUESTION = "faq_question"
+    FAQ_ANSWER = "faq_answer"
 
 
 class BlockId(StrEnum):
@@ -78,6 +98,20 @@ class BlockId(StrEnum):
     EMAIL_TO = "email_to"
     EMAIL_SUBJECT = "email_subject"
     EMAIL_BODY = "email_body"
+    RELATED_ADD = "related_add"
+    ITEM_TITLE = "item_title"
+    ITEM_REFERENCE = "item_reference"
+    ITEM_URL = "item_url"
+    ITEM_FILE = "item_file"
+    ITEM_DETAILS = "item_details"
+    ITEM_AMOUNT = "item_amount"
+    ITEM_CURRENCY = "item_currency"
+    ITEM_DUE_ON = "item_due_on"
+    ITEM_MINUTES = "item_minutes"
+    ITEM_WORKED_ON = "item_worked_on"
+    ITEM_WORKER = "item_worker"
+    FAQ_QUESTION = "faq_question"
+    FAQ_ANSWER = "faq_answer"
 
 
 _TICKET_BLOCK = re.compile(rf"^{BlockId.TICKET}:(\d+)(?::\w+)?$")
@@ -101,3 +135,11 @@ RATING_ACTION = re.compile(rf"^{ActionId.RATE}:([1-5])$")
 def rating_action_id(score: int) -> str:
     """One action_id per button: Slack wants them unique within a block."""
     return f"{ActionId.RATE}:{score}"
+
+
+# Action ids within one actions block must differ, so each kind's Add button has its own.
+RELATED_ADD_ACTION = re.compile(rf"^{ActionId.RELATED_ADD}:(\w+)$")
+
+
+def related_add_action(kind: str) -> str:
+    return f"{ActionId.RELATED_ADD}:{kind}"

@@ -80,6 +80,8 @@ class Field(StrEnum):
     VISIBILITY = "visibility"
     LINK = "link"
     EMAIL = "email"  # an email sent from the ticket: "subject\nrecipients"
+    RELATED = "related"  # a related item added, closed or removed
+    FAQ = "faq"  # the ticket became a FAQ entry
 
 
 class WebhookEvent(StrEnum):
@@ -91,3 +93,18 @@ class WebhookEvent(StrEnum):
     REOPENED = "ticket.reopened"
     COMMENTED = "ticket.commented"
     EMAILED = "ticket.emailed"
+
+
+class RelatedKind(StrEnum):
+    """What a ticket carries besides its fields, as the seed CRMs list it."""
+
+    ACTIVITY = "activity"  # a task or event with a due date; closed ones are the history
+    DOCUMENT = "document"  # a Slack file or a URL
+    SERVICE = "service"
+    EXPENSE = "expense"
+    PURCHASE_ORDER = "purchase_order"
+    QUOTE = "quote"
+    EMAIL = "email"
+    PROJECT = "project"
+    TIMESHEET = "timesheet"  # minutes spent, by whom, on which day
+    SERVICE_CONTRACT = "service_contract"

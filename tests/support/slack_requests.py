@@ -28,6 +28,7 @@ from tests.support.slack_payloads import (
     TEAM_ID,
     VERIFICATION_TOKEN,
     JsonDict,
+    _chosen_option,
     channels,
     checkboxes,
     complete_view,
@@ -283,7 +284,11 @@ class SlackSender:
             if key in element:
                 out[key] = copy.deepcopy(element[key])
         chosen = {k: v for k, v in action.items() if k.startswith("selected_") or k == "value"}
-        if any(k.startswith("selected_") for k in chosen):
+        if element["type"] == "overflow" and "selected_option" in chosen:
+            # Not a stateful input, but its click reports the option chosen, as Slack defined it.
+            where = f"{block_id}/{element['action_id']}"
+            out["selected_option"] = _chosen_option(element, chosen["selected_option"], where)
+        elif any(k.startswith("selected_") for k in chosen):
             where = f"{block_id}/{element['action_id']}"
             out.update(resolve_state_value(element, chosen, where))
         out.update({k: v for k, v in action.items() if k not in out and k != "type"})

@@ -10,15 +10,31 @@ from ticketbot.handlers import (
     email,
     errors,
     events,
+    faq,
     home,
     modals,
     options,
     ratings,
+    related,
     shortcuts,
+)
+
+MODULES = (
+    errors,
+    commands,
+    modals,
+    card_actions,
+    options,
+    shortcuts,
+    events,
+    home,
+    email,
+    ratings,
+    related,
+    faq,
 )
 
 
 def register_all(app: App) -> None:
-    for module in (errors, commands, modals, card_actions, options, shortcuts, events, home, email):
+    for module in MODULES:
         module.register(app)
-    ratings.register(app)

@@ -16,10 +16,11 @@ from ticketbot.handlers.common import (
     viewer_of,
     workspace_of,
 )
+from ticketbot.handlers.related import related_view
 from ticketbot.i18n import _
 from ticketbot.ids import ActionId, ticket_number_from_block
 from ticketbot.services import history as history_service
-from ticketbot.services import links as link_service
+from ticketbot.services import related as related_service
 from ticketbot.services import tickets as ticket_service
 from ticketbot.services.access import can_edit
 from ticketbot.services.errors import Forbidden, NotFound
@@ -27,7 +28,6 @@ from ticketbot.store.models import Ticket
 from ticketbot.views.card import ticket_detail
 from ticketbot.views.forms import close_modal, comment_modal, edit_modal
 from ticketbot.views.history import PAGE_SIZE, history_modal
-from ticketbot.views.related import related_modal
 from ticketbot.vocabulary import Status, Visibility
 
 
@@ -74,10 +74,14 @@ def _load(runtime, body: dict, number: int, viewer, *, for_update: bool = False)
         )
 
 
-def history_view(runtime, ticket: Ticket, page: int) -> dict:
+def history_view(runtime, ticket: Ticket, page: int, viewer) -> dict:
     with runtime.database.transaction() as session:
         entries, total = history_service.timeline_page(
-            session=session, ticket=ticket, offset=page * PAGE_SIZE, limit=PAGE_SIZE
+            session=session,
+            ticket=ticket,
+            offset=page * PAGE_SIZE,
+            limit=PAGE_SIZE,
+            hide=related_service.hidden_history(viewer),
         )
     return history_modal(
         ticket,
@@ -192,7 +196,9 @@ def register(app: App) -> None:
         runtime = runtime_of(context)
         viewer = viewer_of(context, client, user_of(body))
         ticket = _load(runtime, body, _number(action), viewer)
-        client.views_open(trigger_id=body["trigger_id"], view=history_view(runtime, ticket, 0))
+        client.views_open(
+            trigger_id=body["trigger_id"], view=history_view(runtime, ticket, 0, viewer)
+        )
 
     @app.action(ActionId.HISTORY_PREVIOUS)
     @app.action(ActionId.HISTORY_NEXT)
@@ -205,7 +211,7 @@ def register(app: App) -> None:
         client.views_update(
             view_id=body["view"]["id"],
             hash=body["view"].get("hash"),
-            view=history_view(runtime, ticket, page),
+            view=history_view(runtime, ticket, page, viewer),
         )
 
     @app.action(ActionId.RELATED)
@@ -213,15 +219,8 @@ def register(app: App) -> None:
         ack()
         runtime = runtime_of(context)
         viewer = viewer_of(context, client, user_of(body))
-        with runtime.database.transaction() as session:
-            ticket = ticket_service.get_ticket(
-                session=session,
-                workspace_id=workspace_of(body),
-                number=_number(action),
-                viewer=viewer,
-            )
-            linked = link_service.links_of(session=session, ticket=ticket, limit=50)
-        client.views_open(trigger_id=body["trigger_id"], view=related_modal(ticket, linked))
+        ticket = _load(runtime, body, _number(action), viewer)
+        client.views_open(trigger_id=body["trigger_id"], view=related_view(runtime, ticket, viewer))
 
     @app.action(ActionId.SHARE)
     def on_share(ack: Ack, body: dict, action: dict, client: WebClient, respond: Respond, context):

@@ -14,14 +14,18 @@ from ticketbot.handlers.common import (
     viewer_of,
     workspace_of,
 )
+from ticketbot.handlers.faq import faq_answer, suggestions_at_open
 from ticketbot.handlers.reports import report_command
 from ticketbot.i18n import N_, _
 from ticketbot.services import comments as comment_service
+from ticketbot.services import faq as faq_service
 from ticketbot.services import links as link_service
+from ticketbot.services import related as related_service
 from ticketbot.services import tickets as ticket_service
+from ticketbot.services.access import related_kinds_for
 from ticketbot.services.errors import NotFound
 from ticketbot.services.finder import Scope, list_tickets, search_tickets
-from ticketbot.views.card import ticket_detail
+from ticketbot.views.card import can_become_faq, ticket_detail
 from ticketbot.views.forms import create_modal
 from ticketbot.views.lists import help_message, ticket_list
 from ticketbot.views.notices import notice
@@ -49,6 +53,8 @@ def open_create_modal(
     description: str = "",
     context: ModalContext,
     note: str | None = None,
+    workspace_id: str = "",
+    user_id: str = "",
 ):
     client.views_open(
         trigger_id=trigger_id,
@@ -59,6 +65,7 @@ def open_create_modal(
             title=title,
             description=description,
             note=note,
+            suggestions=suggestions_at_open(runtime, workspace_id, user_id, title),
         ),
     )
 
@@ -72,6 +79,11 @@ def show_ticket(
         )
         latest = comment_service.latest_comments(session=session, ticket=ticket, limit=5)
         linked = link_service.links_of(session=session, ticket=ticket)
+        kinds = related_kinds_for(viewer, runtime.config.related_kinds)
+        counted = related_service.summary(session=session, ticket=ticket, kinds=kinds)
+        in_faq = can_become_faq(ticket) and (
+            faq_service.entry_of(session=session, ticket=ticket) is not None
+        )
     return ticket_detail(
         ticket,
         sla_of(runtime, ticket),
@@ -79,6 +91,10 @@ def show_ticket(
         links=linked,
         card_link=ticket.card_permalink,
         email=runtime.mailer is not None,
+        related_counts=counted.counts,
+        time_spent_minutes=counted.minutes,
+        faq_button=viewer.is_agent and can_become_faq(ticket),
+        in_faq=in_faq,
     )
 
 
@@ -104,6 +120,8 @@ def register(app: App) -> None:
                     channel_id=body.get("channel_id"),
                     response_url=body.get("response_url"),
                 ),
+                workspace_id=workspace_id,
+                user_id=user_id,
             )
             return
         if word == "help":
@@ -154,6 +172,12 @@ def register(app: App) -> None:
             return
         if word == "report":
             report_command(runtime, client, respond, body=body, viewer=viewer, text=rest)
+            return
+        if word == "faq":
+            respond(
+                response_type="ephemeral",
+                **faq_answer(runtime, workspace_id=workspace_id, viewer=viewer, words=rest),
+            )
             return
         if word == "search":
             if not rest:

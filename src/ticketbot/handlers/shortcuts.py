@@ -6,7 +6,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from ticketbot.handlers.commands import open_create_modal
-from ticketbot.handlers.common import ModalContext, runtime_of
+from ticketbot.handlers.common import ModalContext, runtime_of, user_of, workspace_of
 from ticketbot.i18n import _
 from ticketbot.ids import ActionId, CallbackId
 from ticketbot.services.inputs import TEXT_MAX, TITLE_MAX, clean_line, clean_text
@@ -42,6 +42,8 @@ def register(app: App) -> None:
                 response_url=body.get("response_url"),
             ),
             note=_("The message will be linked to the new ticket."),
+            workspace_id=workspace_of(body),
+            user_id=user_of(body),
         )
 
     @app.shortcut(CallbackId.SHORTCUT_LINK)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
 from sqlalchemy import ColumnElement, or_, true
 
 from ticketbot.store.models import Ticket
-from ticketbot.vocabulary import Visibility
+from ticketbot.vocabulary import RelatedKind, Visibility
 
 
 class Role(StrEnum):
@@ -48,3 +49,24 @@ def visible_to(viewer: Viewer) -> ColumnElement[bool]:
     if viewer.is_agent:
         return true()
     return or_(Ticket.visibility == Visibility.PUBLIC, Ticket.requester_id == viewer.user_id)
+
+
+# Related items: as in the seed CRMs, these sections show only to users with the rights.
+REQUESTER_KINDS = frozenset({RelatedKind.DOCUMENT, RelatedKind.EMAIL})
+
+
+def related_kinds_for(viewer: Viewer, enabled: Iterable[RelatedKind]) -> tuple[RelatedKind, ...]:
+    """The kinds of related items this viewer may see, among those switched on."""
+    return tuple(k for k in enabled if viewer.is_agent or k in REQUESTER_KINDS)
+
+
+def can_add_related(viewer: Viewer, ticket: Ticket, kind: RelatedKind) -> bool:
+    """Agents add any kind; a requester adds documents to their own tickets."""
+    if viewer.is_agent:
+        return True
+    return kind is RelatedKind.DOCUMENT and ticket.requester_id == viewer.user_id
+
+
+def can_manage_related(viewer: Viewer) -> bool:
+    """Closing and removing items is agents' work."""
+    return viewer.is_agent

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import func, literal, null, select, union_all
+from sqlalchemy import ColumnElement, func, literal, null, select, union_all
 from sqlalchemy.orm import Session
 
 from ticketbot.store.models import Comment, Party, Ticket, TicketChange
@@ -79,10 +79,18 @@ class ChangeLine:
     at: datetime
 
 
+# Lines that record work around a ticket without changing its fields or its version.
+UNVERSIONED = (Field.RELATED.value, Field.FAQ.value)
+
+
 def changes_since(*, session: Session, ticket: Ticket, version: int) -> list[ChangeLine]:
     rows = session.scalars(
         select(TicketChange)
-        .where(TicketChange.ticket_id == ticket.id, TicketChange.ticket_version > version)
+        .where(
+            TicketChange.ticket_id == ticket.id,
+            TicketChange.ticket_version > version,
+            TicketChange.field.not_in(UNVERSIONED),
+        )
         .order_by(TicketChange.id)
     )
     return [ChangeLine(r.field, r.old_value, r.new_value, r.actor_id, r.at) for r in rows]
@@ -102,9 +110,16 @@ class TimelineEntry:
 
 
 def timeline_page(
-    *, session: Session, ticket: Ticket, offset: int = 0, limit: int = 40
+    *,
+    session: Session,
+    ticket: Ticket,
+    offset: int = 0,
+    limit: int = 40,
+    hide: ColumnElement[bool] | None = None,
 ) -> tuple[list[TimelineEntry], int]:
-    """Changes and comments merged by time: two queries, whatever the history's length."""
+    """Changes and comments merged by time: two queries, whatever the history's length.
+
+    `hide` leaves out change lines the viewer may not read (related items of some kinds)."""
     changes = select(
         literal("change").label("kind"),
         TicketChange.id.label("id"),
@@ -115,6 +130,8 @@ def timeline_page(
         TicketChange.new_value.label("new_value"),
         null().label("text"),
     ).where(TicketChange.ticket_id == ticket.id)
+    if hide is not None:
+        changes = changes.where(~hide)
     notes = select(
         literal("comment"),
         Comment.id,

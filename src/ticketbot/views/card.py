@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from ticketbot.i18n import _, label
 from ticketbot.ids import ActionId, ticket_block_id
 from ticketbot.services.deadlines import SlaState, SlaStatus
+from ticketbot.services.related import RelatedSummary
 from ticketbot.store.models import Comment, ConversationLink, Ticket
 from ticketbot.views.blocks import (
     actions,
@@ -19,8 +22,9 @@ from ticketbot.views.blocks import (
     static_select,
     users_select,
 )
+from ticketbot.views.related_text import counts_text
 from ticketbot.views.text import date_token, duration, safe, user
-from ticketbot.vocabulary import Status, Visibility
+from ticketbot.vocabulary import RelatedKind, Status, Visibility
 
 CARD_DESCRIPTION = 600
 STATUS_ICON = {
@@ -78,7 +82,7 @@ def ticket_fields(ticket: Ticket, sla: SlaStatus) -> dict:
     )
 
 
-def card_controls(ticket: Ticket, *, email: bool = False) -> dict:
+def card_controls(ticket: Ticket, *, email: bool = False, faq_button: bool = False) -> dict:
     """The inline controls; the block id carries the ticket number to every action.
     `email`: SMTP is configured, so the Email button has somewhere to send."""
     number = str(ticket.number)
@@ -97,7 +101,24 @@ def card_controls(ticket: Ticket, *, email: bool = False) -> dict:
     ]
     if email:
         controls.append(button(_("Email"), ActionId.EMAIL, value=number))
+    if faq_button:
+        controls.append(button(_("Convert to FAQ"), ActionId.FAQ_CONVERT, value=number))
     return actions(controls, block_id=ticket_block_id(ticket.number))
+
+
+def can_become_faq(ticket: Ticket) -> bool:
+    return ticket.status is Status.CLOSED and bool(ticket.solution)
+
+
+def related_note(related: Mapping[RelatedKind | str, int] | None, minutes: int, in_faq: bool):
+    """A context line: related items by kind, time spent, and whether it is in the FAQ."""
+    parts = []
+    counts = counts_text(related or {}, minutes)
+    if counts:
+        parts.append(f":paperclip: {_('Related')}: {counts}")
+    if in_faq:
+        parts.append(":books: " + _("In the FAQ"))
+    return context(*parts) if parts else None
 
 
 def ticket_blocks(ticket: Ticket, sla: SlaStatus, *, description_limit: int) -> list[dict]:
@@ -119,10 +140,23 @@ def ticket_blocks(ticket: Ticket, sla: SlaStatus, *, description_limit: int) -> 
     return blocks
 
 
-def ticket_card(ticket: Ticket, sla: SlaStatus, *, email: bool = False) -> dict:
+def ticket_card(
+    ticket: Ticket,
+    sla: SlaStatus,
+    *,
+    email: bool = False,
+    related: RelatedSummary | None = None,
+    faq_button: bool = False,
+    in_faq: bool = False,
+) -> dict:
     """The live card posted to the triage channel and updated in place on every change."""
     blocks = ticket_blocks(ticket, sla, description_limit=CARD_DESCRIPTION)
-    blocks.append(card_controls(ticket, email=email))
+    note = related_note(
+        related.counts if related else None, related.minutes if related else 0, in_faq
+    )
+    if note:
+        blocks.append(note)
+    blocks.append(card_controls(ticket, email=email, faq_button=faq_button and not in_faq))
     return message(fallback(ticket), blocks)
 
 
@@ -133,7 +167,10 @@ def ticket_detail(
     comments: list[Comment],
     links: list[ConversationLink],
     card_link: str | None = None,
-    related_counts: dict[str, int] | None = None,
+    related_counts: Mapping[RelatedKind | str, int] | None = None,
+    time_spent_minutes: int = 0,
+    faq_button: bool = False,
+    in_faq: bool = False,
     shared: bool = False,
     email: bool = False,
 ) -> dict:
@@ -157,11 +194,11 @@ def ticket_detail(
             for link in links
         ]
         blocks.append(section(f"*{_('Linked conversations')}*\n" + "\n".join(lines)))
-    if related_counts:
-        counts = ", ".join(f"{name}: {count}" for name, count in related_counts.items())
-        blocks.append(context(f"*{_('Related')}*: {counts}"))
+    note = related_note(related_counts, time_spent_minutes, in_faq)
+    if note:
+        blocks.append(note)
     if not shared:
-        blocks.append(card_controls(ticket, email=email))
+        blocks.append(card_controls(ticket, email=email, faq_button=faq_button and not in_faq))
         extras = [button(_("Share in channel"), ActionId.SHARE, value=str(ticket.number))]
         if card_link:
             extras.append(button(_("Open card"), ActionId.OPEN_LINK, url=card_link))

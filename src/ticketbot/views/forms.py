@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ticketbot.i18n import _, label
 from ticketbot.ids import NEW_PARTY_PREFIX, ActionId, BlockId, CallbackId
+from ticketbot.services.faq import FaqHit
 from ticketbot.services.inputs import TEXT_MAX, TITLE_MAX
 from ticketbot.store.models import Party, Ticket
 from ticketbot.views.blocks import (
@@ -17,6 +18,7 @@ from ticketbot.views.blocks import (
     text_input,
     users_select,
 )
+from ticketbot.views.faq import suggestions_block
 from ticketbot.views.text import OPTION_TEXT, safe, truncate
 from ticketbot.vocabulary import Engagement, Priority, Visibility
 
@@ -133,10 +135,17 @@ def create_modal(
     title: str = "",
     description: str = "",
     note: str | None = None,
+    suggestions: list[FaqHit] | None = None,
 ) -> dict:
+    """`suggestions`: FAQ entries matching the title, shown under it (None: no section)."""
     blocks = ticket_form_blocks(
         categories=categories, products=products, title=title, description=description
     )
+    # Enter in Title asks for FAQ suggestions (handlers.faq), replacing the section in place.
+    blocks[0]["dispatch_action"] = True
+    blocks[0]["element"]["dispatch_action_config"] = {"trigger_actions_on": ["on_enter_pressed"]}
+    if suggestions is not None:
+        blocks.insert(1, suggestions_block(suggestions))
     if note:
         blocks.insert(0, context(note))
     return modal(

@@ -6,6 +6,7 @@ from ticketbot.i18n import _, label
 from ticketbot.ids import ActionId, CallbackId, ticket_block_id
 from ticketbot.services.emails import read_history_value
 from ticketbot.services.history import TimelineEntry
+from ticketbot.services.related import parse_history_value
 from ticketbot.store.models import Ticket
 from ticketbot.views.blocks import actions, button, context, modal, section
 from ticketbot.views.text import date_token, safe, user
@@ -48,7 +49,19 @@ def field_value(field: str, value: str | None) -> str:
         return _("“{subject}” to {recipients}").format(
             subject=safe(subject, 150), recipients=safe(recipients, 200)
         )
+    if kind is Field.RELATED:
+        return related_value(value)
     return safe(value, 100)
+
+
+def related_value(value: str) -> str:
+    """'expense:Taxi' -> 'Expense: Taxi'; a closed activity says so."""
+    parsed = parse_history_value(value)
+    if parsed is None:
+        return safe(value, 100)
+    kind, done, title = parsed
+    name = _("{kind} (done)").format(kind=label(kind)) if done else label(kind)
+    return f"{name}: {safe(title, 100)}"
 
 
 def field_name(field: str) -> str:

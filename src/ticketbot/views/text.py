@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC
 
-from babel.dates import format_datetime
+from babel.dates import format_date, format_time
 
 from ticketbot.i18n import _, current_language
 
@@ -63,7 +63,12 @@ def date_token(when, fmt: str = "{date_short_pretty} {time}") -> str:
     """Slack renders this in each reader's own time zone; the fallback (for clients that
     cannot) is UTC, written the way the current language writes dates."""
     epoch = int(when.timestamp())
-    fallback = format_datetime(when, "short", tzinfo=UTC, locale=current_language()) + " UTC"
+    language = current_language()
+    at = when.astimezone(UTC)
+    fallback = (
+        f"{format_date(at, 'medium', locale=language)} "
+        f"{format_time(at, 'short', tzinfo=UTC, locale=language)} UTC"
+    )
     return f"<!date^{epoch}^{fmt}|{fallback}>"
 
 
