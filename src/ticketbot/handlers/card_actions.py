@@ -9,35 +9,29 @@ from slack_sdk import WebClient
 from ticketbot.handlers.commands import show_ticket
 from ticketbot.handlers.common import (
     ModalContext,
+    find_ticket,
+    load_ticket,
     refresh_card,
     runtime_of,
     sla_of,
+    ticket_number,
     user_of,
     viewer_of,
     workspace_of,
 )
 from ticketbot.handlers.related import related_view
 from ticketbot.i18n import _
-from ticketbot.ids import ActionId, ticket_number_from_block
+from ticketbot.ids import ActionId
 from ticketbot.services import history as history_service
 from ticketbot.services import related as related_service
 from ticketbot.services import tickets as ticket_service
 from ticketbot.services.access import can_edit
-from ticketbot.services.errors import Forbidden, NotFound
+from ticketbot.services.errors import Forbidden
 from ticketbot.store.models import Ticket
 from ticketbot.views.card import ticket_detail
 from ticketbot.views.forms import close_modal, comment_modal, edit_modal
 from ticketbot.views.history import PAGE_SIZE, history_modal
 from ticketbot.vocabulary import Status, Visibility
-
-
-def _number(action: dict) -> int:
-    number = ticket_number_from_block(action.get("block_id"))
-    if number is None and str(action.get("value", "")).isdigit():
-        number = int(action["value"])
-    if number is None:
-        raise NotFound(_("That ticket was not found."))
-    return number
 
 
 def _is_ephemeral(body: dict) -> bool:
@@ -60,17 +54,6 @@ def _refresh_everywhere(
                 number=ticket.number,
                 viewer=viewer,
             ),
-        )
-
-
-def _load(runtime, body: dict, number: int, viewer, *, for_update: bool = False) -> Ticket:
-    with runtime.database.transaction() as session:
-        return ticket_service.get_ticket(
-            session=session,
-            workspace_id=workspace_of(body),
-            number=number,
-            viewer=viewer,
-            for_update=for_update,
         )
 
 
@@ -99,10 +82,10 @@ def register(app: App) -> None:
         runtime = runtime_of(context)
         status = Status(action["selected_option"]["value"])
         viewer = viewer_of(context, client, user_of(body))
-        number = _number(action)
+        number = ticket_number(action)
         if status is Status.CLOSED:
             # Closing needs a solution first: ask for it while the trigger is fresh.
-            ticket = _load(runtime, body, number, viewer)
+            ticket = load_ticket(runtime, body, number, viewer)
             if not can_edit(viewer, ticket):
                 refresh_card(runtime, client, ticket)  # put the select back as it was
                 raise Forbidden(_("Only agents can change tickets raised by someone else."))
@@ -114,13 +97,7 @@ def register(app: App) -> None:
             )
             return
         with runtime.database.transaction() as session:
-            ticket = ticket_service.get_ticket(
-                session=session,
-                workspace_id=workspace_of(body),
-                number=number,
-                viewer=viewer,
-                for_update=True,
-            )
+            ticket = find_ticket(session, body, number, viewer, for_update=True)
             try:
                 ticket_service.change_status(
                     session=session,
@@ -141,13 +118,7 @@ def register(app: App) -> None:
         runtime = runtime_of(context)
         viewer = viewer_of(context, client, user_of(body))
         with runtime.database.transaction() as session:
-            ticket = ticket_service.get_ticket(
-                session=session,
-                workspace_id=workspace_of(body),
-                number=_number(action),
-                viewer=viewer,
-                for_update=True,
-            )
+            ticket = find_ticket(session, body, ticket_number(action), viewer, for_update=True)
             try:
                 ticket_service.assign(
                     session=session,
@@ -166,7 +137,7 @@ def register(app: App) -> None:
         ack()
         runtime = runtime_of(context)
         viewer = viewer_of(context, client, user_of(body))
-        ticket = _load(runtime, body, _number(action), viewer)
+        ticket = load_ticket(runtime, body, ticket_number(action), viewer)
         if not can_edit(viewer, ticket):
             raise Forbidden(_("Only agents can edit tickets raised by someone else."))
         client.views_open(
@@ -184,7 +155,7 @@ def register(app: App) -> None:
         ack()
         runtime = runtime_of(context)
         viewer = viewer_of(context, client, user_of(body))
-        ticket = _load(runtime, body, _number(action), viewer)
+        ticket = load_ticket(runtime, body, ticket_number(action), viewer)
         client.views_open(
             trigger_id=body["trigger_id"],
             view=comment_modal(ticket, metadata=ModalContext(number=ticket.number).dump()),
@@ -195,7 +166,7 @@ def register(app: App) -> None:
         ack()
         runtime = runtime_of(context)
         viewer = viewer_of(context, client, user_of(body))
-        ticket = _load(runtime, body, _number(action), viewer)
+        ticket = load_ticket(runtime, body, ticket_number(action), viewer)
         client.views_open(
             trigger_id=body["trigger_id"], view=history_view(runtime, ticket, 0, viewer)
         )
@@ -206,7 +177,7 @@ def register(app: App) -> None:
         ack()
         runtime = runtime_of(context)
         viewer = viewer_of(context, client, user_of(body))
-        ticket = _load(runtime, body, _number(action), viewer)
+        ticket = load_ticket(runtime, body, ticket_number(action), viewer)
         page = max(0, int(action.get("value") or 0))
         client.views_update(
             view_id=body["view"]["id"],
@@ -219,7 +190,7 @@ def register(app: App) -> None:
         ack()
         runtime = runtime_of(context)
         viewer = viewer_of(context, client, user_of(body))
-        ticket = _load(runtime, body, _number(action), viewer)
+        ticket = load_ticket(runtime, body, ticket_number(action), viewer)
         client.views_open(trigger_id=body["trigger_id"], view=related_view(runtime, ticket, viewer))
 
     @app.action(ActionId.SHARE)
@@ -228,12 +199,7 @@ def register(app: App) -> None:
         runtime = runtime_of(context)
         viewer = viewer_of(context, client, user_of(body))
         with runtime.database.transaction() as session:
-            ticket = ticket_service.get_ticket(
-                session=session,
-                workspace_id=workspace_of(body),
-                number=_number(action),
-                viewer=viewer,
-            )
+            ticket = find_ticket(session, body, ticket_number(action), viewer)
         if ticket.visibility is Visibility.INTERNAL:
             # The channel may hold people who must not see it.
             raise Forbidden(_("Internal tickets cannot be shared in a channel."))
@@ -254,7 +220,7 @@ def register(app: App) -> None:
             client,
             workspace_id=workspace_of(body),
             user_id=user_id,
-            number=_number(action),
+            number=ticket_number(action),
             viewer=viewer,
         )
         if body.get("response_url"):

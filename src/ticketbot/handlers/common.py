@@ -9,8 +9,13 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from ticketbot.cards import refresh_card, sla_of
+from ticketbot.i18n import _
+from ticketbot.ids import ticket_number_from_block
 from ticketbot.runtime import Runtime
+from ticketbot.services import tickets as ticket_service
 from ticketbot.services.access import Viewer
+from ticketbot.services.errors import NotFound
+from ticketbot.store.models import Ticket
 from ticketbot.vocabulary import Source
 
 logger = logging.getLogger("ticketbot.handlers")
@@ -39,6 +44,33 @@ class ModalContext(BaseModel):
             return cls.model_validate_json(view.get("private_metadata") or "{}")
         except ValidationError:
             return cls()
+
+
+def ticket_number(action: dict) -> int:
+    """The ticket an action is about: its block id ("ticket:42"), else the button's value."""
+    number = ticket_number_from_block(action.get("block_id"))
+    if number is None and str(action.get("value", "")).isdigit():
+        number = int(action["value"])
+    if number is None:
+        raise NotFound(_("That ticket was not found."))
+    return number
+
+
+def find_ticket(session, body: dict, number: int, viewer: Viewer, *, for_update=False) -> Ticket:
+    """The ticket of the request's workspace, as the viewer may see it (NotFound otherwise)."""
+    return ticket_service.get_ticket(
+        session=session,
+        workspace_id=workspace_of(body),
+        number=number,
+        viewer=viewer,
+        for_update=for_update,
+    )
+
+
+def load_ticket(runtime: Runtime, body: dict, number: int, viewer: Viewer) -> Ticket:
+    """`find_ticket` in a transaction of its own, for reading."""
+    with runtime.database.transaction() as session:
+        return find_ticket(session, body, number, viewer)
 
 
 def runtime_of(context) -> Runtime:

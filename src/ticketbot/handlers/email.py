@@ -11,15 +11,21 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import SQLAlchemyError
 
-from ticketbot.handlers.common import ModalContext, runtime_of, user_of, viewer_of, workspace_of
+from ticketbot.handlers.common import (
+    ModalContext,
+    load_ticket,
+    runtime_of,
+    ticket_number,
+    user_of,
+    viewer_of,
+)
 from ticketbot.handlers.forms import submitted
 from ticketbot.i18n import _
-from ticketbot.ids import ActionId, BlockId, CallbackId, ticket_number_from_block
+from ticketbot.ids import ActionId, BlockId, CallbackId
 from ticketbot.mailer import SEND_BUDGET, MailFailure
 from ticketbot.services import emails as email_service
 from ticketbot.services import tickets as ticket_service
-from ticketbot.services.errors import Forbidden, NotFound, TicketbotError
-from ticketbot.store.models import Ticket
+from ticketbot.services.errors import Forbidden, TicketbotError
 from ticketbot.views.email import email_modal, failure_error, form_error, not_recorded_error
 
 logger = logging.getLogger("ticketbot.email")
@@ -40,17 +46,6 @@ def requester_address(client: WebClient, user_id: str) -> str | None:
     return address if isinstance(address, str) and address else None
 
 
-def _ticket(runtime, body: dict, number: int, viewer, *, for_update: bool = False) -> Ticket:
-    with runtime.database.transaction() as session:
-        return ticket_service.get_ticket(
-            session=session,
-            workspace_id=workspace_of(body),
-            number=number,
-            viewer=viewer,
-            for_update=for_update,
-        )
-
-
 def register(app: App) -> None:
     @app.action(ActionId.EMAIL)
     def on_email(ack: Ack, body: dict, action: dict, client: WebClient, context):
@@ -58,11 +53,8 @@ def register(app: App) -> None:
         runtime = runtime_of(context)
         if runtime.mailer is None:  # a card rendered before SMTP was switched off
             raise Forbidden(_not_set_up())
-        number = ticket_number_from_block(action.get("block_id"))
-        if number is None:
-            raise NotFound(_("That ticket was not found."))
         viewer = viewer_of(context, client, user_of(body))
-        ticket = _ticket(runtime, body, number, viewer)
+        ticket = load_ticket(runtime, body, ticket_number(action), viewer)
         email_service.check_may_email(viewer, ticket)
         client.views_open(
             trigger_id=body["trigger_id"],
@@ -92,7 +84,7 @@ def register(app: App) -> None:
                 body=values.get(BlockId.EMAIL_BODY),
             )
             viewer = viewer_of(context, client, user_of(body))
-            ticket = _ticket(runtime, body, meta.number or 0, viewer)
+            ticket = load_ticket(runtime, body, meta.number or 0, viewer)
             email_service.check_may_email(viewer, ticket)
         except TicketbotError as error:
             ack(**form_error(error.field, error.message))

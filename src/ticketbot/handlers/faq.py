@@ -12,18 +12,19 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ticketbot.handlers.common import (
     ModalContext,
+    find_ticket,
     refresh_card,
     runtime_of,
+    ticket_number,
     user_of,
     viewer_of,
     workspace_of,
 )
 from ticketbot.i18n import _
-from ticketbot.ids import ActionId, BlockId, CallbackId, ticket_number_from_block
+from ticketbot.ids import ActionId, BlockId, CallbackId
 from ticketbot.services import faq
-from ticketbot.services import tickets as ticket_service
 from ticketbot.services.access import Viewer
-from ticketbot.services.errors import NotFound, TicketbotError
+from ticketbot.services.errors import TicketbotError
 from ticketbot.services.faq import FaqHit
 from ticketbot.services.inputs import clean_text
 from ticketbot.views.faq import faq_list, faq_modal, with_suggestions
@@ -85,15 +86,6 @@ def suggestions_at_open(runtime, workspace_id: str, user_id: str, title: str) ->
     return suggestions(runtime, workspace_id, Viewer(user_id), title) or None
 
 
-def _number(action: dict) -> int:
-    number = ticket_number_from_block(action.get("block_id"))
-    if number is None and str(action.get("value", "")).isdigit():
-        number = int(action["value"])
-    if number is None:
-        raise NotFound(_("That ticket was not found."))
-    return number
-
-
 def register(app: App) -> None:
     @app.action(ActionId.FAQ_CONVERT)
     def on_convert(ack: Ack, body: dict, action: dict, client: WebClient, context):
@@ -101,12 +93,7 @@ def register(app: App) -> None:
         runtime = runtime_of(context)
         viewer = viewer_of(context, client, user_of(body))
         with runtime.database.transaction() as session:
-            ticket = ticket_service.get_ticket(
-                session=session,
-                workspace_id=workspace_of(body),
-                number=_number(action),
-                viewer=viewer,
-            )
+            ticket = find_ticket(session, body, ticket_number(action), viewer)
             faq.check_convertible(session=session, ticket=ticket, viewer=viewer)
         client.views_open(
             trigger_id=body["trigger_id"],
@@ -134,13 +121,7 @@ def register(app: App) -> None:
         try:
             viewer = viewer_of(context, client, user_of(body))
             with runtime.database.transaction() as session:
-                ticket = ticket_service.get_ticket(
-                    session=session,
-                    workspace_id=workspace_of(body),
-                    number=meta.number or 0,
-                    viewer=viewer,
-                    for_update=True,
-                )
+                ticket = find_ticket(session, body, meta.number or 0, viewer, for_update=True)
                 faq.convert_ticket(
                     session=session,
                     ticket=ticket,

@@ -7,6 +7,7 @@ from slack_sdk import WebClient
 
 from ticketbot.handlers.common import (
     ModalContext,
+    find_ticket,
     permalink,
     refresh_card,
     runtime_of,
@@ -147,13 +148,7 @@ def register(app: App) -> None:
             edit = validate(TicketEdit, fields)
             viewer = viewer_of(context, client, user_of(body))
             with runtime.database.transaction() as session:
-                ticket = ticket_service.get_ticket(
-                    session=session,
-                    workspace_id=workspace_of(body),
-                    number=meta.number or 0,
-                    viewer=viewer,
-                    for_update=True,
-                )
+                ticket = find_ticket(session, body, meta.number or 0, viewer, for_update=True)
                 if BlockId.PARTY in values:
                     party_id = _party_id(
                         session, runtime, ticket.workspace_id, values[BlockId.PARTY]
@@ -188,13 +183,7 @@ def register(app: App) -> None:
         ack()
         viewer = viewer_of(context, client, user_of(body))
         with runtime.database.transaction() as session:
-            ticket = ticket_service.get_ticket(
-                session=session,
-                workspace_id=workspace_of(body),
-                number=meta.number or 0,
-                viewer=viewer,
-                for_update=True,
-            )
+            ticket = find_ticket(session, body, meta.number or 0, viewer, for_update=True)
             closed = ticket_service.change_status(
                 session=session,
                 ticket=ticket,
@@ -220,13 +209,7 @@ def register(app: App) -> None:
         user_id = user_of(body)
         viewer = viewer_of(context, client, user_id)
         with runtime.database.transaction() as session:
-            ticket = ticket_service.get_ticket(
-                session=session,
-                workspace_id=workspace_of(body),
-                number=meta.number or 0,
-                viewer=viewer,
-                for_update=True,
-            )
+            ticket = find_ticket(session, body, meta.number or 0, viewer, for_update=True)
             comment = comment_service.add_comment(
                 session=session,
                 ticket=ticket,
@@ -256,13 +239,7 @@ def register(app: App) -> None:
         viewer = viewer_of(context, client, user_of(body))
         link = permalink(client, meta.channel_id, meta.message_ts)
         with runtime.database.transaction() as session:
-            ticket = ticket_service.get_ticket(
-                session=session,
-                workspace_id=workspace_of(body),
-                number=int(choice),
-                viewer=viewer,
-                for_update=True,
-            )
+            ticket = find_ticket(session, body, int(choice), viewer, for_update=True)
             link_service.link_conversation(
                 session=session,
                 ticket=ticket,

@@ -15,17 +15,17 @@ from slack_sdk.errors import SlackApiError
 
 from ticketbot.handlers.common import (
     ModalContext,
+    find_ticket,
+    load_ticket,
     refresh_card,
     runtime_of,
     user_of,
     viewer_of,
-    workspace_of,
 )
 from ticketbot.i18n import _, label
 from ticketbot.ids import RELATED_ADD_ACTION, ActionId, BlockId, CallbackId
 from ticketbot.services import links as link_service
 from ticketbot.services import related
-from ticketbot.services import tickets as ticket_service
 from ticketbot.services.access import (
     Viewer,
     can_add_related,
@@ -79,17 +79,6 @@ def related_view(runtime, ticket: Ticket, viewer: Viewer) -> dict:
     )
 
 
-def _load(runtime, body: dict, number: int, viewer: Viewer, **options) -> Ticket:
-    with runtime.database.transaction() as session:
-        return ticket_service.get_ticket(
-            session=session,
-            workspace_id=workspace_of(body),
-            number=number,
-            viewer=viewer,
-            **options,
-        )
-
-
 def _form_values(view: dict) -> dict:
     """{field: value} of the add form, each element read the way Slack reports it."""
     values = (view.get("state") or {}).get("values") or {}
@@ -133,7 +122,7 @@ def register(app: App) -> None:
             kind = RelatedKind(match.group(1) if match else "")
         except ValueError:
             raise InvalidInput(_("That kind of item does not exist.")) from None
-        ticket = _load(runtime, body, number, viewer)
+        ticket = load_ticket(runtime, body, number, viewer)
         if kind not in runtime.config.related_kinds:
             raise InvalidInput(_("{kind} items are switched off here.").format(kind=label(kind)))
         if not can_add_related(viewer, ticket, kind):
@@ -162,13 +151,7 @@ def register(app: App) -> None:
             item = parse_item(meta.kind, _form_values(view))
             viewer = viewer_of(context, client, user_of(body))
             with runtime.database.transaction() as session:
-                ticket = ticket_service.get_ticket(
-                    session=session,
-                    workspace_id=workspace_of(body),
-                    number=meta.number,
-                    viewer=viewer,
-                    for_update=True,
-                )
+                ticket = find_ticket(session, body, meta.number, viewer, for_update=True)
                 related.add_item(
                     session=session,
                     ticket=ticket,
@@ -196,13 +179,7 @@ def register(app: App) -> None:
         verb, item_id = chosen
         number = ModalContext.load(body.get("view") or {}).number or 0
         with runtime.database.transaction() as session:
-            ticket = ticket_service.get_ticket(
-                session=session,
-                workspace_id=workspace_of(body),
-                number=number,
-                viewer=viewer,
-                for_update=True,
-            )
+            ticket = find_ticket(session, body, number, viewer, for_update=True)
             change = related.close_item if verb == CLOSE else related.remove_item
             # Someone removed it meanwhile: redrawing the modal shows that.
             with contextlib.suppress(NotFound):
