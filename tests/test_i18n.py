@@ -140,14 +140,27 @@ RENDERINGS = {
 }
 
 
+def _french_ids() -> set[str]:
+    with (LOCALE_DIR / "fr" / "LC_MESSAGES" / "ticketbot.po").open("rb") as source:
+        french = read_po(source, locale="fr")
+    return {m.id if isinstance(m.id, str) else m.id[0] for m in french if m.id and m.string}
+
+
 class _Pseudo(gettext.NullTranslations):
-    """Wraps every catalog message in markers, so unmarked words are literals in code."""
+    """Marks every message the French catalog translates, so a word left unmarked is either
+    a literal in code or a message that never reached the catalog (Babel does not extract
+    calls written inside f-strings)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._known = _french_ids()
 
     def gettext(self, message):
-        return f"⟦{message}⟧"
+        return f"⟦{message}⟧" if message in self._known else message
 
     def ngettext(self, singular, plural, n):
-        return f"⟦{singular if n == 1 else plural}⟧"
+        word = singular if n == 1 else plural
+        return f"⟦{word}⟧" if singular in self._known else word
 
 
 SLACK_SYNTAX = re.compile(r"<[^>]*>|:[a-z0-9_+-]+:|`[^`]*`|https?://\S+")

@@ -44,9 +44,9 @@ def alert_message(
     blocks = [
         section(f"{lead}{icon} *{headline}*: {_title_link(ticket)}"),
         context(
-            f"{_('Priority')}: {label(ticket.priority)}",
-            f"{_('Assignee')}: {user(ticket.assignee_id)}",
-            f"{_('Deadline')}: {date_token(sla.due_at) if sla.due_at else '—'} ({_time(sla)})",
+            _("Priority") + f": {label(ticket.priority)}",
+            _("Assignee") + f": {user(ticket.assignee_id)}",
+            _("Deadline") + f": {date_token(sla.due_at) if sla.due_at else '—'} ({_time(sla)})",
         ),
     ]
     if ticket.card_permalink:

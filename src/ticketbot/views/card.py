@@ -115,7 +115,7 @@ def related_note(related: Mapping[RelatedKind | str, int] | None, minutes: int, 
     parts = []
     counts = counts_text(related or {}, minutes)
     if counts:
-        parts.append(f":paperclip: {_('Related')}: {counts}")
+        parts.append(":paperclip: " + _("Related") + f": {counts}")
     if in_faq:
         parts.append(":books: " + _("In the FAQ"))
     return context(*parts) if parts else None
@@ -126,7 +126,7 @@ def ticket_blocks(ticket: Ticket, sla: SlaStatus, *, description_limit: int) -> 
     if ticket.description:
         blocks.append(section(safe(ticket.description, description_limit)))
     if ticket.status is Status.CLOSED and ticket.solution:
-        blocks.append(section(f"*{_('Solution')}*\n{safe(ticket.solution, 2900)}"))
+        blocks.append(section("*" + _("Solution") + "*\n" + safe(ticket.solution, 2900)))
     notes = [
         _("Raised by {user} via {source}, {when}").format(
             user=user(ticket.requester_id),
@@ -178,7 +178,7 @@ def ticket_detail(
     blocks = ticket_blocks(ticket, sla, description_limit=2900)
     if comments:
         blocks.append(divider())
-        blocks.append(section(f"*{_('Latest comments')}*"))
+        blocks.append(section("*" + _("Latest comments") + "*"))
         for comment in comments:
             blocks.append(
                 context(
@@ -187,13 +187,14 @@ def ticket_detail(
                 )
             )
     if links:
+        word, linked_by = _("Message"), _("linked by")
         lines = [
-            f"• <{link.permalink}|{_('Message')}> {_('linked by')} {user(link.linked_by)}"
+            f"• <{link.permalink}|{word}> {linked_by} {user(link.linked_by)}"
             if link.permalink
             else f"• {link.channel_id} {link.message_ts}"
             for link in links
         ]
-        blocks.append(section(f"*{_('Linked conversations')}*\n" + "\n".join(lines)))
+        blocks.append(section("*" + _("Linked conversations") + "*\n" + "\n".join(lines)))
     note = related_note(related_counts, time_spent_minutes, in_faq)
     if note:
         blocks.append(note)

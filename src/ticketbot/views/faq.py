@@ -103,7 +103,7 @@ def suggestions_block(hits: list[FaqHit]) -> dict:
     if not hits:
         text = _("No FAQ entry matches this title yet.")
         return section(f"_{text}_", block_id=BlockId.FAQ_SUGGESTIONS)
-    lines = [f":bulb: *{_('Maybe answered already')}*"]
+    lines = [":bulb: *" + _("Maybe answered already") + "*"]
     for hit in hits:
         source = _source(hit)
         line = f"• *{_question(hit, 150)}*: {_answer(hit, SUGGESTION_ANSWER)}"

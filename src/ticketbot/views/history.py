@@ -43,7 +43,7 @@ def field_value(field: str, value: str | None) -> str:
         except ValueError:
             return safe(value, 100)
     if kind is Field.LINK and value.startswith("https://"):
-        return f"<{value}|{_('message')}>"
+        return "<" + value + "|" + _("message") + ">"
     if kind is Field.EMAIL:
         subject, recipients = read_history_value(value)
         return _("“{subject}” to {recipients}").format(

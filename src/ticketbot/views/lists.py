@@ -28,7 +28,7 @@ def help_message(command: str = "/ticket") -> dict:
     return message(
         _("How to use {command}").format(command=command),
         [
-            section(f"*{_('ticketbot commands')}*\n{text}"),
+            section("*" + _("ticketbot commands") + "*\n" + text),
             context(
                 _(
                     "You can also react to a message with :ticket: or use the message shortcuts "

@@ -72,7 +72,7 @@ def _add_buttons(addable: Sequence[RelatedKind]) -> list[dict]:
 
 
 def _links(links: list[ConversationLink], limit: int) -> list[dict]:
-    blocks = [divider(), section(f"*{_('Linked conversations')}*")]
+    blocks = [divider(), section("*" + _("Linked conversations") + "*")]
     if not links:
         blocks.append(
             context(
@@ -82,12 +82,11 @@ def _links(links: list[ConversationLink], limit: int) -> list[dict]:
                 )
             )
         )
+    word, linked_by = _("Message"), _("linked by")
     for link in links[:limit]:
-        where = f"<{link.permalink}|{_('Message')}>" if link.permalink else link.channel_id
+        where = f"<{link.permalink}|{word}>" if link.permalink else link.channel_id
         blocks.append(
-            context(
-                f"{where} · {_('linked by')} {user(link.linked_by)} {date_token(link.linked_at)}"
-            )
+            context(f"{where} · {linked_by} {user(link.linked_by)} {date_token(link.linked_at)}")
         )
     if len(links) > limit:
         blocks.append(context(_("And {more} more.").format(more=len(links) - limit)))
@@ -107,8 +106,8 @@ def related_modal(
 ) -> dict:
     head = [
         section(f"*#{ticket.number} {safe(ticket.title, 200)}*"),
-        section(f"*{_('Related to')}*\n{party_text(ticket)}"),
-        section(f"*{_('Product')}*\n{safe(ticket.product, 75) or '—'}"),
+        section("*" + _("Related to") + "*\n" + party_text(ticket)),
+        section("*" + _("Product") + "*\n" + (safe(ticket.product, 75) or "—")),
         *_add_buttons(addable),
     ]
     tail = _links(links, LINKS_WITH_ITEMS if groups else MAX_LINKS)

@@ -191,7 +191,8 @@ def report_message(
 
 def report_sent(link: str | None, *, chart_error: str | None = None) -> dict:
     """The answer to /ticket report, where it was asked."""
-    where = f"<{link}|{_('direct message')}>" if link else _("direct message")
+    words = _("direct message")
+    where = f"<{link}|{words}>" if link else words
     text = _("Report sent to you in a {where}.").format(where=where)
     if chart_error:
         text += " " + _("Slack refused its chart ({reason}); every figure is in the text.").format(
