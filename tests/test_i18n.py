@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gettext
 import re
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,10 +15,42 @@ from babel.messages.pofile import read_po
 from tests.support.blockkit import message_problems, view_problems
 from ticketbot.i18n import LOCALE_DIR, _, speaking, translations
 from ticketbot.services.deadlines import SlaState, SlaStatus
+from ticketbot.services.faq import FaqHit
 from ticketbot.services.history import TimelineEntry
-from ticketbot.store.models import Comment, ConversationLink, Party, Ticket
-from ticketbot.views import alerts, card, forms, history, home, lists, notices, related
-from ticketbot.vocabulary import Engagement, PartyKind, Priority, Source, Status, Visibility
+from ticketbot.services.related import RelatedGroup
+from ticketbot.services.reports import Compliance
+from ticketbot.store.models import (
+    Comment,
+    ConversationLink,
+    FaqEntry,
+    Party,
+    RelatedItem,
+    Ticket,
+)
+from ticketbot.views import (
+    alerts,
+    card,
+    email,
+    faq,
+    forms,
+    history,
+    home,
+    lists,
+    notices,
+    rating,
+    related,
+)
+from ticketbot.views.related_form import item_form
+from ticketbot.views.report import report_message
+from ticketbot.vocabulary import (
+    Engagement,
+    PartyKind,
+    Priority,
+    RelatedKind,
+    Source,
+    Status,
+    Visibility,
+)
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 SRC = Path(__file__).resolve().parents[1] / "src" / "ticketbot"
@@ -36,6 +69,28 @@ def _ticket(**overrides) -> Ticket:
         card_permalink="https://t.slack.com/archives/C1/p1",
     )  # fmt: skip
     return Ticket(**(values | overrides))
+
+
+def _hit() -> FaqHit:
+    entry = FaqEntry(id=1, workspace_id="T1", question="55", answer="66",
+                     visibility=Visibility.PUBLIC, created_by="U0AGT0001", created_at=NOW,
+                     updated_at=NOW)  # fmt: skip
+    return FaqHit(entry, 7, "https://t.slack.com/archives/C1/p1")
+
+
+def sample_report(**overrides):
+    from tests.test_report_views import sample
+
+    # Data without words: categories and parties are numbers or none.
+    base = sample(by_category=(("12", 6), (None, 4)), by_party=((None, 10),),
+                  sla_by_category=(Compliance("12", 4, 4), Compliance(None, 2, 1)))  # fmt: skip
+    return replace(base, **overrides)
+
+
+def group(kind: RelatedKind, count: int) -> RelatedGroup:
+    items = [RelatedItem(id=i, ticket_id=1, kind=kind.value, title=str(i), created_by="U0AGT0001",
+                         created_at=NOW) for i in range(1, count + 1)]  # fmt: skip
+    return RelatedGroup(kind, False, items, count)
 
 
 SLA = {
@@ -137,6 +192,45 @@ RENDERINGS = {
         "message",
         notices.notice(_("Internal tickets cannot be shared in a channel.")),
     ),
+    "report": lambda: ("message", report_message(sample_report(), names={"U0AGT0001": "12"})),
+    "report weekly empty": lambda: (
+        "message",
+        report_message(
+            sample_report(raised=0, closed=0), names={"U0AGT0001": "12"}, weekly=True, chart=False
+        ),
+    ),
+    "related items": lambda: (
+        "view",
+        related.related_modal(
+            _ticket(),
+            [LINK],
+            groups=[group(k, 2) for k in RelatedKind],
+            addable=list(RelatedKind),
+            manage=True,
+            today=NOW.date(),
+        ),
+    ),
+    **{
+        f"item form {kind.value}": (
+            lambda kind=kind: (
+                "view",
+                item_form(_ticket(), kind, metadata="", today=NOW.date(), user_id="U0AGT0001"),
+            )
+        )
+        for kind in RelatedKind
+    },
+    "faq modal": lambda: ("view", faq.faq_modal(_ticket(status=Status.CLOSED), metadata="")),
+    "faq list": lambda: ("message", faq.faq_list("1", [_hit()], empty="-")),
+    "faq suggestions": lambda: (
+        "message",
+        {"text": "1", "blocks": [faq.suggestions_block([_hit()])]},
+    ),
+    "email modal": lambda: (
+        "view",
+        email.email_modal(_ticket(), to=None, subject="1", sender="a@b.c", metadata=""),
+    ),
+    "rating request": lambda: ("message", rating.rating_request(_ticket())),
+    "rating thanks": lambda: ("message", rating.rating_thanks(_ticket(), 4)),
 }
 
 
@@ -166,7 +260,7 @@ class _Pseudo(gettext.NullTranslations):
 SLACK_SYNTAX = re.compile(r"<[^>]*>|:[a-z0-9_+-]+:|`[^`]*`|https?://\S+")
 MARKED = re.compile(r"⟦[^⟦⟧]*⟧")  # innermost first: messages are formatted into messages
 WORD = re.compile(r"[A-Za-z]{2,}")
-ALLOWED = {"UTC", "PM", "AM"}  # date fallbacks
+ALLOWED = {"UTC", "PM", "AM", "EUR"}  # date fallbacks, the default currency code
 
 
 def _texts(node) -> list[str]:
