@@ -17,7 +17,7 @@ from ticketbot.services.access import Viewer
 from ticketbot.services.errors import Forbidden, InvalidInput
 from ticketbot.services.finder import MAX_QUERY_WORDS
 from ticketbot.services.inputs import TEXT_MAX, clean_line, clean_text
-from ticketbot.services.search_terms import prefix_upper_bound, terms
+from ticketbot.services.search_terms import starts_with, terms
 from ticketbot.store.models import FaqEntry, FaqTerm, Ticket
 from ticketbot.vocabulary import Field, Status, Visibility
 
@@ -133,8 +133,7 @@ def _has_word(workspace_id: str, word: str) -> ColumnElement[bool]:
         .where(
             FaqTerm.workspace_id == workspace_id,
             FaqTerm.faq_id == FaqEntry.id,
-            FaqTerm.term >= word,
-            FaqTerm.term < prefix_upper_bound(word),
+            starts_with(FaqTerm.term, word),
         )
         .exists()
     )
@@ -166,8 +165,7 @@ def suggest_faq(
         select(FaqTerm.faq_id.label("faq_id"))
         .where(
             FaqTerm.workspace_id == workspace_id,
-            FaqTerm.term >= word,
-            FaqTerm.term < prefix_upper_bound(word),
+            starts_with(FaqTerm.term, word),
         )
         .distinct()
         for word in words

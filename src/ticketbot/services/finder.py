@@ -9,7 +9,7 @@ from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
 from ticketbot.services.access import Viewer, visible_to
-from ticketbot.services.search_terms import normalise, prefix_upper_bound, terms
+from ticketbot.services.search_terms import normalise, starts_with, terms
 from ticketbot.store.models import SearchTerm, Ticket
 from ticketbot.vocabulary import Status
 
@@ -79,8 +79,7 @@ def search_tickets(
                 .where(
                     SearchTerm.workspace_id == workspace_id,
                     SearchTerm.ticket_id == Ticket.id,
-                    SearchTerm.term >= word,
-                    SearchTerm.term < prefix_upper_bound(word),
+                    starts_with(SearchTerm.term, word),
                 )
                 .exists()
             )

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from ticketbot.i18n import _
 from ticketbot.services.errors import InvalidInput
 from ticketbot.services.inputs import NAME_MAX, clean_line
-from ticketbot.services.search_terms import normalise, prefix_upper_bound
+from ticketbot.services.search_terms import normalise, starts_with
 from ticketbot.store.models import Party
 from ticketbot.vocabulary import PartyKind
 
@@ -60,7 +60,7 @@ def search_parties(
     statement = select(Party).where(Party.workspace_id == workspace_id)
     key = _key(clean_line(query))
     if key:
-        statement = statement.where(Party.name_key >= key, Party.name_key < prefix_upper_bound(key))
+        statement = statement.where(starts_with(Party.name_key, key))
     return list(session.scalars(statement.order_by(Party.name_key, Party.kind).limit(limit)))
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from sqlalchemy import ColumnElement, and_
+
 _WORD = re.compile(r"\w+", re.UNICODE)
 MAX_TERM = 64
 
@@ -17,6 +19,11 @@ def normalise(text: str) -> str:
 
 def terms(text: str) -> set[str]:
     return {word[:MAX_TERM] for word in _WORD.findall(normalise(text))}
+
+
+def starts_with(column, prefix: str) -> ColumnElement[bool]:
+    """`column` begins with `prefix`, written as a range so the column's index serves it."""
+    return and_(column >= prefix, column < prefix_upper_bound(prefix))
 
 
 def prefix_upper_bound(prefix: str) -> str:
