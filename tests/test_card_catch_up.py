@@ -20,6 +20,7 @@ def test_failed_card_update_keeps_the_change_and_catches_up(slack, database):
     slack.fake.fail_next("chat.update", status=200, error="service_unavailable")
     _card_action(slack, ActionId.STATUS, selected_option=static("in_progress")["selected_option"])
     slack.fake.wait_for("chat.update")
+    slack.settle()  # the refusal is remembered after Slack's answer: wait for that too
     with database.transaction() as session:
         assert session.scalars(select(Ticket)).one().status is Status.IN_PROGRESS
         [pending] = session.scalars(select(CardRefresh)).all()

@@ -64,7 +64,7 @@ def _refresh_everywhere(
 
 
 def _load(runtime, body: dict, number: int, viewer, *, for_update: bool = False) -> Ticket:
-    with runtime.database.transaction() as session:
+    with runtime.database.transaction(read_only=not for_update) as session:
         return ticket_service.get_ticket(
             session=session,
             workspace_id=workspace_of(body),
@@ -75,7 +75,7 @@ def _load(runtime, body: dict, number: int, viewer, *, for_update: bool = False)
 
 
 def history_view(runtime, ticket: Ticket, page: int) -> dict:
-    with runtime.database.transaction() as session:
+    with runtime.database.transaction(read_only=True) as session:
         entries, total = history_service.timeline_page(
             session=session, ticket=ticket, offset=page * PAGE_SIZE, limit=PAGE_SIZE
         )

@@ -294,9 +294,24 @@ def change_status(
         actor=viewer.user_id,
         now=now,
     )
+    planned_for = _deadline_inputs(ticket)
     _apply_status(ticket, status, now, policy)
-    plan_alerts(session=session, ticket=ticket, policy=policy, now=now)
+    if _deadline_inputs(ticket) != planned_for:
+        # Open <-> In progress moves no deadline: the pending warnings still fit, and
+        # planning them again (a flush, an UPDATE, an INSERT) was a third of the change.
+        plan_alerts(session=session, ticket=ticket, policy=policy, now=now)
     return True
+
+
+def _deadline_inputs(ticket: Ticket) -> tuple:
+    """Everything the planned warnings of a ticket are computed from, besides the policy."""
+    return (
+        ticket.status is Status.CLOSED,
+        ticket.paused_at,
+        ticket.due_at,
+        ticket.sla_started_at,
+        ticket.paused_seconds,
+    )
 
 
 def assign(
