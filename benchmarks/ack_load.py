@@ -64,6 +64,13 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--url", default=POSTGRES, help="PostgreSQL to make a schema in")
     parser.add_argument("--json", type=Path, help="write every result to this file")
     parser.add_argument(
+        "--fake-nice",
+        type=int,
+        default=10,
+        help="CPU niceness of the fake Slack (default 10: it stands for servers elsewhere and "
+        "yields the shared cores to the app; 0 puts it on equal terms)",
+    )
+    parser.add_argument(
         "--baseline-src",
         type=Path,
         help="also run the ticketbot code in this src/ directory (e.g. from `git archive` of "
@@ -210,7 +217,11 @@ def main() -> None:
     began = time.monotonic()
     print(f"load average before: {_loadavg()}", flush=True)
     results: list[measure.Result] = []
-    with workdir() as tmp, FakeSlackProcess(USERGROUPS) as fake, ExitStack() as stack:
+    with (
+        workdir() as tmp,
+        FakeSlackProcess(USERGROUPS, args.fake_nice) as fake,
+        ExitStack() as stack,
+    ):
         print(f"fake Slack (pid {fake.pid}) at {fake.api_url}; logs in {tmp}", flush=True)
         targets = start_targets(args, fake, Path(tmp), stack)
         for name in args.interactions:
