@@ -40,7 +40,8 @@ def fill(database: Database, tickets: int, due: int) -> None:
     their 75 % mark. Generated in SQL so a million rows take seconds, not hours."""
     now = NOW.replace(tzinfo=None)
     with database.engine.begin() as connection:
-        connection.execute(text("""
+        connection.execute(
+            text("""
             INSERT INTO tickets (workspace_id, number, title, description, solution, status,
                 priority, engagement, requester_id, visibility, source, created_at, updated_at,
                 due_at, sla_started_at, paused_seconds, version)
@@ -49,8 +50,11 @@ def fill(database: Database, tickets: int, due: int) -> None:
                 :now - interval '1 hour', :now + (1 + n % 72) * interval '1 hour',
                 :now - interval '1 hour', 0, 1
             FROM generate_series(1, :n) AS n
-        """), {"now": now, "n": tickets})
-        connection.execute(text("""
+        """),
+            {"now": now, "n": tickets},
+        )
+        connection.execute(
+            text("""
             INSERT INTO sla_alerts (ticket_id, kind, step, deadline, target, notify_at,
                 available_at, state, attempts, created_at)
             SELECT id, kind, step, due_at, 'channel', at, at, 'pending', 0, :now
@@ -61,7 +65,9 @@ def fill(database: Database, tickets: int, due: int) -> None:
                 UNION ALL
                 SELECT id, due_at, 'breach', 100, due_at FROM tickets
             ) AS planned
-        """), {"now": now, "due": due})
+        """),
+            {"now": now, "due": due},
+        )
         connection.execute(text("ANALYZE tickets; ANALYZE sla_alerts"))
 
 
@@ -94,20 +100,25 @@ def main() -> None:
         print(f"filled {args.tickets:,} tickets in {time.perf_counter() - began:.1f} s")
         config = TicketbotConfig.model_validate({"sla": {"alert_channel": "C0SLAALERT"}})
         with FakeSlack() as fake:
-            settings = Settings(slack_bot_token=SecretStr("xoxb-bench"),
-                                slack_api_url=fake.api_url)
-            runtime = Runtime(settings=settings, config=config, database=database,
-                              clock=FakeClock(NOW))
+            settings = Settings(slack_bot_token=SecretStr("xoxb-bench"), slack_api_url=fake.api_url)
+            runtime = Runtime(
+                settings=settings, config=config, database=database, clock=FakeClock(NOW)
+            )
             client = WebClient(token="xoxb-bench", base_url=fake.api_url)
             idle = timed(runtime, client, 20)
-            print(f"pass with nothing due: median {statistics.median(idle):.1f} ms, "
-                  f"max {max(idle):.1f} ms (target < 50 ms)")
+            print(
+                f"pass with nothing due: median {statistics.median(idle):.1f} ms, "
+                f"max {max(idle):.1f} ms (target < 50 ms)"
+            )
             with database.engine.begin() as connection:
-                connection.execute(text(
-                    "UPDATE sla_alerts SET available_at = :at, notify_at = :at "
-                    "WHERE kind = 'warning' AND ticket_id IN "
-                    "(SELECT id FROM tickets ORDER BY id LIMIT :due)"),
-                    {"at": (NOW - timedelta(minutes=1)).replace(tzinfo=None), "due": args.due})
+                connection.execute(
+                    text(
+                        "UPDATE sla_alerts SET available_at = :at, notify_at = :at "
+                        "WHERE kind = 'warning' AND ticket_id IN "
+                        "(SELECT id FROM tickets ORDER BY id LIMIT :due)"
+                    ),
+                    {"at": (NOW - timedelta(minutes=1)).replace(tzinfo=None), "due": args.due},
+                )
             began = time.perf_counter()
             passes = 0
             while True:
@@ -117,9 +128,11 @@ def main() -> None:
                     break
             busy = (time.perf_counter() - began) * 1000
             posted = len(fake.calls("chat.postMessage"))
-            print(f"{args.due:,} warnings due: {busy:.0f} ms over {passes} pass(es), "
-                  f"{posted} message(s) posted (digests), cards refreshed: "
-                  f"{len(fake.calls('chat.update'))}")
+            print(
+                f"{args.due:,} warnings due: {busy:.0f} ms over {passes} pass(es), "
+                f"{posted} message(s) posted (digests), cards refreshed: "
+                f"{len(fake.calls('chat.update'))}"
+            )
     finally:
         database.dispose()
         if not args.keep:

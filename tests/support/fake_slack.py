@@ -81,6 +81,9 @@ def _parse_body(body: bytes, content_type: str, query: str) -> dict[str, Any]:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    # The default backlog of 5 drops connections when a loaded app's listener threads all
+    # call at once; the dropped SYN is retried a second later and looks like a slow Slack.
+    request_queue_size = 128
     fake: FakeSlack
 
 

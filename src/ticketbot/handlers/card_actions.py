@@ -58,7 +58,7 @@ def _refresh_everywhere(
 
 
 def history_view(runtime, ticket: Ticket, page: int, viewer) -> dict:
-    with runtime.database.transaction() as session:
+    with runtime.database.transaction(read_only=True) as session:
         entries, total = history_service.timeline_page(
             session=session,
             ticket=ticket,

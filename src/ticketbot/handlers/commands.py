@@ -73,7 +73,7 @@ def open_create_modal(
 def show_ticket(
     runtime, client: WebClient, *, workspace_id: str, user_id: str, number: int, viewer
 ) -> dict:
-    with runtime.database.transaction() as session:
+    with runtime.database.transaction(read_only=True) as session:
         ticket = ticket_service.get_ticket(
             session=session, workspace_id=workspace_id, number=number, viewer=viewer
         )

@@ -69,7 +69,7 @@ def find_ticket(session, body: dict, number: int, viewer: Viewer, *, for_update=
 
 def load_ticket(runtime: Runtime, body: dict, number: int, viewer: Viewer) -> Ticket:
     """`find_ticket` in a transaction of its own, for reading."""
-    with runtime.database.transaction() as session:
+    with runtime.database.transaction(read_only=True) as session:
         return find_ticket(session, body, number, viewer)
 
 

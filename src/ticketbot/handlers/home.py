@@ -15,7 +15,7 @@ AT_RISK = (SlaState.AT_RISK, SlaState.BREACHED)
 
 def publish_home(runtime, client: WebClient, *, workspace_id: str, user_id: str) -> None:
     viewer = runtime.directory.viewer(client, user_id)
-    with runtime.database.transaction() as session:
+    with runtime.database.transaction(read_only=True) as session:
         mine = list_tickets(
             session=session,
             workspace_id=workspace_id,

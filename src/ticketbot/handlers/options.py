@@ -19,7 +19,7 @@ def register(app: App) -> None:
     def on_party_options(ack: Ack, body: dict, context):
         runtime = runtime_of(context)
         query = (body.get("value") or "")[:100]
-        with runtime.database.transaction() as session:
+        with runtime.database.transaction(read_only=True) as session:
             parties = search_parties(
                 session=session, workspace_id=workspace_of(body), query=query, limit=LIMIT
             )
@@ -30,7 +30,7 @@ def register(app: App) -> None:
         runtime = runtime_of(context)
         query = (body.get("value") or "").strip()[:100]
         viewer = viewer_of(context, client, user_of(body))
-        with runtime.database.transaction() as session:
+        with runtime.database.transaction(read_only=True) as session:
             if query:
                 found = search_tickets(
                     session=session,

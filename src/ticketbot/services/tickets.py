@@ -314,8 +314,12 @@ def change_status(
             now=now,
         )
     )
+    planned_for = _deadline_inputs(ticket)
     _apply_status(ticket, status, now, policy)
-    plan_alerts(session=session, ticket=ticket, policy=policy, now=now)
+    if _deadline_inputs(ticket) != planned_for:
+        # Open <-> In progress moves no deadline: the pending warnings still fit, and
+        # planning them again (a flush, an UPDATE, an INSERT) was a third of the change.
+        plan_alerts(session=session, ticket=ticket, policy=policy, now=now)
     webhooks.emit(
         session=session,
         ticket=ticket,
@@ -325,6 +329,17 @@ def change_status(
         changes=changes,
     )
     return True
+
+
+def _deadline_inputs(ticket: Ticket) -> tuple:
+    """Everything the planned warnings of a ticket are computed from, besides the policy."""
+    return (
+        ticket.status is Status.CLOSED,
+        ticket.paused_at,
+        ticket.due_at,
+        ticket.sla_started_at,
+        ticket.paused_seconds,
+    )
 
 
 def assign(

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
@@ -25,9 +26,16 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection) -> None:
+        if connection.get_execution_options().get(READ_ONLY):
+            # WAL readers see the last commit without taking (or waiting for) the write lock.
+            connection.exec_driver_sql("BEGIN")
+            return
         # A deferred transaction that later writes fails at once with "database is locked"
         # when another writer got there first; taking the write lock up front makes it wait.
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+READ_ONLY = "ticketbot_read_only"
 
 
 class Database:
@@ -54,15 +62,34 @@ class Database:
         # webhook outbox, see services/webhooks.py) reach services without a parameter.
         self.session_info: dict[str, object] = {}
         self._sessions = sessionmaker(self.engine, expire_on_commit=False, info=self.session_info)
+        self._read_sessions = sessionmaker(
+            self.engine.execution_options(**{READ_ONLY: True}),
+            expire_on_commit=False,
+            info=self.session_info,
+        )
+        # SQLite has one writer at a time. Threads that find the write lock taken wait in
+        # SQLite's busy handler, which sleeps 1, 2, 5 ... 100 ms between tries: under load
+        # the lock sits free while they sleep, and a later change can overtake an earlier
+        # one. Queueing this process's writers here wakes the next one as soon as the lock
+        # is released, so only the other processes' writers still meet the busy handler.
+        self._writer = threading.RLock() if self.url.get_backend_name() == "sqlite" else None
 
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
 
     @contextmanager
-    def transaction(self) -> Iterator[Session]:
-        """A session in one transaction: committed when the block ends, rolled back on error."""
-        with self._sessions() as session, session.begin():
+    def transaction(self, *, read_only: bool = False) -> Iterator[Session]:
+        """A session in one transaction: committed when the block ends, rolled back on error.
+
+        `read_only=True` for blocks that only read: on SQLite they then neither wait for nor
+        hold the write lock. Such a block must not write: a deferred transaction that starts
+        writing while another holds the lock fails at once with "database is locked"."""
+        if read_only:
+            with self._read_sessions() as session, session.begin():
+                yield session
+            return
+        with self._writer or nullcontext(), self._sessions() as session, session.begin():
             yield session
 
     @contextmanager
