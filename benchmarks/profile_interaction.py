@@ -62,8 +62,12 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--sort", default="tottime")
     args = parser.parse_args()
-    with workdir() as tmp, FakeSlackProcess(USERGROUPS) as fake:
-        with database(args.database, Path(tmp), POSTGRES) as url:
+    with (
+        workdir() as tmp,
+        FakeSlackProcess(USERGROUPS) as fake,
+        database(args.database, Path(tmp), POSTGRES) as url,
+    ):
+        if True:
             cards = seed_cards(url, fake, 20)
             runtime = Runtime(
                 settings=settings(url, fake.api_url),
