@@ -15,8 +15,10 @@ ticketbot on SQLite and on PostgreSQL (a private schema, dropped afterwards).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import platform
+import statistics
 import sys
 import time
 from contextlib import ExitStack
@@ -76,10 +78,34 @@ def parse_args() -> argparse.Namespace:
         help="also run the ticketbot code in this src/ directory (e.g. from `git archive` of "
         "an older commit), next to the current one: before/after in one run",
     )
+    parser.add_argument(
+        "--listeners",
+        type=int,
+        help="listener threads per worker, for ticketbot and bare Bolt (default: theirs)",
+    )
+    parser.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="NAME=ARGS",
+        help="also run ticketbot with these `serve` arguments, side by side, e.g. "
+        "--variant 'l8=--listeners 8' (repeatable)",
+    )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="measure everything this many times, interleaved; the table shows medians",
+    )
     args = parser.parse_args()
     args.duration = args.duration or (3.0 if args.quick else 15.0)
     args.warmup = args.warmup if args.warmup is not None else (1.0 if args.quick else 3.0)
     args.concurrency = [int(c) for c in args.concurrency.split(",")]
+    args.extra = ["--listeners", str(args.listeners)] if args.listeners else []
+    try:
+        args.variant = [(n, a.split()) for n, _, a in (v.partition("=") for v in args.variant)]
+    except ValueError:
+        parser.error("--variant takes NAME=ARGS")
     args.interactions = [n for n in args.interactions.split(",") if n]
     args.databases = [d for d in args.databases.split(",") if d]
     unknown = set(args.interactions) - set(NAMES)
@@ -109,24 +135,27 @@ def start_targets(args, fake, tmp: Path, stack: ExitStack) -> list[Target]:
         url = stack.enter_context(database("sqlite", scratch))
         cards = seed_cards(url, fake, args.cards)
         env = server_env(url, fake.api_url, scratch)
-        server = bare_server(env, scratch, workers=args.workers, threads=args.threads)
+        server = bare_server(
+            env, scratch, workers=args.workers, threads=args.threads, extra=args.extra
+        )
         targets.append(Target("bare", server, _by_name(cards, fake), None))
-    sources = [("", ROOT / "src")]
+    variants = [("", ROOT / "src", args.extra)]
     if args.baseline_src:
-        sources.append(("@base", args.baseline_src))
+        variants.append(("@base", args.baseline_src, args.extra))
+    variants += [(f"/{name}", ROOT / "src", extra) for name, extra in args.variant]
     for kind in args.databases:
-        for suffix, src in sources:
+        for suffix, src, extra in variants:
             name = kind + suffix
-            dbdir = tmp / name
+            dbdir = tmp / name.replace("/", "_")
             dbdir.mkdir()
-            application = f"ticketbot_bench_{name.replace('@', '_')}"
+            application = "ticketbot_bench_" + "".join(c if c.isalnum() else "_" for c in name)
             url = stack.enter_context(database(kind, dbdir, args.url, application))
             cards = seed_cards(url, fake, args.cards)
             counts = Counts(url)
             stack.callback(counts.close)
             env = server_env(url, fake.api_url, dbdir, src)
             server = ticketbot_server(
-                env, dbdir, workers=args.workers, threads=args.threads, name=name
+                env, dbdir, workers=args.workers, threads=args.threads, name=name, extra=extra
             )
             postgres = application if kind == "postgresql" else None
             targets.append(Target(name, server, _by_name(cards, fake), counts, postgres))
@@ -224,36 +253,70 @@ def main() -> None:
     ):
         print(f"fake Slack (pid {fake.pid}) at {fake.api_url}; logs in {tmp}", flush=True)
         targets = start_targets(args, fake, Path(tmp), stack)
-        for name in args.interactions:
-            for concurrency in args.concurrency:
-                for target in targets:
-                    result = measure.run(
-                        target.server,
-                        target.interactions[name],
-                        concurrency,
-                        target=target.name,
-                        fake=fake,
-                        counts=target.counts,
-                        warmup=args.warmup,
-                        duration=args.duration,
-                        postgres_application=target.postgres_application,
-                    )
-                    results.append(result)
-                    print(line(result), flush=True)
+        rounds = [
+            (name, concurrency)
+            for _ in range(args.repeat)
+            for name in args.interactions
+            for concurrency in args.concurrency
+        ]
+        for name, concurrency in rounds:
+            for target in targets:
+                result = measure.run(
+                    target.server,
+                    target.interactions[name],
+                    concurrency,
+                    target=target.name,
+                    fake=fake,
+                    counts=target.counts,
+                    warmup=args.warmup,
+                    duration=args.duration,
+                    postgres_application=target.postgres_application,
+                )
+                results.append(result)
+                print(line(result), flush=True)
         report_memory(targets)
     minutes = (time.monotonic() - began) / 60
     print()
     print(f"Machine: {_machine()}; load average after: {_loadavg()}")
     print(
-        f"workers={args.workers} threads={args.threads}; {args.duration:.0f} s per "
+        f"workers={args.workers} threads={args.threads} listeners="
+        f"{args.listeners or 2 * args.threads}; {args.duration:.0f} s per "
         f"measurement after {args.warmup:.0f} s warm-up; run took {minutes:.1f} min"
     )
     print()
-    print(table(results, interactions([], fake.response_url)))
+    summary = medians(results)
+    print(table(summary, interactions([], fake.response_url)))
     print()
-    print("\n".join(verdict(results)))
+    print("\n".join(verdict(summary)))
     if args.json:
         args.json.write_text(json.dumps([r.as_dict() for r in results], indent=1))
+
+
+def medians(results: list[measure.Result]) -> list[measure.Result]:
+    """One result per (target, interaction, concurrency): the median of each figure over the
+    repeated measurements, the problems of all of them."""
+    groups: dict[tuple, list[measure.Result]] = {}
+    for r in results:
+        groups.setdefault((r.target, r.interaction, r.concurrency), []).append(r)
+    summary = []
+    for runs in groups.values():
+        if len(runs) == 1:
+            summary.append(runs[0])
+            continue
+        figures = {
+            name: statistics.median(getattr(r, name) for r in runs)
+            for name in ("ack_rps", "done_rps", "p50", "p95", "p99", "max", "seconds")
+        }
+        summary.append(
+            dataclasses.replace(
+                runs[0],
+                **figures,
+                requests=sum(r.requests for r in runs),
+                answered_200=sum(r.answered_200 for r in runs),
+                problems=[p for r in runs for p in r.problems],
+            )
+        )
+    return summary
 
 
 def _loadavg() -> str:

@@ -76,10 +76,12 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=3001)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--listeners", type=int, help="default: 2 x threads, as ticketbot")
     args = parser.parse_args()
 
     def load():
-        listeners = ThreadPoolExecutor(max_workers=args.threads * 2, thread_name_prefix="listener")
+        pool = args.listeners or args.threads * 2
+        listeners = ThreadPoolExecutor(max_workers=pool, thread_name_prefix="listener")
         return wsgi(build_bare_app(listener_executor=listeners))
 
     serve(load, host=args.host, port=args.port, workers=args.workers, threads=args.threads)

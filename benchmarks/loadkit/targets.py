@@ -166,7 +166,7 @@ class Server:
         self.port = free_port()
         self._argv = [*argv, "--host", "127.0.0.1", "--port", str(self.port)]
         self._env = env
-        self._log_path = logdir / f"{name}.log"
+        self._log_path = logdir / f"{name.replace('/', '_')}.log"
         self._process: subprocess.Popen | None = None
 
     def __enter__(self) -> Server:
@@ -252,16 +252,24 @@ def server_env(
 
 
 def ticketbot_server(
-    env: dict[str, str], logdir: Path, *, workers: int, threads: int, name: str = "ticketbot"
+    env: dict[str, str],
+    logdir: Path,
+    *,
+    workers: int,
+    threads: int,
+    name: str = "ticketbot",
+    extra: list[str] = (),
 ) -> Server:
     argv = [sys.executable, "-m", "ticketbot.cli", "serve"]
-    argv += ["--workers", str(workers), "--threads", str(threads)]
+    argv += ["--workers", str(workers), "--threads", str(threads), *extra]
     return Server(name, argv, env, logdir)
 
 
-def bare_server(env: dict[str, str], logdir: Path, *, workers: int, threads: int) -> Server:
+def bare_server(
+    env: dict[str, str], logdir: Path, *, workers: int, threads: int, extra: list[str] = ()
+) -> Server:
     argv = [sys.executable, str(BENCHMARKS / "bare_bolt.py")]
-    argv += ["--workers", str(workers), "--threads", str(threads)]
+    argv += ["--workers", str(workers), "--threads", str(threads), *extra]
     return Server("bare-bolt", argv, env, logdir)
 
 

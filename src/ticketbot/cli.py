@@ -55,7 +55,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         from ticketbot.sla.scheduler import start_scheduler
 
         worker_runtime = Runtime.from_environment()
-        listeners = ContextExecutor(max_workers=args.threads * 2, thread_name_prefix="listener")
+        pool = args.listeners or args.threads * 2
+        listeners = ContextExecutor(max_workers=pool, thread_name_prefix="listener")
         app = build_app(worker_runtime, listener_executor=listeners)
         started.append((start_scheduler(worker_runtime, app.client), listeners))
         return wsgi_app(app, worker_runtime)
@@ -210,6 +211,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=3000)
     serve.add_argument("--workers", type=int, default=2, help="worker processes")
     serve.add_argument("--threads", type=int, default=8, help="threads per worker")
+    serve.add_argument(
+        "--listeners",
+        type=int,
+        help="threads per worker running listeners after the ack (default: 2 x threads)",
+    )
     serve.set_defaults(func=cmd_serve)
 
     socket = commands.add_parser("socket", help="connect to Slack in Socket Mode")
