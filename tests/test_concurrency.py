@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 from sqlalchemy import select
 
 from tests.factories import AGENT, AGENT_2, WORKSPACE, make_ticket
@@ -86,3 +89,23 @@ def test_two_agents_at_once_both_land_in_order(database, clock, policy):
     assert ticket.version == 3
     assert sorted(r.ticket_version for r in rows) == [2, 3]
     assert {r.field for r in rows} == {"status", "priority"}
+
+
+def test_sqlite_writers_of_every_process_queue_on_one_file_lock(tmp_path):
+    """Another process (here: another open file) cannot write while a transaction runs,
+    including after a nested one ends; readers never take the lock."""
+    path = tmp_path / "ticketbot.db"
+    database = Database(f"sqlite:///{path}")
+    other = os.open(f"{path}.writer", os.O_RDWR | os.O_CREAT)
+    try:
+        with database.transaction():
+            with database.transaction():
+                pass
+            with pytest.raises(BlockingIOError):
+                fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with database.transaction(read_only=True):
+            fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)  # free: the writer is done
+            fcntl.flock(other, fcntl.LOCK_UN)
+    finally:
+        os.close(other)
+        database.dispose()

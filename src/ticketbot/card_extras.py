@@ -19,13 +19,14 @@ from ticketbot.views.card import can_become_faq
 
 @contextmanager
 def _reading(runtime: Runtime, ticket: Ticket) -> Iterator[Session]:
-    """The caller's transaction when it still holds the ticket (a refusal refreshes the card
-    before its transaction ends): a second one would wait on its write lock under SQLite."""
+    """The caller's transaction when it still holds the ticket: a change reads what its card
+    shows before it commits, saving a transaction of its own. Otherwise a read-only one,
+    which under SQLite neither takes nor waits for the write lock."""
     current = object_session(ticket)
     if current is not None and current.in_transaction():
         yield current
         return
-    with runtime.database.transaction() as session:
+    with runtime.database.transaction(read_only=True) as session:
         yield session
 
 

@@ -44,14 +44,13 @@ def _permalink(client: WebClient, channel: str, ts: str) -> str | None:
         return None
 
 
-def _send(runtime: Runtime, client: WebClient, ticket: Ticket) -> None:
+def _send(runtime: Runtime, client: WebClient, ticket: Ticket, extras: dict | None) -> None:
     """Update the card, or post it when it was never posted."""
+    if extras is None:
+        extras = card_extras(runtime, ticket)
     with speaking(runtime.config.channel_language):  # a card is read by the whole channel
         message = ticket_card(
-            ticket,
-            sla_of(runtime, ticket),
-            email=runtime.mailer is not None,
-            **card_extras(runtime, ticket),
+            ticket, sla_of(runtime, ticket), email=runtime.mailer is not None, **extras
         )
     if ticket.card_channel_id and ticket.card_ts:
         client.chat_update(channel=ticket.card_channel_id, ts=ticket.card_ts, **message)
@@ -88,10 +87,14 @@ def _remember(runtime: Runtime, ticket_id: int, reason: str, attempts: int = 0) 
             row.available_at = runtime.clock.now() + delay
 
 
-def publish_card(runtime: Runtime, client: WebClient, ticket: Ticket) -> bool:
-    """Show the ticket as it is now; False when Slack did not take it (it will, later)."""
+def publish_card(
+    runtime: Runtime, client: WebClient, ticket: Ticket, extras: dict | None = None
+) -> bool:
+    """Show the ticket as it is now; False when Slack did not take it (it will, later).
+
+    `extras` are `card_extras` read in the transaction that changed the ticket, if any."""
     try:
-        _send(runtime, client, ticket)
+        _send(runtime, client, ticket, extras)
     except SLACK_FAILURES as error:
         logger.warning(
             "card of #%s not shown yet (%s); retrying later", ticket.number, _reason(error)
@@ -101,10 +104,12 @@ def publish_card(runtime: Runtime, client: WebClient, ticket: Ticket) -> bool:
     return True
 
 
-def refresh_card(runtime: Runtime, client: WebClient, ticket: Ticket) -> None:
+def refresh_card(
+    runtime: Runtime, client: WebClient, ticket: Ticket, extras: dict | None = None
+) -> None:
     """Re-render the live card in place after a change, so everyone sees the same ticket."""
     if ticket.card_channel_id and ticket.card_ts:
-        publish_card(runtime, client, ticket)
+        publish_card(runtime, client, ticket, extras)
 
 
 def catch_up_cards(runtime: Runtime, client: WebClient, *, now: datetime | None = None) -> int:
@@ -131,7 +136,7 @@ def catch_up_cards(runtime: Runtime, client: WebClient, *, now: datetime | None 
         if ticket is None:
             continue
         try:
-            _send(runtime, client, ticket)
+            _send(runtime, client, ticket, None)
         except SLACK_FAILURES as error:
             _remember(runtime, row.ticket_id, _reason(error), row.attempts + 1)
             continue

@@ -9,6 +9,7 @@ from slack_sdk import WebClient
 from ticketbot.handlers.commands import show_ticket
 from ticketbot.handlers.common import (
     ModalContext,
+    card_extras,
     find_ticket,
     load_ticket,
     refresh_card,
@@ -39,9 +40,9 @@ def _is_ephemeral(body: dict) -> bool:
 
 
 def _refresh_everywhere(
-    runtime, client: WebClient, body: dict, respond: Respond, ticket: Ticket, viewer
+    runtime, client: WebClient, body: dict, respond: Respond, ticket: Ticket, viewer, extras
 ) -> None:
-    refresh_card(runtime, client, ticket)
+    refresh_card(runtime, client, ticket, extras)
     if _is_ephemeral(body) and body.get("response_url"):
         respond(
             replace_original=True,
@@ -110,7 +111,8 @@ def register(app: App) -> None:
             except Forbidden:
                 refresh_card(runtime, client, ticket)
                 raise
-        _refresh_everywhere(runtime, client, body, respond, ticket, viewer)
+            extras = card_extras(runtime, ticket)
+        _refresh_everywhere(runtime, client, body, respond, ticket, viewer, extras)
 
     @app.action(ActionId.ASSIGN)
     def on_assign(ack: Ack, body: dict, action: dict, client: WebClient, respond: Respond, context):
@@ -130,7 +132,8 @@ def register(app: App) -> None:
             except Forbidden:
                 refresh_card(runtime, client, ticket)
                 raise
-        _refresh_everywhere(runtime, client, body, respond, ticket, viewer)
+            extras = card_extras(runtime, ticket)
+        _refresh_everywhere(runtime, client, body, respond, ticket, viewer, extras)
 
     @app.action(ActionId.EDIT)
     def on_edit(ack: Ack, body: dict, action: dict, client: WebClient, context):

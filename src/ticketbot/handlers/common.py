@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from ticketbot.card_extras import card_extras
 from ticketbot.cards import refresh_card, sla_of
 from ticketbot.i18n import _
 from ticketbot.ids import ticket_number_from_block
@@ -104,4 +105,4 @@ def permalink(client: WebClient, channel_id: str | None, ts: str | None) -> str 
         return None
 
 
-__all__ = ["refresh_card", "sla_of"]  # the handlers' import point for card helpers
+__all__ = ["card_extras", "refresh_card", "sla_of"]  # the handlers' import point for card helpers

@@ -7,6 +7,7 @@ from slack_sdk import WebClient
 
 from ticketbot.handlers.common import (
     ModalContext,
+    card_extras,
     find_ticket,
     permalink,
     refresh_card,
@@ -163,6 +164,7 @@ def register(app: App) -> None:
                     policy=runtime.policy,
                     expected_version=meta.version,
                 )
+                extras = card_extras(runtime, ticket)
         except StaleTicket as error:
             ack(**error_for(None, stale_message(error)))
             return
@@ -170,7 +172,7 @@ def register(app: App) -> None:
             ack(**error_for(error.field, error.message))
             return
         ack()
-        refresh_card(runtime, client, ticket)
+        refresh_card(runtime, client, ticket, extras)
 
     @app.view(CallbackId.CLOSE_MODAL)
     def on_close(ack: Ack, body: dict, view: dict, client: WebClient, context):
@@ -193,7 +195,8 @@ def register(app: App) -> None:
                 now=runtime.clock.now(),
                 policy=runtime.policy,
             )
-        refresh_card(runtime, client, ticket)
+            extras = card_extras(runtime, ticket)
+        refresh_card(runtime, client, ticket, extras)
         if closed and should_ask(ticket, viewer):
             ask_for_rating(runtime, client, ticket)
 

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
+
+try:
+    import fcntl
+except ImportError:  # not POSIX: SQLite's busy handler alone orders the processes
+    fcntl = None
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
@@ -38,6 +44,44 @@ def _configure_sqlite(engine: Engine) -> None:
 READ_ONLY = "ticketbot_read_only"
 
 
+class _SqliteWriters:
+    """One writer at a time on a SQLite file, queued rather than polling.
+
+    SQLite has one writer at a time. Writers that find the write lock taken wait in SQLite's
+    busy handler, which sleeps 1, 2, 5 ... 100 ms between tries: under load the lock sits
+    free while they sleep, and a later change can overtake an earlier one. Here the threads
+    of a process queue on a lock, and the processes (gunicorn workers, the scheduler) on an
+    flock of a file beside the database, so the next writer wakes as soon as one is done."""
+
+    def __init__(self, database_path: str | None) -> None:
+        self._threads = threading.RLock()
+        self._depth = 0  # nested transactions of the thread holding the lock
+        self._path = f"{database_path}.writer" if database_path and fcntl else None
+        self._file: int | None = None
+        self._pid = 0
+
+    def _descriptor(self) -> int:
+        # A forked worker must not share its parent's open file: an flock belongs to it.
+        if self._file is None or self._pid != os.getpid():
+            self._file = os.open(self._path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            self._pid = os.getpid()
+        return self._file
+
+    @contextmanager
+    def __call__(self) -> Iterator[None]:
+        with self._threads:
+            first = self._depth == 0
+            if first and self._path:
+                fcntl.flock(self._descriptor(), fcntl.LOCK_EX)
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+                if first and self._path:
+                    fcntl.flock(self._descriptor(), fcntl.LOCK_UN)
+
+
 class Database:
     """The engine, its sessions, and the one transaction helper every caller uses."""
 
@@ -67,12 +111,10 @@ class Database:
             expire_on_commit=False,
             info=self.session_info,
         )
-        # SQLite has one writer at a time. Threads that find the write lock taken wait in
-        # SQLite's busy handler, which sleeps 1, 2, 5 ... 100 ms between tries: under load
-        # the lock sits free while they sleep, and a later change can overtake an earlier
-        # one. Queueing this process's writers here wakes the next one as soon as the lock
-        # is released, so only the other processes' writers still meet the busy handler.
-        self._writer = threading.RLock() if self.url.get_backend_name() == "sqlite" else None
+        self._writer = None
+        if self.url.get_backend_name() == "sqlite":
+            path = self.url.database
+            self._writer = _SqliteWriters(path if path and path != ":memory:" else None)
 
     @property
     def dialect(self) -> str:
@@ -89,7 +131,8 @@ class Database:
             with self._read_sessions() as session, session.begin():
                 yield session
             return
-        with self._writer or nullcontext(), self._sessions() as session, session.begin():
+        writing = self._writer() if self._writer else nullcontext()
+        with writing, self._sessions() as session, session.begin():
             yield session
 
     @contextmanager
