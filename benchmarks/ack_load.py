@@ -280,7 +280,7 @@ def main() -> None:
     print(f"Machine: {_machine()}; load average after: {_loadavg()}")
     print(
         f"workers={args.workers} threads={args.threads} listeners="
-        f"{args.listeners or 2 * args.threads}; {args.duration:.0f} s per "
+        f"{args.listeners or 4}; {args.duration:.0f} s per "
         f"measurement after {args.warmup:.0f} s warm-up; run took {minutes:.1f} min"
     )
     print()

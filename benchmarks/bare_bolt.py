@@ -76,11 +76,11 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=3001)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=8)
-    parser.add_argument("--listeners", type=int, help="default: 2 x threads, as ticketbot")
+    parser.add_argument("--listeners", type=int, default=4, help="default: 4, as ticketbot")
     args = parser.parse_args()
 
     def load():
-        pool = args.listeners or args.threads * 2
+        pool = args.listeners
         listeners = ThreadPoolExecutor(max_workers=pool, thread_name_prefix="listener")
         return wsgi(build_bare_app(listener_executor=listeners))
 

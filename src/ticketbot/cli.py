@@ -55,7 +55,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         from ticketbot.sla.scheduler import start_scheduler
 
         worker_runtime = Runtime.from_environment()
-        pool = args.listeners or args.threads * 2
+        pool = args.listeners
         listeners = ContextExecutor(max_workers=pool, thread_name_prefix="listener")
         app = build_app(worker_runtime, listener_executor=listeners)
         started.append((start_scheduler(worker_runtime, app.client), listeners))
@@ -214,7 +214,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--listeners",
         type=int,
-        help="threads per worker running listeners after the ack (default: 2 x threads)",
+        default=4,
+        # Work after the ack competes with the next requests' acks for the worker's GIL:
+        # measured in benchmarks/RESULTS.md, 16 such threads doubled the p99 of an ack
+        # under load compared with 4, which still overlap the waits on the database and
+        # on Slack.
+        help="threads per worker running listeners after the ack (default: 4)",
     )
     serve.set_defaults(func=cmd_serve)
 

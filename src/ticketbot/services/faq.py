@@ -7,8 +7,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
-from sqlalchemy import ColumnElement, Select, func, insert, or_, select, true, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    bindparam,
+    func,
+    insert,
+    or_,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from ticketbot.i18n import _
@@ -17,7 +28,12 @@ from ticketbot.services.access import Viewer
 from ticketbot.services.errors import Forbidden, InvalidInput
 from ticketbot.services.finder import MAX_QUERY_WORDS
 from ticketbot.services.inputs import TEXT_MAX, clean_line, clean_text
-from ticketbot.services.search_terms import starts_with, terms
+from ticketbot.services.search_terms import (
+    prefix_bounds,
+    starts_with,
+    starts_with_bound,
+    terms,
+)
 from ticketbot.store.models import FaqEntry, FaqTerm, Ticket
 from ticketbot.vocabulary import Field, Status, Visibility
 
@@ -52,8 +68,9 @@ def _hits(workspace_id: str, viewer: Viewer) -> Select:
     )
 
 
-def _run(session: Session, statement: Select) -> list[FaqHit]:
-    return [FaqHit(entry, number, link) for entry, number, link in session.execute(statement)]
+def _run(session: Session, statement: Select, params: dict | None = None) -> list[FaqHit]:
+    rows = session.execute(statement, params)
+    return [FaqHit(entry, number, link) for entry, number, link in rows]
 
 
 def entry_of(*, session: Session, ticket: Ticket) -> FaqEntry | None:
@@ -161,26 +178,46 @@ def suggest_faq(
     words = sorted(meaningful, key=lambda w: (-len(w), w))[:MAX_QUERY_WORDS]
     if not words:
         return []
+    params = {"workspace_id": workspace_id, "user_id": viewer.user_id}
+    for i, word in enumerate(words):
+        params.update(prefix_bounds(f"word_{i}", word))
+    statement = _suggestion_statement(len(words), viewer.is_agent, limit)
+    return _run(session, statement, params)
+
+
+@lru_cache(maxsize=64)
+def _suggestion_statement(words: int, agent: bool, limit: int) -> Select:
+    """Built once per shape and run with bound words: the form asks on every open, and
+    building this union cost more CPU than running it."""
     per_word = [
         select(FaqTerm.faq_id.label("faq_id"))
         .where(
-            FaqTerm.workspace_id == workspace_id,
-            starts_with(FaqTerm.term, word),
+            FaqTerm.workspace_id == bindparam("workspace_id"),
+            starts_with_bound(FaqTerm.term, f"word_{i}"),
         )
         .distinct()
-        for word in words
+        for i in range(words)
     ]
     matched = union_all(*per_word).subquery()
     scores = (
         select(matched.c.faq_id, func.count().label("score")).group_by(matched.c.faq_id).subquery()
     )
-    statement = (
-        _hits(workspace_id, viewer)
+    visible = (
+        true()
+        if agent
+        else or_(
+            FaqEntry.visibility == Visibility.PUBLIC,
+            Ticket.requester_id == bindparam("user_id"),
+        )
+    )
+    return (
+        select(FaqEntry, Ticket.number, Ticket.card_permalink)
+        .outerjoin(Ticket, Ticket.id == FaqEntry.ticket_id)
+        .where(FaqEntry.workspace_id == bindparam("workspace_id"), visible)
         .join(scores, scores.c.faq_id == FaqEntry.id)
         .order_by(scores.c.score.desc(), FaqEntry.id.desc())
         .limit(limit)
     )
-    return _run(session, statement)
 
 
 def latest_faq(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from sqlalchemy import ColumnElement, and_
+from sqlalchemy import ColumnElement, and_, bindparam
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 MAX_TERM = 64
@@ -24,6 +24,16 @@ def terms(text: str) -> set[str]:
 def starts_with(column, prefix: str) -> ColumnElement[bool]:
     """`column` begins with `prefix`, written as a range so the column's index serves it."""
     return and_(column >= prefix, column < prefix_upper_bound(prefix))
+
+
+def starts_with_bound(column, name: str) -> ColumnElement[bool]:
+    """`starts_with` over bound parameters, for a statement built once and run with many
+    prefixes: pass `prefix_bounds(name, prefix)` with it."""
+    return and_(column >= bindparam(name), column < bindparam(f"{name}_below"))
+
+
+def prefix_bounds(name: str, prefix: str) -> dict[str, str]:
+    return {name: prefix, f"{name}_below": prefix_upper_bound(prefix)}
 
 
 def prefix_upper_bound(prefix: str) -> str:
