@@ -17,15 +17,17 @@ from ticketbot.concurrency import ContextExecutor
 from ticketbot.handlers import register_all
 from ticketbot.i18n import speaking
 from ticketbot.runtime import Runtime
+from ticketbot.slack_http import KeepAliveWebClient
 
 logger = logging.getLogger("ticketbot")
 
 
 def slack_client(runtime: Runtime) -> WebClient:
-    """A Web API client that honours 429 Retry-After and retries 5xx and dropped connections."""
+    """A Web API client that keeps its connections open between calls, honours 429
+    Retry-After and retries 5xx and dropped connections."""
     settings = runtime.settings
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
-    return WebClient(
+    return KeepAliveWebClient(
         token=token,
         base_url=settings.slack_api_url,
         timeout=10,

@@ -1,0 +1,107 @@
+"""Web API calls over connections kept open between calls.
+
+slack_sdk's WebClient opens a new connection for every call: a TCP handshake, then a TLS one
+with slack.com, before each card update that follows a click. Here each thread keeps its
+connection to the API host and sends the next call on it. Everything else (retries, 429s,
+the parsing of answers) stays slack_sdk's: only the transport of one request is replaced,
+and it raises what urllib would, so the retry handlers see the errors they know.
+"""
+
+from __future__ import annotations
+
+import io
+import ssl
+import threading
+import time
+from http.client import HTTPConnection, HTTPException, HTTPSConnection, RemoteDisconnected
+from urllib.error import HTTPError, URLError
+from urllib.parse import SplitResult, urlsplit
+from urllib.request import Request
+
+from slack_sdk import WebClient
+
+# Servers close connections left idle; one idle this long is replaced rather than risked.
+MAX_IDLE_SECONDS = 30.0
+# The peer closed a kept connection between two calls: the request never reached it.
+_STALE = (RemoteDisconnected, ConnectionResetError, BrokenPipeError)
+
+
+class _Kept:
+    def __init__(self, connection: HTTPConnection) -> None:
+        self.connection = connection
+        self.used_at = time.monotonic()
+
+
+class KeepAliveWebClient(WebClient):
+    """A WebClient whose threads each reuse one connection per API host."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._kept = threading.local()
+        self._tls = self.ssl  # None: the system's trust store, loaded once
+
+    def _perform_urllib_http_request_internal(self, url: str, req: Request) -> dict:
+        parts = urlsplit(url)
+        if self.proxy is not None or parts.scheme not in ("http", "https"):
+            return super()._perform_urllib_http_request_internal(url, req)
+        target = parts.path + (f"?{parts.query}" if parts.query else "")
+        headers = dict(req.header_items())
+        while True:
+            kept, reused = self._connection(parts)
+            try:
+                kept.connection.request("POST", target, body=req.data, headers=headers)
+                response = kept.connection.getresponse()
+                body = response.read()
+            except (HTTPException, OSError) as error:
+                self._forget(parts)
+                if reused and isinstance(error, _STALE):
+                    continue  # once more, on a new connection
+                raise URLError(error) from error
+            break
+        kept.used_at = time.monotonic()
+        if response.will_close:
+            self._forget(parts)
+        if response.status >= 400:  # as urlopen: slack_sdk reads 429s and 5xx from HTTPError
+            raise HTTPError(
+                url, response.status, response.reason, response.headers, io.BytesIO(body)
+            )
+        if response.headers.get_content_type() == "application/gzip":
+            return {"status": response.status, "headers": response.headers, "body": body}
+        charset = response.headers.get_content_charset() or "utf-8"
+        return {
+            "status": response.status,
+            "headers": response.headers,
+            "body": body.decode(charset),
+        }
+
+    def _connection(self, parts: SplitResult) -> tuple[_Kept, bool]:
+        """This thread's connection to the host, and whether it served a call before."""
+        pool: dict[str, _Kept] = self._kept.__dict__.setdefault("pool", {})
+        key = f"{parts.scheme}://{parts.netloc}"
+        kept = pool.get(key)
+        if kept is not None and time.monotonic() - kept.used_at <= MAX_IDLE_SECONDS:
+            return kept, True
+        if kept is not None:
+            kept.connection.close()
+        if parts.scheme == "https":
+            connection: HTTPConnection = HTTPSConnection(
+                parts.hostname,
+                parts.port,
+                timeout=self.timeout,
+                context=self._tls_context(),
+            )
+        else:
+            connection = HTTPConnection(parts.hostname, parts.port, timeout=self.timeout)
+        pool[key] = kept = _Kept(connection)
+        return kept, False
+
+    def _tls_context(self) -> ssl.SSLContext:
+        if self._tls is None:
+            self._tls = ssl.create_default_context()
+        return self._tls
+
+    def _forget(self, parts: SplitResult) -> None:
+        pool: dict[str, _Kept] = self._kept.__dict__.setdefault("pool", {})
+        kept = pool.pop(f"{parts.scheme}://{parts.netloc}", None)
+        if kept is not None:
+            kept.connection.close()

@@ -1,0 +1,111 @@
+"""The Web API client keeps one connection per thread, and still behaves as slack_sdk's."""
+
+from __future__ import annotations
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+
+from ticketbot.slack_http import KeepAliveWebClient
+
+
+class _Counting(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, *, close_after_each: bool) -> None:
+        super().__init__(("127.0.0.1", 0), _Answer)
+        self.close_after_each = close_after_each
+        self.connections: set[int] = set()
+        self.requests = 0
+
+
+class _Answer(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Counting
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.server.connections.add(self.client_address[1])
+        self.server.requests += 1
+        body = b'{"ok": true}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+        if self.server.close_after_each:
+            # As a server dropping an idle connection: no "Connection: close" said first.
+            self.close_connection = True
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture
+def server(request):
+    server = _Counting(close_after_each=getattr(request, "param", False))
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+def _client(server: _Counting) -> KeepAliveWebClient:
+    port = server.server_address[1]
+    return KeepAliveWebClient(token="xoxb-test", base_url=f"http://127.0.0.1:{port}/api/")
+
+
+def test_calls_of_one_thread_share_one_connection(server):
+    client = _client(server)
+    for _ in range(3):
+        assert client.api_test()["ok"] is True
+    assert server.requests == 3
+    assert len(server.connections) == 1
+
+
+def test_each_thread_has_its_own_connection(server):
+    client = _client(server)
+    threads = [threading.Thread(target=client.api_test) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    client.api_test()
+    assert server.requests == 3
+    assert len(server.connections) == 3  # two threads, then this one
+
+
+@pytest.mark.parametrize("server", [True], indirect=True)
+def test_a_connection_the_server_closed_is_replaced_without_losing_the_call(server):
+    client = _client(server)
+    for _ in range(3):
+        assert client.api_test()["ok"] is True
+    assert server.requests == 3  # each call reached the server exactly once
+    assert len(server.connections) == 3
+
+
+def test_rate_limits_and_errors_reach_slack_sdk_as_with_urllib(fake_slack):
+    client = KeepAliveWebClient(
+        token="xoxb-test",
+        base_url=fake_slack.api_url,
+        retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=1)],
+    )
+    fake_slack.fail_next("chat.postMessage", status=429, retry_after=0)
+    posted = client.chat_postMessage(channel="C1", text="hello")
+    assert posted["ok"] is True
+    assert len(fake_slack.calls("chat.postMessage")) == 2  # refused once, then taken
+
+    fake_slack.fail_next("chat.postMessage", status=429, retry_after=0, times=2)
+    with pytest.raises(SlackApiError) as refused:
+        client.chat_postMessage(channel="C1", text="again")
+    assert refused.value.response.status_code == 429
+
+    fake_slack.fail_next("chat.update", status=200, error="message_not_found")
+    with pytest.raises(SlackApiError) as missing:
+        client.chat_update(channel="C1", ts="1.0", text="x")
+    assert missing.value.response["error"] == "message_not_found"
