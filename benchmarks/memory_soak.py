@@ -127,6 +127,10 @@ def main() -> None:
             ]
             for line in problems[:10]:
                 print(f"server log: {line[:200]}")
+            log = server.log
+            if "Traceback" in log:
+                first = log[log.index("Traceback") :].splitlines()[:40]
+                print("first traceback in the server log:\n  " + "\n  ".join(first))
         counts.close()
     minutes = (time.monotonic() - began) / 60
     print(

@@ -8,10 +8,11 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.exc import OperationalError
 
 from tests.factories import AGENT, AGENT_2, WORKSPACE, make_ticket
-from ticketbot.services import tickets
+from ticketbot.services import links, tickets
 from ticketbot.store.db import Database
 from ticketbot.store.models import Ticket, TicketChange
 from ticketbot.vocabulary import Priority, Status
@@ -109,3 +110,23 @@ def test_sqlite_writers_of_every_process_queue_on_one_file_lock(tmp_path):
     finally:
         os.close(other)
         database.dispose()
+
+
+def test_a_thread_reply_holds_its_ticket_until_the_comment_is_stored(database, clock, policy):
+    """A reply updates the ticket; unlocked, a status change committed by another replica
+    meanwhile made that update fail on the ticket's version (seen under load)."""
+    if database.dialect != "postgresql":
+        pytest.skip("SQLite has one writer at a time: the reply's transaction already excludes")
+    with database.transaction() as s:
+        ticket = make_ticket(s, policy=policy, now=clock.now())
+        ticket.card_channel_id, ticket.card_ts = "C0TRIAGE", "1700000000.000100"
+        ticket_id = ticket.id
+    with database.transaction() as s:
+        found = links.ticket_for_thread(
+            session=s, channel_id="C0TRIAGE", thread_ts="1700000000.000100"
+        )
+        assert found is not None and found.id == ticket_id
+        with database.engine.connect() as other, pytest.raises(OperationalError):
+            other.execute(
+                text("SELECT id FROM tickets WHERE id = :id FOR UPDATE NOWAIT"), {"id": ticket_id}
+            )

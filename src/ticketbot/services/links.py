@@ -73,7 +73,12 @@ def links_of(*, session: Session, ticket: Ticket, limit: int = 10) -> list[Conve
 
 
 def ticket_for_thread(*, session: Session, channel_id: str, thread_ts: str) -> Ticket | None:
-    """The ticket whose card starts this thread, for replies that become comments."""
+    """The ticket whose card starts this thread, for replies that become comments.
+
+    Locked: a comment updates the ticket, and a change made meanwhile by another replica
+    would otherwise make that update fail on the ticket's version."""
     return session.scalars(
-        select(Ticket).where(Ticket.card_channel_id == channel_id, Ticket.card_ts == thread_ts)
+        select(Ticket)
+        .where(Ticket.card_channel_id == channel_id, Ticket.card_ts == thread_ts)
+        .with_for_update(of=Ticket)
     ).first()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from ticketbot.i18n import _
@@ -110,6 +110,15 @@ def create_ticket(
     return ticket
 
 
+# Built once: every click reads its ticket, and building the statement cost more CPU than
+# running it.
+_TICKET = select(Ticket).where(
+    Ticket.workspace_id == bindparam("workspace_id"), Ticket.number == bindparam("number")
+)
+# Serialises concurrent changes to one ticket, so each lands in order in the history.
+_TICKET_LOCKED = _TICKET.with_for_update(of=Ticket)
+
+
 def get_ticket(
     *,
     session: Session,
@@ -119,11 +128,9 @@ def get_ticket(
     for_update: bool = False,
 ) -> Ticket:
     """The ticket, or NotFound also when the viewer may not see it: we never confirm it exists."""
-    query = select(Ticket).where(Ticket.workspace_id == workspace_id, Ticket.number == number)
-    if for_update:
-        # Serialises concurrent changes to one ticket, so each lands in order in the history.
-        query = query.with_for_update(of=Ticket)
-    ticket = session.scalars(query).unique().one_or_none()
+    query = _TICKET_LOCKED if for_update else _TICKET
+    params = {"workspace_id": workspace_id, "number": number}
+    ticket = session.scalars(query, params).unique().one_or_none()
     if ticket is None or not can_see(viewer, ticket):
         raise NotFound(_("Ticket #{number} was not found.").format(number=number))
     return ticket
