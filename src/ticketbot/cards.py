@@ -59,7 +59,9 @@ def _send(runtime: Runtime, client: WebClient, ticket: Ticket, extras: dict | No
     posted = client.chat_postMessage(channel=channel, **message)
     link = _permalink(client, posted["channel"], posted["ts"])
     with runtime.database.transaction() as session:
-        fresh = session.get(Ticket, ticket.id)
+        # Locked, as every update of a ticket: a change committed meanwhile would otherwise
+        # make this one fail on the ticket's version.
+        fresh = session.get(Ticket, ticket.id, with_for_update={"of": Ticket})
         if fresh is not None:
             set_card(ticket=fresh, channel_id=posted["channel"], ts=posted["ts"], permalink=link)
     ticket.card_channel_id, ticket.card_ts, ticket.card_permalink = (
