@@ -76,7 +76,7 @@ class KeepAliveWebClient(WebClient):
 
     def _connection(self, parts: SplitResult) -> tuple[_Kept, bool]:
         """This thread's connection to the host, and whether it served a call before."""
-        pool: dict[str, _Kept] = self._kept.__dict__.setdefault("pool", {})
+        pool = self._pool()
         key = f"{parts.scheme}://{parts.netloc}"
         kept = pool.get(key)
         if kept is not None and time.monotonic() - kept.used_at <= MAX_IDLE_SECONDS:
@@ -100,8 +100,11 @@ class KeepAliveWebClient(WebClient):
             self._tls = ssl.create_default_context()
         return self._tls
 
+    def _pool(self) -> dict[str, _Kept]:
+        """This thread's connections, by scheme and host."""
+        return self._kept.__dict__.setdefault("pool", {})
+
     def _forget(self, parts: SplitResult) -> None:
-        pool: dict[str, _Kept] = self._kept.__dict__.setdefault("pool", {})
-        kept = pool.pop(f"{parts.scheme}://{parts.netloc}", None)
+        kept = self._pool().pop(f"{parts.scheme}://{parts.netloc}", None)
         if kept is not None:
             kept.connection.close()

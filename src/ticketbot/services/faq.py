@@ -54,18 +54,23 @@ class FaqHit:
     card_permalink: str | None
 
 
-def _visible(viewer: Viewer) -> ColumnElement[bool]:
-    if viewer.is_agent:
-        return true()
-    return or_(FaqEntry.visibility == Visibility.PUBLIC, Ticket.requester_id == viewer.user_id)
-
-
-def _hits(workspace_id: str, viewer: Viewer) -> Select:
+def _hits(workspace_id, *, agent: bool, user_id) -> Select:
+    """Entries of the workspace the viewer may read. `workspace_id` and `user_id` are values,
+    or bound parameters in a statement built once."""
+    visible = (
+        true()
+        if agent
+        else or_(FaqEntry.visibility == Visibility.PUBLIC, Ticket.requester_id == user_id)
+    )
     return (
         select(FaqEntry, Ticket.number, Ticket.card_permalink)
         .outerjoin(Ticket, Ticket.id == FaqEntry.ticket_id)
-        .where(FaqEntry.workspace_id == workspace_id, _visible(viewer))
+        .where(FaqEntry.workspace_id == workspace_id, visible)
     )
+
+
+def _hits_for(workspace_id: str, viewer: Viewer) -> Select:
+    return _hits(workspace_id, agent=viewer.is_agent, user_id=viewer.user_id)
 
 
 def _run(session: Session, statement: Select, params: dict | None = None) -> list[FaqHit]:
@@ -163,7 +168,7 @@ def search_faq(
     words = sorted(terms(query))[:MAX_QUERY_WORDS]
     if not words:
         return []
-    statement = _hits(workspace_id, viewer).where(*(_has_word(workspace_id, w) for w in words))
+    statement = _hits_for(workspace_id, viewer).where(*(_has_word(workspace_id, w) for w in words))
     return _run(session, statement.order_by(FaqEntry.id.desc()).limit(limit))
 
 
@@ -202,18 +207,8 @@ def _suggestion_statement(words: int, agent: bool, limit: int) -> Select:
     scores = (
         select(matched.c.faq_id, func.count().label("score")).group_by(matched.c.faq_id).subquery()
     )
-    visible = (
-        true()
-        if agent
-        else or_(
-            FaqEntry.visibility == Visibility.PUBLIC,
-            Ticket.requester_id == bindparam("user_id"),
-        )
-    )
     return (
-        select(FaqEntry, Ticket.number, Ticket.card_permalink)
-        .outerjoin(Ticket, Ticket.id == FaqEntry.ticket_id)
-        .where(FaqEntry.workspace_id == bindparam("workspace_id"), visible)
+        _hits(bindparam("workspace_id"), agent=agent, user_id=bindparam("user_id"))
         .join(scores, scores.c.faq_id == FaqEntry.id)
         .order_by(scores.c.score.desc(), FaqEntry.id.desc())
         .limit(limit)
@@ -223,4 +218,4 @@ def _suggestion_statement(words: int, agent: bool, limit: int) -> Select:
 def latest_faq(
     *, session: Session, workspace_id: str, viewer: Viewer, limit: int = 10
 ) -> list[FaqHit]:
-    return _run(session, _hits(workspace_id, viewer).order_by(FaqEntry.id.desc()).limit(limit))
+    return _run(session, _hits_for(workspace_id, viewer).order_by(FaqEntry.id.desc()).limit(limit))

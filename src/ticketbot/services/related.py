@@ -11,7 +11,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, bindparam, case, func, not_, or_, select
+from sqlalchemy import ColumnElement, and_, bindparam, func, not_, or_, select
 from sqlalchemy.orm import Session
 
 from ticketbot.i18n import _, label
@@ -196,13 +196,11 @@ class RelatedSummary:
         return sum(self.counts.values())
 
 
-def _done() -> ColumnElement[int]:
-    return case((RelatedItem.closed_at.is_(None), 0), else_=1)
-
+# Whether an item is done (closed activities); no bound parameter, so a GROUP BY can repeat it.
+_CLOSED = RelatedItem.closed_at.is_not(None)
 
 # Built once: constructing a statement costs more CPU than running this one, and the card
 # asks for it on every change. Items without an amount or minutes add nothing to the sums.
-_CLOSED = RelatedItem.closed_at.is_not(None)  # no bound parameter: GROUP BY repeats it
 _SUMMARY = (
     select(
         RelatedItem.kind,
@@ -250,7 +248,7 @@ def groups(
     wanted = [k.value for k in kinds]
     if not wanted:
         return []
-    done = _done()
+    done = _CLOSED
     rank = (
         func.row_number()
         .over(
