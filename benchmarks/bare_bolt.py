@@ -2,7 +2,7 @@
 
 Same Bolt version and settings as ticketbot's app (signature check, single-team authorize,
 `process_before_response=False`, a listener pool of 2 x threads), same gunicorn gthread
-configuration from `ticketbot.server.serve`. What ticketbot costs more than this is ours.
+configuration from `ticketbot.http.server.serve`. What ticketbot costs more than this is ours.
 
     python benchmarks/bare_bolt.py --host 127.0.0.1 --port 3001 [--workers 2] [--threads 8]
 
@@ -21,7 +21,7 @@ from slack_bolt import Ack, App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 
-from ticketbot.server import serve
+from ticketbot.http.server import serve
 
 
 def build_bare_app(*, listener_executor: ThreadPoolExecutor) -> App:

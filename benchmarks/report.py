@@ -24,9 +24,9 @@ from sqlalchemy import create_engine, text
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.support.fake_slack import FakeSlack
-from ticketbot.reporting import deliver_report
 from ticketbot.services.periods import parse_period
 from ticketbot.services.reports import build_report
+from ticketbot.slack.reports import deliver_report
 from ticketbot.store.db import Database
 from ticketbot.store.migrate import upgrade
 from ticketbot.views.report_chart import report_chart

@@ -26,8 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.support.fake_slack import FakeSlack
 from ticketbot.clock import FakeClock
 from ticketbot.config import Settings, TicketbotConfig
+from ticketbot.jobs.sla_alerts import run_pass
 from ticketbot.runtime import Runtime
-from ticketbot.sla.engine import run_pass
 from ticketbot.store.db import Database
 from ticketbot.store.migrate import upgrade
 

@@ -10,6 +10,7 @@ from ticketbot.services.access import Role, Viewer
 from ticketbot.services.deadlines import DeadlinePolicy
 from ticketbot.services.inputs import TicketDraft, validate
 from ticketbot.services.tickets import create_ticket
+from ticketbot.services.webhooks import Outbound
 from ticketbot.store.models import Ticket
 
 WORKSPACE = "T0TEAM001"
@@ -27,6 +28,7 @@ def make_ticket(
     now: datetime,
     requester: Viewer = REQUESTER,
     workspace_id: str = WORKSPACE,
+    outbound: Outbound | None = None,
     **fields,
 ) -> Ticket:
     fields.setdefault("title", "Printer on floor 3 is jammed")
@@ -38,4 +40,5 @@ def make_ticket(
         requester_id=requester.user_id,
         now=now,
         policy=policy,
+        outbound=outbound,
     )

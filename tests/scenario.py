@@ -18,9 +18,10 @@ from ticketbot.app import build_app
 from ticketbot.clock import FakeClock
 from ticketbot.concurrency import ContextExecutor
 from ticketbot.config import Settings, TicketbotConfig
+from ticketbot.http.web import wsgi_app
+from ticketbot.jobs.webhooks import start_dispatcher
 from ticketbot.runtime import Runtime
 from ticketbot.store.db import Database
-from ticketbot.web import wsgi_app
 
 SIGNING_SECRET = "test-signing-secret"
 BOT_TOKEN = "xoxb-test-token"
@@ -108,6 +109,7 @@ def start_scenario(
         **environment,
     )
     runtime = Runtime(settings=settings, config=config, database=database, clock=clock)
+    start_dispatcher(runtime)  # as `ticketbot serve` does
     listeners = _ListenerPool()
     server = make_server(
         "127.0.0.1",

@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from tests.support.slack_payloads import static
 from tests.test_slack_tickets import _card_action, create_ticket
-from ticketbot.cards import catch_up_cards
 from ticketbot.ids import ActionId
+from ticketbot.jobs.cards import catch_up_cards
 from ticketbot.store.models import CardRefresh, Ticket
 from ticketbot.vocabulary import Status
 

@@ -11,7 +11,7 @@ from tests.slack_steps import card_action, create_ticket
 from tests.support.slack_payloads import static
 from ticketbot.config import TicketbotConfig
 from ticketbot.ids import ActionId
-from ticketbot.sla.engine import run_pass
+from ticketbot.jobs.sla_alerts import run_pass
 
 
 @pytest.fixture

@@ -298,7 +298,7 @@ def test_with_suggestions_keeps_what_the_user_entered():
         BlockId.CATEGORY: {ActionId.CATEGORY: {"type": "static_select", "selected_option": None}},
     }  # fmt: skip
     updated = faq.with_suggestions(
-        {**opened, "id": "V1", "hash": "h", "state": {"values": state}}, [hit("VPN drops")]
+        {**opened, "id": "V1", "hash": "h", "state": {"values": state}}, [hit("VPN drops")], state
     )
     assert view_problems(updated, "views.update") == []
     assert "id" not in updated and updated["private_metadata"] == '{"s":1}'

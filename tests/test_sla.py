@@ -13,10 +13,10 @@ from sqlalchemy import select
 
 from tests.factories import AGENT, make_ticket
 from ticketbot.config import Settings, TicketbotConfig
+from ticketbot.jobs.sla_alerts import run_pass
 from ticketbot.runtime import Runtime
 from ticketbot.services import tickets
 from ticketbot.services.inputs import TicketEdit
-from ticketbot.sla.engine import run_pass
 from ticketbot.store.db import Database
 from ticketbot.store.models import SlaAlert, Ticket
 from ticketbot.vocabulary import Priority, Status

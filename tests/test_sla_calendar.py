@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ticketbot.sla.calendar import (
+from ticketbot.services.calendar import (
     AlwaysOpen,
     BusinessCalendar,
     BusinessHours,

@@ -9,7 +9,7 @@ import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
-from ticketbot.slack_http import KeepAliveWebClient
+from ticketbot.slack.client import KeepAliveWebClient
 
 
 class _Counting(ThreadingHTTPServer):

@@ -23,10 +23,11 @@ from tests.support.webhooks import (
     posts,
     signed,
 )
+from ticketbot.jobs.outbox import retry_delay
+from ticketbot.jobs.scheduler import tick
+from ticketbot.jobs.webhooks import BATCH, LEASE, MAX_ATTEMPTS, OUTBOX, deliver_webhooks
 from ticketbot.runtime import Runtime
-from ticketbot.sla.scheduler import tick
 from ticketbot.store.db import Database
-from ticketbot.webhooks import LEASE, MAX_ATTEMPTS, _claim, deliver_webhooks, retry_delay
 
 
 @pytest.fixture(autouse=True)
@@ -156,7 +157,9 @@ def test_events_for_a_webhook_no_longer_configured_are_failed(database, clock, h
 def test_a_pass_that_died_holding_a_claim_is_picked_up_after_the_lease(desk, http):
     http.post(HOOK, status=200)
     desk.ticket()
-    claimed = _claim(desk.runtime, desk.clock.now(), "crashed-pass")  # then nothing: a crash
+    claimed = OUTBOX.claim(  # then nothing: a crash
+        desk.database, now=desk.clock.now(), token="crashed-pass", limit=BATCH
+    )
     assert len(claimed) == 1
     assert desk.deliver().delivered == [] and len(http.calls) == 0
     desk.clock.advance(LEASE)
@@ -166,7 +169,7 @@ def test_a_pass_that_died_holding_a_claim_is_picked_up_after_the_lease(desk, htt
 
 
 def test_racing_passes_post_each_delivery_exactly_once(desk, database_url, http, monkeypatch):
-    monkeypatch.setattr("ticketbot.webhooks.BATCH", 4)  # small claims, so passes interleave
+    monkeypatch.setattr("ticketbot.jobs.webhooks.BATCH", 4)  # small claims, so passes interleave
     http.post(HOOK, status=200)
     for _ in range(30):
         desk.ticket()

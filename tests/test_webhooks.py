@@ -51,6 +51,7 @@ def _status(desk: Desk, status: Status, solution: str | None = None):
         viewer=AGENT,
         now=desk.clock.now(),
         policy=desk.runtime.policy,
+        outbound=desk.outbound,
     )
 
 
@@ -69,19 +70,30 @@ def test_every_kind_of_change_queues_its_event_with_the_ticket_as_it_became(desk
             viewer=AGENT,
             now=desk.clock.now(),
             policy=desk.runtime.policy,
+            outbound=desk.outbound,
         ),
     )
     desk.act(
         ticket_id,
         lambda s, t: tickets.assign(
-            session=s, ticket=t, assignee_id="U0AGT0001", viewer=AGENT, now=desk.clock.now()
+            session=s,
+            ticket=t,
+            assignee_id="U0AGT0001",
+            viewer=AGENT,
+            now=desk.clock.now(),
+            outbound=desk.outbound,
         ),
     )
     desk.act(ticket_id, _status(desk, Status.IN_PROGRESS))
     desk.act(
         ticket_id,
         lambda s, t: comments.add_comment(
-            session=s, ticket=t, viewer=AGENT, text="On my way", now=desk.clock.now()
+            session=s,
+            ticket=t,
+            viewer=AGENT,
+            text="On my way",
+            now=desk.clock.now(),
+            outbound=desk.outbound,
         ),
     )
     desk.act(
@@ -93,6 +105,7 @@ def test_every_kind_of_change_queues_its_event_with_the_ticket_as_it_became(desk
             draft=emails.validate_email(to="ada@example.com", subject="Hi", body="Hello"),
             message_id="<1@acme.com>",
             now=desk.clock.now(),
+            outbound=desk.outbound,
         ),
     )
     desk.act(ticket_id, _status(desk, Status.CLOSED, solution="New roller"))
@@ -160,7 +173,9 @@ def test_each_webhook_gets_only_the_events_it_subscribed_to(database, clock):
 
 def test_a_change_rolled_back_or_refused_queues_nothing(desk):
     with pytest.raises(RuntimeError), desk.database.transaction() as session:
-        make_ticket(session, policy=desk.runtime.policy, now=desk.clock.now())
+        make_ticket(
+            session, policy=desk.runtime.policy, now=desk.clock.now(), outbound=desk.outbound
+        )
         raise RuntimeError("the request failed after the service ran")
     assert desk.rows() == []
     ticket_id = desk.ticket(requester=REQUESTER)
@@ -173,6 +188,7 @@ def test_a_change_rolled_back_or_refused_queues_nothing(desk):
                 assignee_id="U0AGT0001",
                 viewer=OTHER_REQUESTER,
                 now=desk.clock.now(),
+                outbound=desk.outbound,
             ),
         )
     assert [r.event for r in desk.rows()] == ["ticket.created"]

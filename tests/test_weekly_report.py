@@ -13,9 +13,9 @@ from slack_sdk.errors import SlackApiError
 
 from tests.factories import make_ticket
 from ticketbot.config import ConfigError, Settings, TicketbotConfig, parse_config
-from ticketbot.reporting import send_weekly_report_if_due
+from ticketbot.jobs.scheduler import tick
+from ticketbot.jobs.weekly_report import send_weekly_report_if_due
 from ticketbot.runtime import Runtime
-from ticketbot.sla.scheduler import tick
 from ticketbot.store.db import Database
 from ticketbot.store.models import ScheduledRun
 

@@ -22,13 +22,13 @@ from sqlalchemy import create_engine, func, select, text
 
 from loadkit.payloads import ADMIN, AGENT_GROUP, AGENTS, CONFIG_YAML, REQUESTER, Card
 from tests.support.slack_payloads import TEAM_ID
-from ticketbot.app import slack_client
-from ticketbot.cards import publish_card
 from ticketbot.clock import SystemClock
 from ticketbot.config import Settings, parse_config
 from ticketbot.runtime import Runtime
 from ticketbot.services.inputs import TicketDraft, validate
 from ticketbot.services.tickets import create_ticket
+from ticketbot.slack.cards import publish_card
+from ticketbot.slack.client import slack_client
 from ticketbot.store.db import Database
 from ticketbot.store.migrate import upgrade
 from ticketbot.store.models import Comment, TicketChange
@@ -98,7 +98,7 @@ def seed_cards(database_url: str, fake, count: int) -> list[Card]:
         database=Database(database_url),
         clock=SystemClock(),
     )
-    client = slack_client(runtime)
+    client = slack_client(runtime.settings)
     cards = []
     try:
         for index in range(count):

@@ -1,4 +1,8 @@
-"""The Bolt app, built once per process from a Runtime."""
+"""The Bolt app, built once per process from a Runtime.
+
+Middleware puts into every request's context what listeners declare as arguments: the
+`runtime`, the `viewer` (who is acting, with their role) and the language they are answered
+in."""
 
 from __future__ import annotations
 
@@ -6,37 +10,16 @@ import logging
 from concurrent.futures import Executor
 
 from slack_bolt import App
-from slack_sdk import WebClient
-from slack_sdk.http_retry.builtin_handlers import (
-    ConnectionErrorRetryHandler,
-    RateLimitErrorRetryHandler,
-    ServerErrorRetryHandler,
-)
 
 from ticketbot.concurrency import ContextExecutor
 from ticketbot.handlers import register_all
 from ticketbot.i18n import speaking
 from ticketbot.runtime import Runtime
-from ticketbot.slack_http import KeepAliveWebClient
+from ticketbot.slack import errors
+from ticketbot.slack.client import slack_client
+from ticketbot.slack.request import actor_of
 
 logger = logging.getLogger("ticketbot")
-
-
-def slack_client(runtime: Runtime) -> WebClient:
-    """A Web API client that keeps its connections open between calls, honours 429
-    Retry-After and retries 5xx and dropped connections."""
-    settings = runtime.settings
-    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
-    return KeepAliveWebClient(
-        token=token,
-        base_url=settings.slack_api_url,
-        timeout=10,
-        retry_handlers=[
-            ConnectionErrorRetryHandler(max_retry_count=2),
-            RateLimitErrorRetryHandler(max_retry_count=3),
-            ServerErrorRetryHandler(max_retry_count=2),
-        ],
-    )
 
 
 class _TicketbotApp(App):
@@ -59,25 +42,15 @@ class _TicketbotApp(App):
         return registered
 
 
-def _actor(body: dict) -> str | None:
-    """Who is acting, whatever the kind of request."""
-    user = body.get("user")
-    if isinstance(user, dict):
-        return user.get("id")
-    event = body.get("event") or {}
-    return body.get("user_id") or event.get("user") or (user if isinstance(user, str) else None)
-
-
 def build_app(runtime: Runtime, *, listener_executor: Executor | None = None) -> App:
     settings = runtime.settings
     settings.require("slack_bot_token", "slack_signing_secret")
     assert settings.slack_bot_token and settings.slack_signing_secret
-    client = slack_client(runtime)
     if listener_executor is None:
         listener_executor = ContextExecutor(max_workers=10, thread_name_prefix="listener")
     app = _TicketbotApp(
         signing_secret=settings.slack_signing_secret.get_secret_value(),
-        client=client,
+        client=slack_client(settings),
         logger=logger,
         # Listeners ack first and keep working after the HTTP response has gone back to Slack.
         process_before_response=False,
@@ -90,9 +63,12 @@ def build_app(runtime: Runtime, *, listener_executor: Executor | None = None) ->
         return next()
 
     @app.middleware
-    def _choose_language(body, client, context, next):
-        context["language"] = runtime.directory.language(client, _actor(body))
+    def _know_the_viewer(body, client, context, next):
+        actor = actor_of(body)
+        context["viewer"] = runtime.directory.viewer(client, actor) if actor else None
+        context["language"] = runtime.directory.language(client, actor)
         return next()
 
+    errors.register(app)
     register_all(app)
     return app

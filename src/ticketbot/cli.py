@@ -21,6 +21,16 @@ def _runtime():
     return runtime
 
 
+def _serving_runtime():
+    """A runtime that delivers each change's webhooks right after it commits."""
+    from ticketbot.jobs.webhooks import start_dispatcher
+    from ticketbot.runtime import Runtime
+
+    runtime = Runtime.from_environment()
+    start_dispatcher(runtime)
+    return runtime
+
+
 def _upgrade(runtime) -> None:
     from sqlalchemy.exc import OperationalError
 
@@ -37,9 +47,8 @@ def _upgrade(runtime) -> None:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from ticketbot.app import build_app
-    from ticketbot.runtime import Runtime
-    from ticketbot.server import serve
-    from ticketbot.web import wsgi_app
+    from ticketbot.http.server import serve
+    from ticketbot.http.web import wsgi_app
 
     runtime = _runtime()
     runtime.settings.require("slack_bot_token", "slack_signing_secret")
@@ -52,9 +61,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # Runs in each worker after the fork: its own engine, app and SLA timer. Replicas and
         # workers all tick; the outbox claims make each warning go out once.
         from ticketbot.concurrency import ContextExecutor
-        from ticketbot.sla.scheduler import start_scheduler
+        from ticketbot.jobs.scheduler import start_scheduler
 
-        worker_runtime = Runtime.from_environment()
+        worker_runtime = _serving_runtime()
         pool = args.listeners
         listeners = ContextExecutor(max_workers=pool, thread_name_prefix="listener")
         app = build_app(worker_runtime, listener_executor=listeners)
@@ -87,6 +96,9 @@ def cmd_socket(args: argparse.Namespace) -> int:
     from ticketbot.app import build_app
 
     runtime = _runtime()
+    from ticketbot.jobs.webhooks import start_dispatcher
+
+    start_dispatcher(runtime)
     runtime.settings.require("slack_bot_token", "slack_app_token")
     if runtime.settings.slack_signing_secret is None:
         # Socket Mode has no HTTP requests to sign; Bolt still wants a value.
@@ -96,7 +108,7 @@ def cmd_socket(args: argparse.Namespace) -> int:
     _upgrade(runtime)
     app = build_app(runtime)
     assert runtime.settings.slack_app_token
-    from ticketbot.sla.scheduler import start_scheduler
+    from ticketbot.jobs.scheduler import start_scheduler
 
     scheduler = start_scheduler(runtime, app.client)
     logger.info("connecting to Slack in Socket Mode")
@@ -119,7 +131,7 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 def cmd_sla_tick(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
-    from ticketbot.sla.engine import due_warnings, run_pass
+    from ticketbot.jobs.sla_alerts import due_warnings, run_pass
 
     runtime = _runtime()
     now = runtime.clock.now()
@@ -137,9 +149,9 @@ def cmd_sla_tick(args: argparse.Namespace) -> int:
         print(f"{len(lines)} warning(s) due at {now.isoformat()}; nothing sent (dry run)")
         return 0
     runtime.settings.require("slack_bot_token")
-    from ticketbot.app import slack_client
+    from ticketbot.slack.client import slack_client
 
-    report = run_pass(runtime, slack_client(runtime), now=now)
+    report = run_pass(runtime, slack_client(runtime.settings), now=now)
     for line in report.sent:
         print(f"sent {line}")
     for line in report.failed:
@@ -152,8 +164,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     from datetime import UTC, date, datetime, time
     from pathlib import Path
 
-    from ticketbot.export_files import export_to
     from ticketbot.services.export import export_tickets
+    from ticketbot.services.export_files import export_to
 
     since = None
     if args.since:

@@ -1,17 +1,28 @@
-"""Everything a request or a job needs, built once per process and handed down explicitly."""
+"""Everything a request or a job needs, built once per process and handed down explicitly.
+
+A plain bag of built collaborators: it imports no job and no listener. What runs in the
+background (the webhook dispatcher) is wired in by whoever starts the process (cli.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from ticketbot.clock import Clock, SystemClock
 from ticketbot.config import Settings, TicketbotConfig, load_config, load_settings
 from ticketbot.directory import Directory
 from ticketbot.mailer import Mailer
 from ticketbot.services.deadlines import DeadlinePolicy
-from ticketbot.services.webhooks import SESSION_KEY, Outbound
+from ticketbot.services.webhooks import Outbound
 from ticketbot.store.db import Database
-from ticketbot.webhooks import Dispatcher
+
+
+class Nudgeable(Protocol):
+    """Background work that a request can start early (the webhook dispatcher)."""
+
+    def kick(self) -> None: ...
+
+    def wait_idle(self, timeout: float) -> bool: ...
 
 
 @dataclass
@@ -23,18 +34,23 @@ class Runtime:
     policy: DeadlinePolicy = field(init=False)
     directory: Directory = field(init=False)
     mailer: Mailer | None = field(init=False)  # None: SMTP not configured, no Email button
-    dispatcher: Dispatcher | None = field(init=False)  # None: no webhooks configured
+    # The webhooks changes are emitted to; None when none is configured.
+    outbound: Outbound | None = field(init=False)
+    # Delivers webhook events right after the change that emitted them (see cli.py).
+    dispatcher: Nudgeable | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self.policy = DeadlinePolicy.from_config(self.config.sla)
         self.directory = Directory(self.config, self.clock)
         self.mailer = Mailer.from_settings(self.settings)
-        self.dispatcher = None
-        self.database.session_info.pop(SESSION_KEY, None)
-        if self.config.webhooks:
-            self.dispatcher = Dispatcher(self)
-            outbound = Outbound(tuple(self.config.webhooks), nudge=self.dispatcher.kick)
-            self.database.session_info[SESSION_KEY] = outbound
+        self.outbound = Outbound(tuple(self.config.webhooks)) if self.config.webhooks else None
+
+    def nudge_with(self, dispatcher: Nudgeable) -> None:
+        """Have every change that emits webhook events start `dispatcher` once committed."""
+        if self.outbound is None:
+            return
+        self.dispatcher = dispatcher
+        self.outbound = Outbound(self.outbound.hooks, nudge=dispatcher.kick)
 
     @classmethod
     def from_environment(cls, clock: Clock | None = None) -> Runtime:

@@ -14,11 +14,10 @@ from sqlalchemy import select
 
 from tests.factories import make_ticket
 from ticketbot.config import Settings, TicketbotConfig
+from ticketbot.jobs.webhooks import deliver_webhooks, start_dispatcher
 from ticketbot.runtime import Runtime
-from ticketbot.services.webhooks import SESSION_KEY, Outbound
 from ticketbot.store.db import Database
 from ticketbot.store.models import Ticket, WebhookDelivery
-from ticketbot.webhooks import deliver_webhooks
 
 HOOK = "https://hooks.example.org/ticketbot"
 OPS = "https://ops.example.net/in"
@@ -68,14 +67,19 @@ class Desk:
     def __init__(self, database: Database, clock, *hooks: dict, nudge: bool = False) -> None:
         config = webhook_config(*(hooks or (hook(),)))
         self.runtime = Runtime(settings=Settings(), config=config, database=database, clock=clock)
-        if not nudge:
-            database.session_info[SESSION_KEY] = Outbound(tuple(config.webhooks))
+        if nudge:
+            start_dispatcher(self.runtime)
+        self.outbound = self.runtime.outbound
         self.database, self.clock = database, clock
 
     def ticket(self, **fields) -> int:
         with self.database.transaction() as session:
             return make_ticket(
-                session, policy=self.runtime.policy, now=self.clock.now(), **fields
+                session,
+                policy=self.runtime.policy,
+                now=self.clock.now(),
+                outbound=self.outbound,
+                **fields,
             ).id
 
     def act(self, ticket_id: int, work) -> None:

@@ -1,4 +1,5 @@
-"""Bolt listeners, one module per Slack surface."""
+"""Bolt listeners, one module per Slack surface; each is a leaf: it parses the payload, acks,
+and calls one flow or screen."""
 
 from __future__ import annotations
 
@@ -8,25 +9,25 @@ from ticketbot.handlers import (
     card_actions,
     commands,
     email,
-    errors,
-    events,
     faq,
     home,
+    messages,
     modals,
     options,
     ratings,
+    reactions,
     related,
     shortcuts,
 )
 
 MODULES = (
-    errors,
     commands,
     modals,
     card_actions,
     options,
     shortcuts,
-    events,
+    reactions,
+    messages,
     home,
     email,
     ratings,

@@ -12,6 +12,7 @@ from ticketbot.services import webhooks
 from ticketbot.services.access import Viewer, can_see
 from ticketbot.services.errors import Forbidden, InvalidInput
 from ticketbot.services.inputs import TEXT_MAX, clean_text
+from ticketbot.services.webhooks import Outbound
 from ticketbot.store.models import Comment, Ticket
 from ticketbot.vocabulary import WebhookEvent
 
@@ -25,6 +26,7 @@ def add_comment(
     now: datetime,
     slack_channel_id: str | None = None,
     slack_ts: str | None = None,
+    outbound: Outbound | None = None,
 ) -> Comment | None:
     """Returns None when that Slack message is already a comment (a retried event)."""
     if not can_see(viewer, ticket):
@@ -67,6 +69,7 @@ def add_comment(
         now=now,
         actor_id=viewer.user_id,
         details=webhooks.comment_details(comment),
+        outbound=outbound,
     )
     return comment
 

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from ticketbot.config import WEEKDAYS, SlaConfig
-from ticketbot.sla.calendar import BusinessHours, WorkCalendar, calendar_for
+from ticketbot.services.calendar import BusinessHours, WorkCalendar, calendar_for
 from ticketbot.store.models import Ticket
 from ticketbot.vocabulary import Engagement, Priority, Status
 

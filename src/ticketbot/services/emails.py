@@ -14,6 +14,7 @@ from ticketbot.services import history, webhooks
 from ticketbot.services.access import Viewer, can_see
 from ticketbot.services.errors import Forbidden, InvalidInput, NotFound
 from ticketbot.services.inputs import TEXT_MAX, TITLE_MAX, clean_line, clean_text
+from ticketbot.services.webhooks import Outbound
 from ticketbot.store.models import RelatedItem, Ticket
 from ticketbot.vocabulary import Field, WebhookEvent
 
@@ -114,6 +115,7 @@ def record_email(
     draft: EmailDraft,
     message_id: str,
     now: datetime,
+    outbound: Outbound | None = None,
 ) -> RelatedItem:
     """Keep a sent email on the ticket: a related item, a history line, a webhook event."""
     check_may_email(viewer, ticket)
@@ -151,5 +153,6 @@ def record_email(
         details={
             "email": {"to": list(draft.to), "subject": draft.subject, "message_id": message_id}
         },
+        outbound=outbound,
     )
     return item

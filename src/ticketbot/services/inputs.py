@@ -28,6 +28,15 @@ def clean_line(value: str) -> str:
     return _SPACES.sub(" ", clean_text(value)).strip()
 
 
+def title_from(text: str) -> str:
+    """The first non-empty line of a message, as a ticket title."""
+    for line in (text or "").splitlines():
+        cleaned = clean_line(line)
+        if cleaned:
+            return cleaned[:TITLE_MAX]
+    return ""
+
+
 Line = Annotated[str, AfterValidator(clean_line)]
 Text = Annotated[str, AfterValidator(clean_text)]
 Title = Annotated[Line, Field(min_length=1, max_length=TITLE_MAX)]

@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ticketbot.i18n import _
+from ticketbot.ids import NEW_PARTY_PREFIX
 from ticketbot.services.errors import InvalidInput
 from ticketbot.services.inputs import NAME_MAX, clean_line
 from ticketbot.services.search_terms import normalise, starts_with
@@ -69,4 +70,29 @@ def get_party(*, session: Session, workspace_id: str, party_id: int) -> Party | 
     return party if party is not None and party.workspace_id == workspace_id else None
 
 
-__all__ = ["NAME_MAX", "find_or_create_party", "get_party", "search_parties"]
+def party_from_choice(
+    *, session: Session, workspace_id: str, choice: str | None, now: datetime
+) -> int | None:
+    """What "Related to" holds: an existing party's id, or a party to add ("new:kind:name");
+    None for nobody."""
+    if not choice:
+        return None
+    if choice.startswith(NEW_PARTY_PREFIX):
+        kind, _sep, name = choice.removeprefix(NEW_PARTY_PREFIX).partition(":")
+        try:
+            party_kind = PartyKind(kind)
+        except ValueError:
+            raise InvalidInput(_("Pick who the ticket relates to again."), field="party") from None
+        party = find_or_create_party(
+            session=session, workspace_id=workspace_id, kind=party_kind, name=name, now=now
+        )
+        return party.id
+    if (
+        not choice.isdigit()
+        or get_party(session=session, workspace_id=workspace_id, party_id=int(choice)) is None
+    ):
+        raise InvalidInput(_("That related party no longer exists."), field="party")
+    return int(choice)
+
+
+__all__ = ["NAME_MAX", "find_or_create_party", "get_party", "party_from_choice", "search_parties"]

@@ -10,11 +10,12 @@ from sqlalchemy.orm import Session
 from ticketbot.i18n import _
 from ticketbot.services import history, webhooks
 from ticketbot.services.access import Viewer, can_edit, can_see
+from ticketbot.services.alert_plan import plan_alerts
 from ticketbot.services.deadlines import DeadlinePolicy
 from ticketbot.services.errors import Forbidden, InvalidInput, NotFound, StaleTicket
 from ticketbot.services.inputs import TicketDraft, TicketEdit
 from ticketbot.services.search_terms import terms
-from ticketbot.sla.planner import plan_alerts
+from ticketbot.services.webhooks import Outbound
 from ticketbot.store.models import Party, SearchTerm, Ticket, TicketChange, TicketCounter
 from ticketbot.vocabulary import Field, Status, WebhookEvent
 
@@ -73,6 +74,7 @@ def create_ticket(
     requester_id: str,
     now: datetime,
     policy: DeadlinePolicy,
+    outbound: Outbound | None = None,
 ) -> Ticket:
     party = _party(session, workspace_id, draft.party_id)
     ticket = Ticket(
@@ -105,7 +107,12 @@ def create_ticket(
     _index_title(session, ticket)
     plan_alerts(session=session, ticket=ticket, policy=policy, now=now)
     webhooks.emit(
-        session=session, ticket=ticket, kind=WebhookEvent.CREATED, now=now, actor_id=requester_id
+        session=session,
+        ticket=ticket,
+        kind=WebhookEvent.CREATED,
+        now=now,
+        actor_id=requester_id,
+        outbound=outbound,
     )
     return ticket
 
@@ -213,6 +220,7 @@ def edit_ticket(
     now: datetime,
     policy: DeadlinePolicy,
     expected_version: int | None = None,
+    outbound: Outbound | None = None,
 ) -> list[TicketChange]:
     """Write only the fields present in `edit` that differ; each change is one history line."""
     _check_version(session, ticket, expected_version)
@@ -279,6 +287,7 @@ def edit_ticket(
             now=now,
             actor_id=viewer.user_id,
             changes=recorded,
+            outbound=outbound,
         )
     return recorded
 
@@ -293,6 +302,7 @@ def change_status(
     policy: DeadlinePolicy,
     solution: str | None = None,
     expected_version: int | None = None,
+    outbound: Outbound | None = None,
 ) -> bool:
     """Returns False when the ticket already had that status (a double click changes nothing)."""
     _check_version(session, ticket, expected_version)
@@ -334,6 +344,7 @@ def change_status(
         now=now,
         actor_id=viewer.user_id,
         changes=changes,
+        outbound=outbound,
     )
     return True
 
@@ -356,6 +367,7 @@ def assign(
     assignee_id: str | None,
     viewer: Viewer,
     now: datetime,
+    outbound: Outbound | None = None,
 ) -> bool:
     if ticket.assignee_id == assignee_id:
         return False
@@ -368,6 +380,7 @@ def assign(
         now=now,
         actor_id=viewer.user_id,
         changes=[change],
+        outbound=outbound,
     )
     return True
 

@@ -1,11 +1,8 @@
 """Outbound webhook events, written to the outbox in the same transaction as the change.
 
-How the services find the configured webhooks: through `session.info`. Every ticket service
-already works in the one session its caller opened with `Database.transaction()`, and the
-Runtime puts an `Outbound` in the info of every session its Database opens. So `emit()`
-needs no new parameter on create/edit/change_status/assign/add_comment (and on every
-handler, job and test that calls them), an event can only exist if its change commits, and
-a session opened without a Runtime (unit tests, migrations) emits nothing.
+The services that change tickets take the configured webhooks as an `Outbound` (the
+runtime's, passed in by the caller), so an event can only exist if its change commits, and
+a caller that passes none (unit tests, migrations, the command line) emits nothing.
 """
 
 from __future__ import annotations
@@ -23,8 +20,6 @@ from ticketbot.config import WebhookConfig
 from ticketbot.store.models import Comment, Ticket, TicketChange, WebhookDelivery
 from ticketbot.vocabulary import Status, WebhookEvent
 
-SESSION_KEY = "ticketbot.webhooks"
-_NUDGE_KEY = "ticketbot.webhooks.nudge"
 PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
 
 
@@ -107,8 +102,7 @@ def emit(
     outbound: Outbound | None = None,
 ) -> list[WebhookDelivery]:
     """Queue one delivery per webhook subscribed to `kind`; nothing when none is."""
-    outbound = outbound or session.info.get(SESSION_KEY)
-    hooks = outbound.subscribers(kind) if isinstance(outbound, Outbound) else []
+    hooks = outbound.subscribers(kind) if outbound is not None else []
     if not hooks:
         return []
     content = {
@@ -141,17 +135,7 @@ def emit(
         )
     session.add_all(rows)
     if outbound is not None and outbound.nudge is not None:
-        session.info[_NUDGE_KEY] = outbound.nudge
+        nudge = outbound.nudge
+        # Once the change is committed, never before: a rolled-back session is discarded.
+        event.listen(session, "after_commit", lambda _session: nudge(), once=True)
     return rows
-
-
-@event.listens_for(Session, "after_commit")
-def _nudge_after_commit(session: Session) -> None:
-    nudge = session.info.pop(_NUDGE_KEY, None)
-    if nudge is not None:
-        nudge()
-
-
-@event.listens_for(Session, "after_rollback")
-def _forget_nudge(session: Session) -> None:
-    session.info.pop(_NUDGE_KEY, None)

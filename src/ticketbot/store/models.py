@@ -263,7 +263,8 @@ class CardRefresh(Base):
     """A card Slack has not shown the latest of yet (a failed post or update), to retry.
 
     One row per ticket: refreshing renders the ticket as it is then, so later changes need
-    no row of their own."""
+    no row of their own. Claimed like every outbox row (jobs/outbox.py); marking it again
+    drops the claim, so a refresh in flight meanwhile does not clear it."""
 
     __tablename__ = "card_refreshes"
     __table_args__ = (Index("ix_card_refreshes_available", "available_at"),)
@@ -271,8 +272,10 @@ class CardRefresh(Base):
     ticket_id: Mapped[int] = mapped_column(
         ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True
     )
+    state: Mapped[str] = mapped_column(String(16), default="pending", server_default="pending")
     available_at: Mapped[datetime] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claim_token: Mapped[str | None] = mapped_column(String(32))
     last_error: Mapped[str | None] = mapped_column(String(200))
 
 

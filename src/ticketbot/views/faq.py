@@ -129,10 +129,10 @@ def _with_state(element: dict, state: dict) -> None:
         element.pop(keys[1], None)
 
 
-def with_suggestions(view: dict, hits: list[FaqHit]) -> dict:
-    """The create form as the user has it (Slack's view with its state), with fresh
-    suggestions after the title: what they typed and chose stays as it was."""
-    values = (view.get("state") or {}).get("values") or {}
+def with_suggestions(view: dict, hits: list[FaqHit], values: dict[str, dict[str, dict]]) -> dict:
+    """The create form as the user has it (Slack's view, and the `values` of its inputs as
+    slack/forms.py reads them), with fresh suggestions after the title: what they typed and
+    chose stays as it was."""
     blocks = []
     for block in copy.deepcopy(view.get("blocks") or []):
         if block.get("block_id") == BlockId.FAQ_SUGGESTIONS:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from ticketbot.i18n import _, label
 from ticketbot.ids import ActionId, CallbackId, ticket_block_id
 from ticketbot.services.emails import read_history_value
-from ticketbot.services.history import TimelineEntry
+from ticketbot.services.errors import StaleTicket
+from ticketbot.services.history import ChangeLine, TimelineEntry
 from ticketbot.services.related import parse_history_value
 from ticketbot.store.models import Ticket
 from ticketbot.views.blocks import actions, button, context, modal, section
@@ -113,3 +114,19 @@ def history_modal(
         close=_("Close"),
         private_metadata=metadata,
     )
+
+
+def stale_message(error: StaleTicket) -> str:
+    """Plain text (modal errors show no markup): what changed since the form was opened."""
+
+    def plain_value(line: ChangeLine, value: str | None) -> str:
+        text = field_value(line.field, value)
+        return text.replace("<@", "@").replace(">", "") if line.field == "assignee" else text
+
+    described = "; ".join(
+        f"{field_name(line.field)}: {plain_value(line, line.old_value)} → "
+        f"{plain_value(line, line.new_value)}"
+        for line in error.changes[:5]
+    )
+    tail = _("Close this form and open it again to edit the latest version.")
+    return f"{error.message} {described}. {tail}"[:1900]

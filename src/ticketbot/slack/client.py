@@ -19,7 +19,17 @@ from urllib.parse import SplitResult, urlsplit
 from urllib.request import Request
 
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
 
+from ticketbot.config import Settings
+
+# What a Web API call can raise once slack_sdk's own retries are spent.
+SLACK_FAILURES = (SlackApiError, SlackClientError, OSError)
 # Servers close connections left idle; one idle this long is replaced rather than risked.
 MAX_IDLE_SECONDS = 30.0
 # The peer closed a kept connection between two calls: the request never reached it.
@@ -108,3 +118,28 @@ class KeepAliveWebClient(WebClient):
         kept = self._pool().pop(f"{parts.scheme}://{parts.netloc}", None)
         if kept is not None:
             kept.connection.close()
+
+
+def slack_client(settings: Settings, token: str | None = None) -> WebClient:
+    """A Web API client that keeps its connections open between calls, honours 429
+    Retry-After and retries 5xx and dropped connections."""
+    if token is None and settings.slack_bot_token is not None:
+        token = settings.slack_bot_token.get_secret_value()
+    return KeepAliveWebClient(
+        token=token,
+        base_url=settings.slack_api_url,
+        timeout=10,
+        retry_handlers=[
+            ConnectionErrorRetryHandler(max_retry_count=2),
+            RateLimitErrorRetryHandler(max_retry_count=3),
+            ServerErrorRetryHandler(max_retry_count=2),
+        ],
+    )
+
+
+def failure_reason(error: Exception) -> str:
+    """Slack's error code (`channel_not_found`), else the kind of failure, for logs and
+    outbox rows; never a token or a payload."""
+    response = getattr(error, "response", None)
+    code = response.get("error") if response is not None else None
+    return str(code or type(error).__name__)[:200]

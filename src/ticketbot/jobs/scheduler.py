@@ -1,4 +1,4 @@
-"""Runs the SLA pass on a timer inside `serve` and `socket` (APScheduler)."""
+"""Runs the scheduled passes on a timer inside `serve` and `socket` (APScheduler)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ import logging
 from apscheduler.schedulers.background import BackgroundScheduler
 from slack_sdk import WebClient
 
-from ticketbot.cards import catch_up_cards
-from ticketbot.reporting import send_weekly_report_if_due
+from ticketbot.jobs.cards import catch_up_cards
+from ticketbot.jobs.sla_alerts import run_pass
+from ticketbot.jobs.webhooks import deliver_webhooks
+from ticketbot.jobs.weekly_report import send_weekly_report_if_due
 from ticketbot.runtime import Runtime
 from ticketbot.services.events import forget_old_events
-from ticketbot.sla.engine import run_pass
-from ticketbot.webhooks import deliver_webhooks
 
 logger = logging.getLogger("ticketbot.sla")
 

@@ -30,7 +30,7 @@ class KeptAck(Ack):
         super().__setattr__(name, value)
 
 
-def _tell(body: dict, client, respond, message: dict) -> None:
+def tell(body: dict, client, respond, message: dict) -> None:
     """Reach the user privately wherever the request came from."""
     user_id = (body.get("user") or {}).get("id") or body.get("user_id")
     channel_id = (body.get("channel") or {}).get("id") or body.get("channel_id")
@@ -75,6 +75,6 @@ def register(app: App) -> None:
         elif not isinstance(error, TicketbotError):
             logger.warning("database unavailable: %s", error.__class__.__name__)
         try:
-            _tell(body, client, respond, message)
+            tell(body, client, respond, message)
         except Exception:  # the user cannot be reached; the log above is what remains
             logger.warning("could not tell the user about an error", exc_info=True)

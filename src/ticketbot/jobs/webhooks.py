@@ -1,10 +1,9 @@
 """Delivering webhook events from the outbox: signed POSTs, retried with backoff.
 
-Like the SLA pass: a pass claims due rows atomically (FOR UPDATE SKIP LOCKED on PostgreSQL;
-SQLite serialises writers) under a lease, POSTs outside any transaction, then records each
-outcome under its claim. Racing passes (scheduler ticks on every replica, the nudge after a
-request) never claim the same row, and a crashed pass's rows come back when the lease ends;
-the receiver may then see a delivery_id twice, which is why every body carries one.
+The rows are worked by the one outbox mechanism (jobs/outbox.py): racing passes (scheduler
+ticks on every replica, the nudge after a request) never claim the same row, and a crashed
+pass's rows come back when the lease ends; the receiver may then see a delivery_id twice,
+which is why every body carries one.
 """
 
 from __future__ import annotations
@@ -13,22 +12,18 @@ import hashlib
 import hmac
 import logging
 import threading
-import uuid
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 import requests
-from sqlalchemy import select, update
 
 from ticketbot import __version__
 from ticketbot.config import WebhookConfig
-from ticketbot.services.webhooks import DELIVERED, FAILED, PENDING
+from ticketbot.jobs.outbox import FAILED, Outbox, new_token, retry_delay
+from ticketbot.runtime import Runtime
+from ticketbot.services.webhooks import DELIVERED
 from ticketbot.store.models import WebhookDelivery
-
-if TYPE_CHECKING:
-    from ticketbot.runtime import Runtime
 
 logger = logging.getLogger("ticketbot.webhooks")
 
@@ -38,14 +33,7 @@ TIMEOUT = (3.05, 10.0)  # connect, read (seconds)
 # still working through the batch.
 LEASE = timedelta(minutes=15)
 MAX_ATTEMPTS = 8  # then the row is marked failed, its last error kept
-RETRY_FIRST = timedelta(minutes=1)
-RETRY_CAP = timedelta(hours=1)
 SIGNATURE_HEADER = "X-Ticketbot-Signature"
-
-
-def retry_delay(attempts: int) -> timedelta:
-    """1, 2, 4, 8... minutes after the n-th failed attempt, at most an hour."""
-    return min(RETRY_FIRST * 2 ** max(attempts - 1, 0), RETRY_CAP)
 
 
 def signature(secret: str, body: bytes) -> str:
@@ -84,32 +72,7 @@ def _post(http: requests.Session, hook: WebhookConfig, row: WebhookDelivery) -> 
     return f"HTTP {response.status_code}"
 
 
-def _claim(runtime: Runtime, now: datetime, token: str) -> list[WebhookDelivery]:
-    with runtime.database.transaction() as session:
-        query = (
-            select(WebhookDelivery)
-            .where(WebhookDelivery.state == PENDING, WebhookDelivery.available_at <= now)
-            .order_by(WebhookDelivery.available_at, WebhookDelivery.id)
-            .limit(BATCH)
-        )
-        if runtime.database.dialect == "postgresql":
-            query = query.with_for_update(skip_locked=True)
-        rows = list(session.scalars(query))
-        for row in rows:
-            row.claim_token = token
-            row.available_at = now + LEASE
-    return rows
-
-
-def _record(runtime: Runtime, row: WebhookDelivery, token: str, **values) -> bool:
-    """Write an outcome, only if this pass still holds the claim."""
-    with runtime.database.transaction() as session:
-        result = session.execute(
-            update(WebhookDelivery)
-            .where(WebhookDelivery.id == row.id, WebhookDelivery.claim_token == token)
-            .values(claim_token=None, **values)
-        )
-        return bool(result.rowcount)
+OUTBOX = Outbox(WebhookDelivery, lease=LEASE, max_attempts=MAX_ATTEMPTS)
 
 
 def deliver_webhooks(
@@ -117,9 +80,10 @@ def deliver_webhooks(
 ) -> DeliveryReport:
     """One pass over the due deliveries."""
     now = now or runtime.clock.now()
-    token = uuid.uuid4().hex
+    token = new_token()
     report = DeliveryReport()
-    rows = _claim(runtime, now, token)
+    database = runtime.database
+    rows = OUTBOX.claim(database, now=now, token=token, limit=BATCH)
     if not rows:
         return report
     hooks = {hook.url: hook for hook in runtime.config.webhooks}
@@ -130,36 +94,32 @@ def deliver_webhooks(
         for row in rows:
             hook = hooks.get(row.url)
             if hook is None:
-                _record(runtime, row, token, state=FAILED, last_error="no webhook has this URL now")
+                gone = "no webhook has this URL now"
+                OUTBOX.record(database, [row.id], token, state=FAILED, last_error=gone)
                 report.failed.append(row.delivery_id)
                 continue
             if row.url in resting:
-                _record(runtime, row, token, available_at=resting[row.url])
+                OUTBOX.release(database, row, token, at=resting[row.url])
                 report.deferred.append(row.delivery_id)
                 continue
             error = _post(session, hook, row)
-            attempts = row.attempts + 1
             if error is None:
-                if _record(
-                    runtime, row, token, state=DELIVERED, attempts=attempts, delivered_at=now
-                ):
+                delivered = dict(state=DELIVERED, attempts=row.attempts + 1, delivered_at=now)
+                if OUTBOX.record(database, [row.id], token, **delivered):
                     report.delivered.append(row.delivery_id)
                 continue
-            if attempts >= MAX_ATTEMPTS:
+            if OUTBOX.retry(database, row, token, now=now, error=error):
                 logger.warning(
                     "webhook %s to %s failed %d times (%s); giving up",
                     row.delivery_id,
                     row.url,
-                    attempts,
+                    row.attempts + 1,
                     error,
                 )
-                _record(runtime, row, token, state=FAILED, attempts=attempts, last_error=error)
                 report.failed.append(row.delivery_id)
                 continue
-            retry_at = now + retry_delay(attempts)
-            resting[row.url] = retry_at
+            resting[row.url] = now + retry_delay(row.attempts + 1)
             logger.info("webhook %s to %s: %s; retrying later", row.delivery_id, row.url, error)
-            _record(runtime, row, token, attempts=attempts, last_error=error, available_at=retry_at)
             report.retrying.append(row.delivery_id)
     return report
 
@@ -200,3 +160,12 @@ class Dispatcher:
         """True once no pass runs or is wanted (tests, and shutdown)."""
         with self._state:
             return self._state.wait_for(lambda: not self._running, timeout)
+
+
+def start_dispatcher(runtime: Runtime) -> Dispatcher | None:
+    """Deliver each change's webhook events right after its commit (None: no webhooks)."""
+    if runtime.outbound is None:
+        return None
+    dispatcher = Dispatcher(runtime)
+    runtime.nudge_with(dispatcher)
+    return dispatcher

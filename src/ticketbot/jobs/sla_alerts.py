@@ -1,37 +1,36 @@
 """The SLA pass: claim the warnings that are due, post them, record what happened.
 
-A pass claims due outbox rows atomically (FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite
-serialises writers), leases them, posts outside any transaction, then marks each row sent
-under its claim. Racing replicas therefore never claim the same row, a failed post stays
-pending for a later pass, and a crashed pass's rows come back when the lease ends."""
+The warnings wait in an outbox worked by the one outbox mechanism (jobs/outbox.py): racing
+replicas never claim the same row, a failed post stays pending for a later pass, and a
+crashed pass's rows come back when the lease ends."""
 
 from __future__ import annotations
 
 import logging
 import time
-import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError, SlackClientError
-from sqlalchemy import select, update
+from sqlalchemy import select
 
-from ticketbot.cards import refresh_card
 from ticketbot.config import TicketbotConfig
 from ticketbot.i18n import speaking
-from ticketbot.services.deadlines import sla_status
-from ticketbot.sla.planner import (
+from ticketbot.jobs.outbox import Outbox, new_token
+from ticketbot.runtime import Runtime
+from ticketbot.services.alert_plan import (
     ASSIGNEE,
     CANCELLED,
     ESCALATION,
-    PENDING,
     SENT,
     SUPERSEDED,
     plan_escalation,
 )
+from ticketbot.services.deadlines import sla_status
+from ticketbot.slack.cards import refresh_card
+from ticketbot.slack.client import SLACK_FAILURES, failure_reason
 from ticketbot.store.models import SlaAlert, Ticket
 from ticketbot.views.alerts import alert_message, digest_message
 from ticketbot.vocabulary import Status
@@ -42,10 +41,7 @@ LEASE = timedelta(minutes=5)
 BATCH = 500
 CHANNEL_INTERVAL = 1.0  # Slack allows about one message per second per channel
 _KIND_ORDER = {"warning": 0, "breach": 1, "escalation": 2}
-
-
-def retry_delay(attempts: int) -> timedelta:
-    return timedelta(minutes=min(2 ** max(attempts - 1, 0), 60))
+OUTBOX = Outbox(SlaAlert, lease=LEASE)
 
 
 @dataclass
@@ -97,15 +93,6 @@ def _still_due(alert: SlaAlert, ticket: Ticket) -> bool:
     )
 
 
-def _due_query(now: datetime):
-    return (
-        select(SlaAlert)
-        .where(SlaAlert.state == PENDING, SlaAlert.available_at <= now)
-        .order_by(SlaAlert.available_at, SlaAlert.id)
-        .limit(BATCH)
-    )
-
-
 def _plan_deliveries(runtime, session, alerts: list[SlaAlert]) -> tuple[list[Delivery], int]:
     """Drop what no longer applies, keep the latest threshold per ticket, find each channel."""
     tickets = {
@@ -153,7 +140,7 @@ def _line(delivery: Delivery) -> str:
 def due_warnings(runtime, *, now: datetime) -> list[str]:
     """What a pass would post now, without claiming or sending anything (`--dry-run`)."""
     with runtime.database.snapshot() as session:
-        alerts = list(session.scalars(_due_query(now)))
+        alerts = list(session.scalars(OUTBOX.due(now).limit(BATCH)))
         if not alerts:
             return []
         deliveries, _dropped = _plan_deliveries(runtime, session, alerts)
@@ -161,7 +148,7 @@ def due_warnings(runtime, *, now: datetime) -> list[str]:
 
 
 def run_pass(
-    runtime,
+    runtime: Runtime,
     client: WebClient,
     *,
     now: datetime | None = None,
@@ -169,19 +156,18 @@ def run_pass(
     monotonic: Callable[[], float] = time.monotonic,
 ) -> PassReport:
     now = now or runtime.clock.now()
-    token = uuid.uuid4().hex
+    token = new_token()
     report = PassReport()
-    with runtime.database.transaction() as session:
-        query = _due_query(now)
-        if runtime.database.dialect == "postgresql":
-            query = query.with_for_update(skip_locked=True)
-        alerts = list(session.scalars(query))
-        if not alerts:
-            return report
-        deliveries, report.cancelled = _plan_deliveries(runtime, session, alerts)
-        for delivery in deliveries:
-            delivery.alert.claim_token = token
-            delivery.alert.available_at = now + LEASE
+    deliveries: list[Delivery] = []
+
+    def prepare(session, alerts: list[SlaAlert]) -> list[SlaAlert]:
+        planned, report.cancelled = _plan_deliveries(runtime, session, alerts)
+        deliveries.extend(planned)
+        return [d.alert for d in planned]
+
+    OUTBOX.claim(runtime.database, now=now, token=token, limit=BATCH, prepare=prepare)
+    if not deliveries:
+        return report
     by_channel: dict[str, list[Delivery]] = defaultdict(list)
     for delivery in deliveries:
         by_channel[delivery.channel].append(delivery)
@@ -241,9 +227,8 @@ def _post_group(runtime, client, channel, group, now, token, pacer, report) -> N
         pacer.wait(channel)
         try:
             posted = client.chat_postMessage(channel=channel, **message)
-        except (SlackApiError, SlackClientError, OSError) as error:
-            reason = getattr(getattr(error, "response", None), "get", lambda *_: None)("error")
-            _record_failure(runtime, deliveries, token, now, str(reason or type(error).__name__))
+        except SLACK_FAILURES as error:
+            _record_failure(runtime, deliveries, token, now, failure_reason(error))
             report.failed += [_line(d) for d in deliveries]
             continue
         _record_sent(runtime, deliveries, token, now, posted["channel"], posted["ts"])
@@ -251,37 +236,29 @@ def _post_group(runtime, client, channel, group, now, token, pacer, report) -> N
 
 
 def _record_sent(runtime, deliveries, token, now, channel, ts) -> None:
-    with runtime.database.transaction() as session:
-        for delivery in deliveries:
-            result = session.execute(
-                update(SlaAlert)
-                .where(SlaAlert.id == delivery.alert.id, SlaAlert.claim_token == token)
-                .values(
-                    state=SENT,
-                    sent_at=now,
-                    channel_id=channel,
-                    message_ts=ts,
-                    attempts=SlaAlert.attempts + 1,
-                )
-            )
-            if result.rowcount and delivery.alert.kind in ("breach", ESCALATION):
+    alerts = {d.alert.id: d.alert for d in deliveries}
+
+    def escalate(session, held: list[int]) -> None:
+        for alert_id in held:
+            if alerts[alert_id].kind in ("breach", ESCALATION):
                 plan_escalation(
-                    session=session, alert=delivery.alert, policy=runtime.policy, now=now
+                    session=session, alert=alerts[alert_id], policy=runtime.policy, now=now
                 )
+
+    OUTBOX.record(
+        runtime.database,
+        alerts,
+        token,
+        then=escalate,
+        state=SENT,
+        sent_at=now,
+        channel_id=channel,
+        message_ts=ts,
+        attempts=SlaAlert.attempts + 1,
+    )
 
 
 def _record_failure(runtime, deliveries, token, now, reason: str) -> None:
     logger.warning("SLA warning not posted (%s); a later pass retries it", reason)
-    with runtime.database.transaction() as session:
-        for delivery in deliveries:
-            attempts = delivery.alert.attempts + 1
-            session.execute(
-                update(SlaAlert)
-                .where(SlaAlert.id == delivery.alert.id, SlaAlert.claim_token == token)
-                .values(
-                    attempts=attempts,
-                    last_error=reason[:200],
-                    claim_token=None,
-                    available_at=now + retry_delay(attempts),
-                )
-            )
+    for delivery in deliveries:
+        OUTBOX.retry(runtime.database, delivery.alert, token, now=now, error=reason)

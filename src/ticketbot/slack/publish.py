@@ -1,28 +1,22 @@
-"""Putting a new ticket in front of people: the card, a confirmation, thread pointers."""
+"""Putting a ticket in front of people: its card, the requester's confirmation, a pointer
+in the thread of the message it came from, the satisfaction request."""
 
 from __future__ import annotations
 
 import logging
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
-from ticketbot.cards import publish_card
 from ticketbot.i18n import _, speaking
 from ticketbot.runtime import Runtime
+from ticketbot.slack.cards import publish_card
+from ticketbot.slack.client import SLACK_FAILURES, failure_reason
 from ticketbot.store.models import Ticket
 from ticketbot.views.lists import created_confirmation, pointer_reply
+from ticketbot.views.rating import rating_request
 
-logger = logging.getLogger("ticketbot.publishing")
-
-
-def post_card(runtime: Runtime, client: WebClient, ticket: Ticket) -> str | None:
-    """Post the live card (to the triage channel, else to the requester) and remember where.
-
-    When Slack does not take it now, the scheduled catch-up posts it later."""
-    publish_card(runtime, client, ticket)
-    return ticket.card_permalink
+logger = logging.getLogger("ticketbot.publish")
 
 
 def confirm_to_requester(
@@ -53,9 +47,9 @@ def reply_in_thread(
         reply = pointer_reply(ticket, card_link, verb=verb)
     try:
         client.chat_postMessage(channel=channel_id, thread_ts=ts, **reply)
-    except SlackApiError as error:
+    except SLACK_FAILURES as error:
         # The bot may not be in that channel; the ticket itself is fine.
-        logger.info("no thread reply in %s: %s", channel_id, error.response.get("error"))
+        logger.info("no thread reply in %s: %s", channel_id, failure_reason(error))
 
 
 def publish_new_ticket(
@@ -66,8 +60,22 @@ def publish_new_ticket(
     response_url: str | None,
     origin: tuple[str, str] | None = None,
 ) -> str | None:
-    card_link = post_card(runtime, client, ticket)
+    """The card (to the triage channel, else the requester), a confirmation to the
+    requester, and a pointer in the thread of the message it was raised from."""
+    publish_card(runtime, client, ticket)
+    card_link = ticket.card_permalink
     confirm_to_requester(client, ticket, card_link, response_url=response_url)
     if origin:
         reply_in_thread(runtime, client, origin[0], origin[1], ticket, card_link)
     return card_link
+
+
+def ask_for_rating(runtime: Runtime, client: WebClient, ticket: Ticket) -> None:
+    """A direct message to the requester, in their language; the ticket is closed whether it
+    arrives or not."""
+    with speaking(runtime.directory.language(client, ticket.requester_id)):
+        request = rating_request(ticket)
+    try:
+        client.chat_postMessage(channel=ticket.requester_id, **request)
+    except SLACK_FAILURES as error:
+        logger.info("no rating request for #%s: %s", ticket.number, failure_reason(error))
