@@ -139,3 +139,25 @@ def test_every_bad_environment_setting_is_named():
         "environment: smtp_from: 'nope' is not an email address (e.g. Support <help@acme.com>)",
     )
     assert str(caught.value) == caught.value.problems[0]
+
+
+@pytest.mark.parametrize(("written", "kept"), [(None, "EUR"), ("USD", "USD"), (" gbp ", "GBP")])
+def test_the_default_currency_is_an_iso_4217_code(written, kept):
+    text = "" if written is None else f"currency: {written!r}"
+    assert parse_config(text).currency == kept
+
+
+@pytest.mark.parametrize("written", ["EURO", "E1R", "'€'", "''", "123"])
+def test_a_currency_that_is_not_three_letters_is_refused(written):
+    with pytest.raises(ConfigError) as caught:
+        parse_config(f"currency: {written}", "ticketbot.yml")
+    assert str(caught.value).startswith("ticketbot.yml: currency: ")
+
+
+def test_a_bad_currency_says_what_a_code_looks_like():
+    with pytest.raises(ConfigError) as caught:
+        parse_config("currency: euro", "ticketbot.yml")
+    assert str(caught.value) == (
+        "ticketbot.yml: currency: 'euro' is not a currency code: use three letters (ISO 4217), "
+        "like EUR"
+    )

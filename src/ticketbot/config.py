@@ -29,6 +29,8 @@ from ticketbot.vocabulary import Priority, RelatedKind, Status, WebhookEvent
 DEFAULT_DATABASE_URL = "sqlite:///ticketbot.db"
 DEFAULT_CONFIG_PATH = Path("ticketbot.yml")
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+DEFAULT_CURRENCY = "EUR"
+_CURRENCY_CODE = re.compile(r"^[A-Z]{3}$")  # the shape of an ISO 4217 code
 
 
 _PLACEHOLDER = re.compile(r"X{3,}|YOUR|CHANGE.?ME|REPLACE|TODO|\.\.\.", re.IGNORECASE)
@@ -232,6 +234,8 @@ class TicketbotConfig(_Strict):
     webhooks: list[WebhookConfig] = Field(default_factory=list)
     # Related-item kinds switched on or off, e.g. {expense: false}; unlisted kinds are on.
     modules: dict[RelatedKind, bool] = Field(default_factory=dict)
+    # The currency an expense, quote or purchase order starts from, e.g. EUR or USD.
+    currency: str = DEFAULT_CURRENCY
 
     @property
     def channel_language(self) -> str:
@@ -294,6 +298,18 @@ class TicketbotConfig(_Strict):
                 raise ValueError(f"{key}: say true or false (got {enabled!r})")
             cleaned[name] = enabled
         return cleaned
+
+    @field_validator("currency", mode="before")
+    @classmethod
+    def _currency_code(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        code = value.strip().upper()
+        if not _CURRENCY_CODE.match(code):
+            raise ValueError(
+                f"{value!r} is not a currency code: use three letters (ISO 4217), like EUR"
+            )
+        return code
 
     @property
     def related_kinds(self) -> tuple[RelatedKind, ...]:

@@ -136,6 +136,7 @@ def register(app: App) -> None:
                 metadata=meta.model_dump_json(),
                 today=today(runtime),
                 user_id=viewer.user_id,
+                currency=runtime.config.currency,
             ),
         )
 
@@ -148,7 +149,7 @@ def register(app: App) -> None:
             ack(**_errors(None, _("This form is out of date: please open it again.")))
             return
         try:
-            item = parse_item(meta.kind, _form_values(view))
+            item = parse_item(meta.kind, _form_values(view), currency=runtime.config.currency)
             viewer = viewer_of(context, client, user_of(body))
             with runtime.database.transaction() as session:
                 ticket = find_ticket(session, body, meta.number, viewer, for_update=True)
