@@ -44,6 +44,39 @@ def test_check_config_reports_the_bad_key_in_one_line(tmp_path):
     assert "Traceback" not in result.stderr
 
 
+def test_check_config_prints_every_problem_on_its_own_line(tmp_path):
+    (tmp_path / "ticketbot.yml").write_text(
+        "colour: blue\ntriage_channel: '#support'\nsla:\n  warn_at: [2]\n"
+    )
+    result = run(["check-config"], tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "ticketbot: ticketbot.yml: colour: unknown key (see ticketbot.example.yml for the keys)",
+        "ticketbot: ticketbot.yml: triage_channel: '#support' is not a Slack channel id (C...)",
+        "ticketbot: ticketbot.yml: sla.warn_at.0: Input should be less than 1",
+    ]
+    assert "more problem" not in result.stderr and result.stdout == ""
+
+
+def test_every_command_prints_every_problem(tmp_path):
+    (tmp_path / "ticketbot.yml").write_text("sla:\n  warn_at: [2]\nagents: [UXXXXXXXX]\n")
+    result = run(["db", "upgrade"], tmp_path, LOG_FORMAT="xml", SMTP_FROM="nope")
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "ticketbot: environment: log_format: Input should be 'text' or 'json'",
+        "ticketbot: environment: smtp_from: 'nope' is not an email address "
+        "(e.g. Support <help@acme.com>)",
+    ]
+    result = run(["db", "upgrade"], tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "ticketbot: ticketbot.yml: sla.warn_at.0: Input should be less than 1",
+        "ticketbot: ticketbot.yml: agents.0: 'UXXXXXXXX' is a placeholder: put a real user id "
+        "(U...) or user group id (S...) here",
+    ]
+    assert not (tmp_path / "ticketbot.db").exists()  # refused before touching the database
+
+
 def test_check_config_accepts_the_example(tmp_path):
     example = os.path.join(os.path.dirname(__file__), "..", "ticketbot.example.yml")
     result = run(["check-config"], tmp_path, TICKETBOT_CONFIG=example)

@@ -92,3 +92,72 @@ def test_settings_from_environment_hide_secrets():
     assert "xoxb-1-secret" not in repr(settings) and "abc123" not in str(settings)
     with pytest.raises(ConfigError, match="SLACK_APP_TOKEN"):
         settings.require("slack_bot_token", "slack_app_token")
+
+
+SEVERAL = """\
+sla:
+  warn_at: [2]
+  standard_hours: {Urgent: -1, High: 8, Normal: 24, Low: 72}
+webhooks:
+  - url: https://hooks.example.org/ticketbot
+    events: [ticket.created]
+triage_channel: '#support'
+colour: blue
+agents: [U0AGT0001, UXXXXXXXX]
+"""
+
+
+def test_a_file_with_several_problems_names_each_in_the_order_it_is_written():
+    with pytest.raises(ConfigError) as caught:
+        parse_config(SEVERAL, "ticketbot.yml")
+    assert caught.value.problems == (
+        "ticketbot.yml: sla.warn_at.0: Input should be less than 1",
+        "ticketbot.yml: sla.standard_hours.urgent: Input should be greater than 0",
+        "ticketbot.yml: webhooks.0.secret: Field required",
+        "ticketbot.yml: triage_channel: '#support' is not a Slack channel id (C...)",
+        "ticketbot.yml: colour: unknown key (see ticketbot.example.yml for the keys)",
+        "ticketbot.yml: agents.1: 'UXXXXXXXX' is a placeholder: put a real user id (U...) or "
+        "user group id (S...) here",
+    )
+    # One line for callers that show one: the first problem, with no count of the others.
+    assert str(caught.value) == caught.value.problems[0]
+
+
+def test_a_file_with_one_problem_has_one_line():
+    with pytest.raises(ConfigError) as caught:
+        parse_config("sla: {warn_at: [2]}", "ticketbot.yml")
+    assert caught.value.problems == ("ticketbot.yml: sla.warn_at.0: Input should be less than 1",)
+
+
+def test_every_bad_environment_setting_is_named():
+    with pytest.raises(ConfigError) as caught:
+        load_settings({"LOG_LEVEL": "loud", "SMTP_FROM": "nope", "LOG_FORMAT": "xml"})
+    assert caught.value.problems == (
+        "environment: log_level: Input should be 'DEBUG', 'INFO', 'WARNING', 'ERROR' or "
+        "'CRITICAL'",
+        "environment: log_format: Input should be 'text' or 'json'",
+        "environment: smtp_from: 'nope' is not an email address (e.g. Support <help@acme.com>)",
+    )
+    assert str(caught.value) == caught.value.problems[0]
+
+
+@pytest.mark.parametrize(("written", "kept"), [(None, "EUR"), ("USD", "USD"), (" gbp ", "GBP")])
+def test_the_default_currency_is_an_iso_4217_code(written, kept):
+    text = "" if written is None else f"currency: {written!r}"
+    assert parse_config(text).currency == kept
+
+
+@pytest.mark.parametrize("written", ["EURO", "E1R", "'€'", "''", "123"])
+def test_a_currency_that_is_not_three_letters_is_refused(written):
+    with pytest.raises(ConfigError) as caught:
+        parse_config(f"currency: {written}", "ticketbot.yml")
+    assert str(caught.value).startswith("ticketbot.yml: currency: ")
+
+
+def test_a_bad_currency_says_what_a_code_looks_like():
+    with pytest.raises(ConfigError) as caught:
+        parse_config("currency: euro", "ticketbot.yml")
+    assert str(caught.value) == (
+        "ticketbot.yml: currency: 'euro' is not a currency code: use three letters (ISO 4217), "
+        "like EUR"
+    )

@@ -108,6 +108,20 @@ def test_each_kind_keeps_only_its_own_parts():
     assert quote.amount_cents is None and quote.currency is None
 
 
+def test_an_amount_without_a_currency_is_in_the_teams_currency():
+    taxi = {"title": "Taxi", "amount": "12", "currency": ""}
+    assert parse_item(RelatedKind.EXPENSE, taxi, currency="USD").currency == "USD"
+    assert parse_item(RelatedKind.EXPENSE, {"title": "Taxi", "amount": "12"}).currency == "EUR"
+    typed = parse_item(RelatedKind.EXPENSE, taxi | {"currency": " gbp "}, currency="USD")
+    assert (typed.amount_cents, typed.currency) == (1200, "GBP")  # what was typed wins
+    for kind in (RelatedKind.QUOTE, RelatedKind.PURCHASE_ORDER):
+        priced = parse_item(kind, {"title": "Q-12", "amount": "5", "currency": ""}, currency="CHF")
+        assert (priced.amount_cents, priced.currency) == (500, "CHF")
+        # No amount, no currency: the default does not make up a price.
+        unpriced = parse_item(kind, {"title": "Q-12", "amount": "", "currency": "CHF"})
+        assert unpriced.amount_cents is None and unpriced.currency is None
+
+
 def test_adding_closing_and_removing_write_history_lines(database, policy, clock):
     with database.transaction() as session:
         ticket = make_ticket(session, policy=policy, now=clock.now())

@@ -191,6 +191,23 @@ def test_the_add_form_fits_the_kind(kind):
     assert len(view["title"]["text"]) <= 24
 
 
+@pytest.mark.parametrize(
+    "kind", [RelatedKind.EXPENSE, RelatedKind.QUOTE, RelatedKind.PURCHASE_ORDER]
+)
+def test_an_amount_starts_in_the_teams_currency(kind):
+    view = related_form.item_form(
+        ticket(), kind, metadata="{}", today=TODAY, user_id="U0AGT0001", currency="USD"
+    )
+    assert view_problems(view, "views.push") == []
+    block = blocks_by_id(view)[BlockId.ITEM_CURRENCY]
+    assert block["element"]["initial_value"] == "USD"
+    assert block["element"]["placeholder"]["text"] == "USD"
+    # Emptied, the currency is the team's (services.related_input), so it is never required.
+    assert block["optional"] is True
+    unset = related_form.item_form(ticket(), kind, metadata="{}", today=TODAY, user_id="U0AGT0001")
+    assert blocks_by_id(unset)[BlockId.ITEM_CURRENCY]["element"]["initial_value"] == "EUR"
+
+
 # --- Card, /ticket show and history ------------------------------------------------------------
 
 

@@ -358,3 +358,39 @@ def test_an_item_added_after_the_related_modal_was_closed_still_lands(slack):
     failed = [c for c in slack.fake.calls("views.update") if c.failed]
     assert [c.error for c in failed] == ["not_found"]
     assert not slack.fake.calls("chat.postMessage")[1:]  # no error message to anyone
+
+
+@pytest.fixture
+def in_dollars(database, fake_slack, clock, config) -> Iterator:
+    dollars = TicketbotConfig.model_validate(config.model_dump() | {"currency": "usd"})
+    yield from start_scenario(database, fake_slack, clock, dollars)
+
+
+def test_an_expense_added_without_typing_a_currency_is_in_the_teams_currency(in_dollars):
+    slack = in_dollars
+    create_ticket(slack, "Printer jammed")
+    form = _add_form(slack, _related(slack), "expense")
+    currency = next(b for b in form["blocks"] if b.get("block_id") == BlockId.ITEM_CURRENCY)
+    assert currency["element"]["initial_value"] == "USD"
+
+    # The currency left as the form offered it: Slack reports the initial value.
+    taxi = {BlockId.ITEM_TITLE: {ActionId.ITEM_TITLE: plain("Taxi")},
+            BlockId.ITEM_AMOUNT: {ActionId.ITEM_AMOUNT: plain("23,40")}}  # fmt: skip
+    redrawn, _card = _submit(slack, form, taxi)
+    assert "*Taxi* · 23.40 USD" in texts(redrawn["view"]["blocks"])
+    # Emptied before Add: still the team's currency.
+    toner = {BlockId.ITEM_TITLE: {ActionId.ITEM_TITLE: plain("Toner")},
+             BlockId.ITEM_AMOUNT: {ActionId.ITEM_AMOUNT: plain("40")},
+             BlockId.ITEM_CURRENCY: {ActionId.ITEM_CURRENCY: plain(None)}}  # fmt: skip
+    redrawn, _card = _submit(slack, _add_form(slack, redrawn["response"], "expense"), toner)
+    # Typed: what was typed wins.
+    hotel = {BlockId.ITEM_TITLE: {ActionId.ITEM_TITLE: plain("Hotel")},
+             BlockId.ITEM_AMOUNT: {ActionId.ITEM_AMOUNT: plain("90")},
+             BlockId.ITEM_CURRENCY: {ActionId.ITEM_CURRENCY: plain("gbp")}}  # fmt: skip
+    redrawn, _card = _submit(slack, _add_form(slack, redrawn["response"], "expense"), hotel)
+    assert ":receipt: *Expense* (3) · 90.00 GBP, 63.40 USD" in texts(redrawn["view"]["blocks"])
+    with slack.database.transaction() as session:
+        rows = session.scalars(select(RelatedItem).order_by(RelatedItem.id))
+        assert [(r.title, r.amount_cents, r.currency) for r in rows] == [
+            ("Taxi", 2340, "USD"), ("Toner", 4000, "USD"), ("Hotel", 9000, "GBP")
+        ]  # fmt: skip

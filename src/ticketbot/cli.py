@@ -269,7 +269,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.func(args)
     except ConfigError as error:
-        print(f"ticketbot: {error}", file=sys.stderr)
+        for problem in error.problems:
+            print(f"ticketbot: {problem}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -23,16 +22,15 @@ from pydantic import (
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ticketbot.addresses import mailbox
+from ticketbot.config_errors import ConfigError, describe, read_yaml
 from ticketbot.mailer import parse_smtp_url
 from ticketbot.vocabulary import Priority, RelatedKind, Status, WebhookEvent
 
 DEFAULT_DATABASE_URL = "sqlite:///ticketbot.db"
 DEFAULT_CONFIG_PATH = Path("ticketbot.yml")
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-
-
-class ConfigError(Exception):
-    """A configuration problem, worded for the person running the bot."""
+DEFAULT_CURRENCY = "EUR"
+_CURRENCY_CODE = re.compile(r"^[A-Z]{3}$")  # the shape of an ISO 4217 code
 
 
 _PLACEHOLDER = re.compile(r"X{3,}|YOUR|CHANGE.?ME|REPLACE|TODO|\.\.\.", re.IGNORECASE)
@@ -236,6 +234,8 @@ class TicketbotConfig(_Strict):
     webhooks: list[WebhookConfig] = Field(default_factory=list)
     # Related-item kinds switched on or off, e.g. {expense: false}; unlisted kinds are on.
     modules: dict[RelatedKind, bool] = Field(default_factory=dict)
+    # The currency an expense, quote or purchase order starts from, e.g. EUR or USD.
+    currency: str = DEFAULT_CURRENCY
 
     @property
     def channel_language(self) -> str:
@@ -298,6 +298,18 @@ class TicketbotConfig(_Strict):
                 raise ValueError(f"{key}: say true or false (got {enabled!r})")
             cleaned[name] = enabled
         return cleaned
+
+    @field_validator("currency", mode="before")
+    @classmethod
+    def _currency_code(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        code = value.strip().upper()
+        if not _CURRENCY_CODE.match(code):
+            raise ValueError(
+                f"{value!r} is not a currency code: use three letters (ISO 4217), like EUR"
+            )
+        return code
 
     @property
     def related_kinds(self) -> tuple[RelatedKind, ...]:
@@ -381,17 +393,6 @@ class Settings(BaseSettings):
             raise ConfigError(f"missing environment variable(s): {', '.join(missing)}")
 
 
-def _describe(error: ValidationError, source: str) -> str:
-    first = error.errors()[0]
-    where = ".".join(str(part) for part in first["loc"]) or "(top level)"
-    message = first["msg"].removeprefix("Value error, ")
-    if first["type"] == "extra_forbidden":
-        message = "unknown key (see ticketbot.example.yml for the keys)"
-    more = len(error.errors()) - 1
-    suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
-    return f"{source}: {where}: {message}{suffix}"
-
-
 def load_settings(env: dict[str, str] | None = None) -> Settings:
     try:
         if env is None:
@@ -399,7 +400,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         lowered = {k.lower(): v for k, v in env.items()}
         return Settings(**{k: v for k, v in lowered.items() if k in Settings.model_fields})
     except ValidationError as error:
-        raise ConfigError(_describe(error, "environment")) from None
+        raise describe(error, "environment") from None
 
 
 def config_path(settings: Settings) -> Path | None:
@@ -409,12 +410,7 @@ def config_path(settings: Settings) -> Path | None:
 
 
 def parse_config(text: str, source: str = "config") -> TicketbotConfig:
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark else ""
-        raise ConfigError(f"{source}:{where} is not valid YAML") from None
+    data, document = read_yaml(text, source)
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -422,7 +418,7 @@ def parse_config(text: str, source: str = "config") -> TicketbotConfig:
     try:
         return TicketbotConfig.model_validate(data)
     except ValidationError as error:
-        raise ConfigError(_describe(error, source)) from None
+        raise describe(error, source, document) from None
 
 
 def load_config(settings: Settings) -> TicketbotConfig:

@@ -40,7 +40,12 @@ def register(app: App) -> None:
             raise Forbidden(_("You cannot add that to ticket #{n}.").format(n=ticket.number))
         meta = ItemFormContext(number=number, kind=kind, parent_view_id=body["view"]["id"])
         form = item_form(
-            ticket, kind, metadata=meta.dump(), today=screens.today(runtime), user_id=viewer.user_id
+            ticket,
+            kind,
+            metadata=meta.dump(),
+            today=screens.today(runtime),
+            user_id=viewer.user_id,
+            currency=runtime.config.currency,
         )
         client.views_push(trigger_id=body["trigger_id"], view=form)
 

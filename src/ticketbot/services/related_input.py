@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
 
+from ticketbot.config import DEFAULT_CURRENCY
 from ticketbot.i18n import _
 from ticketbot.services.errors import InvalidInput
 from ticketbot.services.inputs import TEXT_MAX, TITLE_MAX, clean_line, clean_text
@@ -151,7 +152,7 @@ def _file(raw: dict[str, Any]) -> tuple[str | None, str | None, str]:
     return chosen["id"], link, name[:TITLE_MAX]
 
 
-def _amount(raw: dict[str, Any], required: bool) -> tuple[int | None, str | None]:
+def _amount(raw: dict[str, Any], required: bool, default: str) -> tuple[int | None, str | None]:
     text = _text(raw, "amount").strip()
     if not text:
         if required:
@@ -166,7 +167,7 @@ def _amount(raw: dict[str, Any], required: bool) -> tuple[int | None, str | None
             else _("Amount must be a number, like 12.50.")
         )
         raise InvalidInput(message, field="amount") from None
-    currency = _text(raw, "currency").strip()
+    currency = _text(raw, "currency").strip() or default  # a typed currency wins
     if not _CURRENCY.match(currency):
         raise InvalidInput(_("Currency must be a three-letter code, like EUR."), field="currency")
     return cents, currency.upper()
@@ -184,8 +185,11 @@ def _minutes(raw: dict[str, Any]) -> int:
     return int(text)
 
 
-def parse_item(kind: RelatedKind, raw: dict[str, Any]) -> RelatedInput:
-    """Check what the form of `kind` sent; InvalidInput names the field at fault."""
+def parse_item(
+    kind: RelatedKind, raw: dict[str, Any], *, currency: str = DEFAULT_CURRENCY
+) -> RelatedInput:
+    """Check what the form of `kind` sent; InvalidInput names the field at fault. An amount
+    given without a currency is in `currency`, the team's default."""
     parts = PARTS[kind]
     values: dict[str, Any] = {}
     title = _line(raw, "title", TITLE_MAX, _("Title"))
@@ -212,7 +216,7 @@ def parse_item(kind: RelatedKind, raw: dict[str, Any]) -> RelatedInput:
         values["details"] = details or None
     if Part.AMOUNT in parts:
         required = kind is RelatedKind.EXPENSE
-        values["amount_cents"], values["currency"] = _amount(raw, required)
+        values["amount_cents"], values["currency"] = _amount(raw, required, currency)
     if Part.DUE_ON in parts:
         values["due_on"] = _date(raw, "due_on", _("Due date"))
     if Part.TIMESHEET in parts:

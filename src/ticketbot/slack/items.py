@@ -45,7 +45,7 @@ def add_related_item(
     runtime: Runtime, *, workspace_id: str, viewer: Viewer, meta: ItemFormContext, raw: dict
 ) -> Ticket:
     """Store the item from the add form; raises what to show in the form."""
-    item = parse_item(meta.kind, raw)
+    item = parse_item(meta.kind, raw, currency=runtime.config.currency)
     with runtime.database.transaction() as session:
         ticket = find_ticket(session, workspace_id, meta.number, viewer, for_update=True)
         related_service.add_item(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from ticketbot.config import DEFAULT_CURRENCY
 from ticketbot.i18n import _, label
 from ticketbot.ids import ActionId, BlockId, CallbackId
 from ticketbot.services.inputs import TEXT_MAX, TITLE_MAX
@@ -44,7 +45,9 @@ def _datepicker(action_id: str, initial: date | None = None) -> dict:
     return element
 
 
-def _part_blocks(kind: RelatedKind, part: Part, *, today: date, user_id: str) -> list[dict]:
+def _part_blocks(
+    kind: RelatedKind, part: Part, *, today: date, user_id: str, currency: str
+) -> list[dict]:
     if part is Part.REFERENCE:
         words = _("From or to") if kind is RelatedKind.EMAIL else _("Reference")
         element = text_input(ActionId.ITEM_REFERENCE, max_length=REFERENCE_MAX)
@@ -63,14 +66,17 @@ def _part_blocks(kind: RelatedKind, part: Part, *, today: date, user_id: str) ->
     if part is Part.AMOUNT:
         optional = kind is not RelatedKind.EXPENSE
         amount = text_input(ActionId.ITEM_AMOUNT, max_length=30, placeholder="12.50")
-        currency = text_input(ActionId.ITEM_CURRENCY, max_length=3, placeholder="EUR")
+        # Starts at the team's currency; emptied, it is that currency too (parse_item).
+        code = text_input(
+            ActionId.ITEM_CURRENCY, initial=currency, max_length=3, placeholder=currency
+        )
         return [
             input_block(BlockId.ITEM_AMOUNT, _("Amount"), amount, optional=optional),
             input_block(
                 BlockId.ITEM_CURRENCY,
                 _("Currency"),
-                currency,
-                optional=optional,
+                code,
+                optional=True,
                 hint=_("A three-letter code: EUR, USD, GBP…"),
             ),
         ]
@@ -94,9 +100,16 @@ def _part_blocks(kind: RelatedKind, part: Part, *, today: date, user_id: str) ->
 
 
 def item_form(
-    ticket: Ticket, kind: RelatedKind, *, metadata: str, today: date, user_id: str
+    ticket: Ticket,
+    kind: RelatedKind,
+    *,
+    metadata: str,
+    today: date,
+    user_id: str,
+    currency: str = DEFAULT_CURRENCY,
 ) -> dict:
-    """Title first, then the parts of `kind`. A document's title may come from its file."""
+    """Title first, then the parts of `kind`. A document's title may come from its file; an
+    amount's currency starts at `currency`, the team's default."""
     document = kind is RelatedKind.DOCUMENT
     title = input_block(
         BlockId.ITEM_TITLE,
@@ -107,7 +120,7 @@ def item_form(
     )
     blocks = [context(f"#{ticket.number} {safe(ticket.title, 200)}"), title]
     for part in PARTS[kind]:
-        blocks.extend(_part_blocks(kind, part, today=today, user_id=user_id))
+        blocks.extend(_part_blocks(kind, part, today=today, user_id=user_id, currency=currency))
     return modal(
         _("Add {kind}").format(kind=label(kind).lower()),
         blocks,
