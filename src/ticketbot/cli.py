@@ -1,4 +1,4 @@
-"""`ticketbot`: run the bot, migrate the database, check the configuration."""
+"""`ticketbot`: run the bot, migrate and back up the database, check the configuration."""
 
 from __future__ import annotations
 
@@ -185,6 +185,22 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from ticketbot.config import load_settings
+    from ticketbot.store.backup import BackupError, backup_database
+
+    # Only the environment: a backup needs neither a valid ticketbot.yml nor a migration.
+    settings = load_settings()
+    try:
+        done = backup_database(settings.database_url, Path(args.path), force=args.force)
+    except BackupError as error:
+        raise ConfigError(str(error)) from None
+    print(f"wrote {done.path}: {done.size} bytes, {done.tickets} ticket(s), integrity ok")
+    return 0
+
+
 def cmd_check_config(args: argparse.Namespace) -> int:
     from ticketbot.config import config_path, load_config, load_settings
 
@@ -258,6 +274,13 @@ def build_parser() -> argparse.ArgumentParser:
         "default: standard output",
     )
     export.set_defaults(func=cmd_export)
+
+    backup = commands.add_parser(
+        "backup", help="copy the SQLite database while the bot runs (PostgreSQL: pg_dump)"
+    )
+    backup.add_argument("path", metavar="PATH", help="the file to write")
+    backup.add_argument("--force", action="store_true", help="replace PATH if it exists")
+    backup.set_defaults(func=cmd_backup)
 
     check = commands.add_parser("check-config", help="validate the environment and config")
     check.set_defaults(func=cmd_check_config)
