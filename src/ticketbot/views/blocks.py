@@ -6,23 +6,29 @@ from collections.abc import Iterable
 from enum import StrEnum
 
 from ticketbot.i18n import label
-from ticketbot.views.text import (
+from ticketbot.views.limits import (
     BUTTON_TEXT,
+    BUTTON_VALUE,
     FIELD_TEXT,
     HEADER_TEXT,
+    HINT_TEXT,
+    INPUT_VALUE,
+    LABEL_TEXT,
+    MAX_ACTIONS_ELEMENTS,
+    MAX_CONTEXT_ELEMENTS,
+    MAX_FIELDS,
+    MAX_MESSAGE_BLOCKS,
+    MAX_OPTIONS,
+    MAX_VIEW_BLOCKS,
+    MESSAGE_FALLBACK,
+    MODAL_BUTTON,
+    MODAL_TITLE,
     OPTION_TEXT,
     OPTION_VALUE,
+    PLACEHOLDER_TEXT,
     SECTION_TEXT,
-    mrkdwn,
-    plain,
-    truncate,
 )
-
-MAX_MESSAGE_BLOCKS = 50
-MAX_VIEW_BLOCKS = 100
-MAX_CONTEXT_ELEMENTS = 10
-MAX_FIELDS = 10
-MAX_OPTIONS = 100
+from ticketbot.views.text import mrkdwn, plain, truncate
 
 
 def header(text: str) -> dict:
@@ -56,7 +62,7 @@ def divider() -> dict:
 
 
 def actions(elements: list[dict], *, block_id: str | None = None) -> dict:
-    block: dict = {"type": "actions", "elements": elements[:25]}
+    block: dict = {"type": "actions", "elements": elements[:MAX_ACTIONS_ELEMENTS]}
     if block_id:
         block["block_id"] = block_id
     return block
@@ -72,7 +78,7 @@ def button(
 ) -> dict:
     element: dict = {"type": "button", "text": plain(text, BUTTON_TEXT), "action_id": action_id}
     if value is not None:
-        element["value"] = value[:2000]
+        element["value"] = value[:BUTTON_VALUE]
     if style:
         element["style"] = style
     if url:
@@ -104,7 +110,7 @@ def static_select(
     if chosen:
         element["initial_option"] = chosen
     if placeholder:
-        element["placeholder"] = plain(placeholder, 150)
+        element["placeholder"] = plain(placeholder, PLACEHOLDER_TEXT)
     return element
 
 
@@ -112,7 +118,7 @@ def users_select(action_id: str, *, initial: str | None, placeholder: str) -> di
     element: dict = {
         "type": "users_select",
         "action_id": action_id,
-        "placeholder": plain(placeholder, 150),
+        "placeholder": plain(placeholder, PLACEHOLDER_TEXT),
     }
     if initial:
         element["initial_user"] = initial
@@ -124,7 +130,7 @@ def text_input(
     *,
     initial: str | None = None,
     multiline: bool = False,
-    max_length: int = 3000,
+    max_length: int = INPUT_VALUE,
     placeholder: str | None = None,
 ) -> dict:
     element: dict = {
@@ -136,7 +142,7 @@ def text_input(
     if initial:
         element["initial_value"] = truncate(initial, max_length)
     if placeholder:
-        element["placeholder"] = plain(placeholder, 150)
+        element["placeholder"] = plain(placeholder, PLACEHOLDER_TEXT)
     return element
 
 
@@ -152,12 +158,12 @@ def input_block(
     block: dict = {
         "type": "input",
         "block_id": block_id,
-        "label": plain(label_text, 2000),
+        "label": plain(label_text, LABEL_TEXT),
         "element": element,
         "optional": optional,
     }
     if hint:
-        block["hint"] = plain(hint, 2000)
+        block["hint"] = plain(hint, HINT_TEXT)
     if dispatch:
         block["dispatch_action"] = True
     return block
@@ -175,14 +181,14 @@ def modal(
     view: dict = {
         "type": "modal",
         "callback_id": callback_id,
-        "title": plain(title, 24),
+        "title": plain(title, MODAL_TITLE),
         "blocks": blocks[:MAX_VIEW_BLOCKS],
         "private_metadata": private_metadata,
     }
     if submit:
-        view["submit"] = plain(submit, 24)
+        view["submit"] = plain(submit, MODAL_BUTTON)
     if close:
-        view["close"] = plain(close, 24)
+        view["close"] = plain(close, MODAL_BUTTON)
     return view
 
 
@@ -190,4 +196,4 @@ def message(text: str, blocks: list[dict]) -> dict:
     """A message: blocks within Slack's 50, and the fallback text notifications show."""
     if len(blocks) > MAX_MESSAGE_BLOCKS:
         blocks = [*blocks[: MAX_MESSAGE_BLOCKS - 1], context("…")]
-    return {"text": truncate(text, 3000), "blocks": blocks}
+    return {"text": truncate(text, MESSAGE_FALLBACK), "blocks": blocks}

@@ -20,7 +20,8 @@ from ticketbot.views.blocks import (
     section,
     text_input,
 )
-from ticketbot.views.text import SECTION_TEXT, safe
+from ticketbot.views.limits import SECTION_TEXT
+from ticketbot.views.text import safe
 from ticketbot.vocabulary import Visibility
 
 LIST_LIMIT = 10

@@ -19,7 +19,8 @@ from ticketbot.views.blocks import (
     users_select,
 )
 from ticketbot.views.faq import suggestions_block
-from ticketbot.views.text import OPTION_TEXT, safe, truncate
+from ticketbot.views.limits import OPTION_TEXT
+from ticketbot.views.text import safe, truncate
 from ticketbot.vocabulary import Engagement, Priority, Visibility
 
 MODAL_NAME_MAX = 75

@@ -6,8 +6,9 @@ from ticketbot.i18n import _
 from ticketbot.ids import ActionId
 from ticketbot.services.deadlines import SlaStatus
 from ticketbot.store.models import Ticket
-from ticketbot.views.blocks import MAX_VIEW_BLOCKS, actions, button, context, divider, header
+from ticketbot.views.blocks import actions, button, context, divider, header
 from ticketbot.views.blocks import section as section_block
+from ticketbot.views.limits import MAX_VIEW_BLOCKS
 from ticketbot.views.lists import ticket_rows
 
 SECTION_LIMIT = 15

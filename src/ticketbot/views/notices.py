@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ticketbot.views.text import SECTION_TEXT, mrkdwn, truncate
+from ticketbot.views.limits import SECTION_TEXT
+from ticketbot.views.text import mrkdwn, truncate
 
 
 def notice(text: str) -> dict:

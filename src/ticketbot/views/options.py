@@ -5,7 +5,8 @@ from __future__ import annotations
 from ticketbot.store.models import Party, Ticket
 from ticketbot.views.blocks import option
 from ticketbot.views.forms import new_party_option, party_option
-from ticketbot.views.text import OPTION_TEXT, truncate
+from ticketbot.views.limits import OPTION_TEXT
+from ticketbot.views.text import truncate
 from ticketbot.vocabulary import PartyKind, Status
 
 MAX_EXTERNAL_OPTIONS = 100

@@ -10,7 +10,8 @@ from ticketbot.i18n import N_, _, label, ngettext
 from ticketbot.services.periods import Period
 from ticketbot.services.reports import Compliance, Durations, PartyName, Report
 from ticketbot.views.blocks import context, divider, fields, header, message, section
-from ticketbot.views.text import SECTION_TEXT, date_token, duration, safe
+from ticketbot.views.limits import SECTION_TEXT
+from ticketbot.views.text import date_token, duration, safe
 
 AGE_LABELS = {
     "under_1d": N_("Under a day"),

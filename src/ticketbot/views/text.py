@@ -7,19 +7,9 @@ from datetime import UTC
 from babel.dates import format_date, format_time
 
 from ticketbot.i18n import _, current_language
+from ticketbot.views.limits import SECTION_TEXT
 
 ELLIPSIS = "…"
-
-SECTION_TEXT = 3000
-FIELD_TEXT = 2000
-HEADER_TEXT = 150
-BUTTON_TEXT = 75
-OPTION_TEXT = 75
-OPTION_VALUE = 150
-MODAL_TITLE = 24
-CONTEXT_TEXT = 3000
-MESSAGE_TEXT = 40000
-INPUT_VALUE = 3000
 
 
 def escape(text: str) -> str:

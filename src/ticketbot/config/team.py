@@ -1,4 +1,5 @@
-"""Configuration: secrets and endpoints from the environment, team settings from a YAML file."""
+"""The team's configuration: the validated YAML file (who works tickets, where cards go,
+how deadlines run)."""
 
 from __future__ import annotations
 
@@ -9,63 +10,27 @@ from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    SecretStr,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 
-from ticketbot.addresses import mailbox
-from ticketbot.config_errors import ConfigError, describe, read_yaml
-from ticketbot.mailer import parse_smtp_url
+from ticketbot.config.environment import Settings
+from ticketbot.config.errors import ConfigError, describe, read_yaml
+from ticketbot.config.fields import (
+    TEMPLATE_MARK,
+    ChannelId,
+    Strict,
+    UserGroupId,
+    UserOrGroupId,
+    priority_key,
+)
 from ticketbot.vocabulary import Priority, RelatedKind, Status, WebhookEvent
 
-DEFAULT_DATABASE_URL = "sqlite:///ticketbot.db"
 DEFAULT_CONFIG_PATH = Path("ticketbot.yml")
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 DEFAULT_CURRENCY = "EUR"
 _CURRENCY_CODE = re.compile(r"^[A-Z]{3}$")  # the shape of an ISO 4217 code
 
 
-_PLACEHOLDER = re.compile(r"X{3,}|YOUR|CHANGE.?ME|REPLACE|TODO|\.\.\.", re.IGNORECASE)
-# In free-form values (URLs, secrets, addresses) only a template's loud markers count:
-# "help@yourcompany.com" is real, "help@YOUR-DOMAIN.com" and "CHANGE-ME" are not.
-_TEMPLATE_MARK = re.compile(r"YOUR[-_]|X{3,}|\.\.\.|(?i:change.?me|replace.?me)")
-
-
-def _slack_id(prefixes: str, what: str):
-    pattern = re.compile(rf"^[{prefixes}][A-Z0-9]{{2,}}$")
-
-    def check(value: str) -> str:
-        if _PLACEHOLDER.search(value):
-            raise ValueError(f"{value!r} is a placeholder: put a real {what} here")
-        if not pattern.match(value):
-            raise ValueError(f"{value!r} is not a Slack {what}")
-        return value
-
-    return AfterValidator(check)
-
-
-ChannelId = Annotated[str, _slack_id("CGD", "channel id (C...)")]
-UserOrGroupId = Annotated[str, _slack_id("UWS", "user id (U...) or user group id (S...)")]
-UserGroupId = Annotated[str, _slack_id("S", "user group id (S...)")]
-
-
-def _priority_key(value: object) -> object:
-    return value.lower() if isinstance(value, str) else value
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class BusinessHoursConfig(_Strict):
+class BusinessHoursConfig(Strict):
     timezone: str = "UTC"
     days: list[Literal["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]] = Field(
         default_factory=lambda: ["Mon", "Tue", "Wed", "Thu", "Fri"], min_length=1
@@ -92,20 +57,20 @@ class BusinessHoursConfig(_Strict):
         return self
 
 
-class SlaRoute(_Strict):
+class SlaRoute(Strict):
     """Alerts for tickets matching any of these categories or priorities go to `channel`."""
 
     channel: ChannelId
     categories: list[str] = Field(default_factory=list)
-    priorities: list[Annotated[Priority, _priority_key]] = Field(default_factory=list)
+    priorities: list[Annotated[Priority, priority_key]] = Field(default_factory=list)
 
     @field_validator("priorities", mode="before")
     @classmethod
     def _lower(cls, value: object) -> object:
-        return [_priority_key(v) for v in value] if isinstance(value, list) else value
+        return [priority_key(v) for v in value] if isinstance(value, list) else value
 
 
-class SlaConfig(_Strict):
+class SlaConfig(Strict):
     alert_channel: ChannelId | None = None
     warn_at: list[Annotated[float, Field(gt=0, lt=1)]] = Field(default_factory=lambda: [0.75])
     standard_hours: dict[Priority, Annotated[float, Field(gt=0, le=8760)]] = Field(
@@ -129,7 +94,7 @@ class SlaConfig(_Strict):
     @classmethod
     def _priority_names(cls, value: object) -> object:
         if isinstance(value, dict):
-            return {_priority_key(k): v for k, v in value.items()}
+            return {priority_key(k): v for k, v in value.items()}
         return value
 
     @field_validator("pause_statuses", mode="before")
@@ -159,7 +124,7 @@ class SlaConfig(_Strict):
 TimeOfDay = time  # the weekly report has a field named `time`
 
 
-class WeeklyReportConfig(_Strict):
+class WeeklyReportConfig(Strict):
     """The weekly report: posted on `day` at `time` (in the business-hours time zone, else
     UTC) to `channel`, which defaults to the SLA alert channel."""
 
@@ -168,14 +133,14 @@ class WeeklyReportConfig(_Strict):
     channel: ChannelId | None = None
 
 
-class ReportsConfig(_Strict):
+class ReportsConfig(Strict):
     weekly: WeeklyReportConfig | None = None
 
 
 WEBHOOK_SECRET_MIN = 16
 
 
-class WebhookConfig(_Strict):
+class WebhookConfig(Strict):
     """Where to POST ticket events, signed with `secret` (HMAC-SHA256 of the body)."""
 
     url: str
@@ -185,7 +150,7 @@ class WebhookConfig(_Strict):
     @field_validator("url")
     @classmethod
     def _http_url(cls, value: str) -> str:
-        if _TEMPLATE_MARK.search(value):
+        if TEMPLATE_MARK.search(value):
             raise ValueError(f"{value!r} is a placeholder: put the receiver's real URL here")
         parts = urlsplit(value)
         if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -196,7 +161,7 @@ class WebhookConfig(_Strict):
     @classmethod
     def _real_secret(cls, value: SecretStr) -> SecretStr:
         text = value.get_secret_value()
-        if _TEMPLATE_MARK.search(text):
+        if TEMPLATE_MARK.search(text):
             raise ValueError("the secret is a placeholder: generate one (openssl rand -hex 32)")
         if len(text.strip()) < WEBHOOK_SECRET_MIN:
             raise ValueError(
@@ -215,7 +180,7 @@ class WebhookConfig(_Strict):
         return list(dict.fromkeys(value)) if isinstance(value, list) else value
 
 
-class TicketbotConfig(_Strict):
+class TicketbotConfig(Strict):
     """The validated YAML file: who works tickets, where cards go, how deadlines run."""
 
     agents: list[UserOrGroupId] = Field(default_factory=list)
@@ -315,92 +280,6 @@ class TicketbotConfig(_Strict):
     def related_kinds(self) -> tuple[RelatedKind, ...]:
         """The related-item kinds switched on, in their usual order."""
         return tuple(kind for kind in RelatedKind if self.modules.get(kind, True))
-
-
-class Settings(BaseSettings):
-    """Environment variables. Tokens are secrets: they never print, even in a repr."""
-
-    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
-
-    slack_bot_token: SecretStr | None = None
-    slack_signing_secret: SecretStr | None = None
-    slack_app_token: SecretStr | None = None
-    slack_api_url: str = "https://slack.com/api/"
-    database_url: str = DEFAULT_DATABASE_URL
-    ticketbot_config: Path | None = None
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
-    log_format: Literal["text", "json"] = "text"
-    # Email from a ticket (see mailer.py for the SMTP_URL schemes).
-    smtp_url: str | None = None
-    smtp_from: str | None = None
-    smtp_username: str | None = None
-    smtp_password: SecretStr | None = None
-    smtp_ca_file: Path | None = None
-
-    @field_validator(
-        "smtp_url", "smtp_from", "smtp_username", "smtp_password", "smtp_ca_file", mode="before"
-    )
-    @classmethod
-    def _blank_is_unset(cls, value: object) -> object:
-        return None if isinstance(value, str) and not value.strip() else value
-
-    @field_validator("smtp_url")
-    @classmethod
-    def _smtp_url(cls, value: str | None) -> str | None:
-        if value is not None:
-            parse_smtp_url(value)
-        return value
-
-    @field_validator("smtp_from")
-    @classmethod
-    def _smtp_from(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        if _TEMPLATE_MARK.search(value):
-            raise ValueError(f"{value!r} is a placeholder: put the real sender address here")
-        if mailbox(value) is None:
-            raise ValueError(f"{value!r} is not an email address (e.g. Support <help@acme.com>)")
-        return value.strip()
-
-    @model_validator(mode="after")
-    def _smtp_complete(self) -> Settings:
-        if self.smtp_url and not self.smtp_from:
-            raise ValueError("SMTP_FROM is required when SMTP_URL is set")
-        if self.smtp_password and not self.smtp_username:
-            raise ValueError("SMTP_PASSWORD is set but SMTP_USERNAME is not")
-        if self.smtp_password and self.smtp_url:
-            endpoint = parse_smtp_url(self.smtp_url)
-            if endpoint.security == "plain" and not endpoint.on_loopback:
-                raise ValueError(
-                    "SMTP_PASSWORD would travel unencrypted: use smtp+starttls:// or smtps://"
-                )
-        return self
-
-    @field_validator("log_level", mode="before")
-    @classmethod
-    def _upper(cls, value: object) -> object:
-        return value.upper() if isinstance(value, str) else value
-
-    @field_validator("slack_api_url")
-    @classmethod
-    def _trailing_slash(cls, value: str) -> str:
-        return value if value.endswith("/") else value + "/"
-
-    def require(self, *names: str) -> None:
-        """Fail with one line naming the missing environment variables."""
-        missing = [n.upper() for n in names if not getattr(self, n)]
-        if missing:
-            raise ConfigError(f"missing environment variable(s): {', '.join(missing)}")
-
-
-def load_settings(env: dict[str, str] | None = None) -> Settings:
-    try:
-        if env is None:
-            return Settings()
-        lowered = {k.lower(): v for k, v in env.items()}
-        return Settings(**{k: v for k, v in lowered.items() if k in Settings.model_fields})
-    except ValidationError as error:
-        raise describe(error, "environment") from None
 
 
 def config_path(settings: Settings) -> Path | None:
