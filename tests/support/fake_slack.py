@@ -3,7 +3,8 @@
 Point a real `slack_sdk.WebClient(base_url=fake.api_url)` (or Bolt's client) at it. Every
 request is recorded as a `Call`; every message and view is checked against Block Kit's
 limits (see blockkit.py), and rejected ones answer `ok: false` like Slack and are listed in
-`fake.errors`, which the `fake_slack` fixture turns into a test failure.
+`fake.errors`, which the `fake_slack` fixture turns into a test failure. Socket Mode (the
+`apps.connections.open` method and its WebSocket) is added by socket_mode.SocketModeServer.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ VIEW_METHODS = {"views.open", "views.push", "views.update", "views.publish"}
 # Arguments slack_sdk JSON-encodes inside form bodies.
 JSON_ARGUMENTS = {"blocks", "attachments", "view", "files", "metadata", "unfurls", "outputs"}
 TOKEN_PREFIXES = ("xoxb-", "xoxp-", "xapp-")
+# Methods that take the app-level token (xapp-) and no other; every other method refuses it.
+APP_TOKEN_METHODS = {"apps.connections.open"}
 
 
 @dataclass
@@ -289,6 +292,8 @@ class FakeSlack(SlackWebApi):
             return self._finish(method, args, parts.path, error("not_authed"))
         if kind == "api" and not str(token).startswith(TOKEN_PREFIXES):
             return self._finish(method, args, parts.path, error("invalid_auth"))
+        if kind == "api" and (method in APP_TOKEN_METHODS) != str(token).startswith("xapp-"):
+            return self._finish(method, args, parts.path, error("not_allowed_token_type"))
         with self._lock:
             try:
                 answer = self._dispatch(method, name, args)
