@@ -1,6 +1,6 @@
 """SQL statements per interaction, for a ticket with 5 and with 500 history lines.
 
-The same interactions as `tests/test_statement_counts.py` (which asserts the counts are
+The same interactions as `tests/handlers/test_statement_counts.py` (which asserts the counts are
 equal), through the app and a fake Slack, on SQLite and PostgreSQL; this prints the counts
 and the statements themselves. Usage:
 
@@ -19,10 +19,10 @@ sys.path[1:1] = [str(ROOT / "src"), str(ROOT)]
 
 from loadkit.targets import POSTGRES, database  # noqa: E402
 
-from tests.conftest import START  # noqa: E402
-from tests.scenario import start_scenario  # noqa: E402
+from tests.support.databases import START  # noqa: E402
 from tests.support.fake_slack import FakeSlack  # noqa: E402
-from tests.test_statement_counts import (  # noqa: E402
+from tests.support.scenario import start_scenario  # noqa: E402
+from tests.support.statements import (  # noqa: E402
     INTERACTIONS,
     LONG,
     SHORT,

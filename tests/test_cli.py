@@ -176,7 +176,7 @@ def test_sigterm_finishes_work_in_flight_and_exits_cleanly(tmp_path, fake_slack)
     still let that work finish before the worker exits."""
     import signal
 
-    from tests.scenario import SIGNING_SECRET
+    from tests.support.scenario import SIGNING_SECRET
     from tests.support.slack_requests import SlackSender
 
     port = _free_port()

@@ -79,7 +79,7 @@ def _hit() -> FaqHit:
 
 
 def sample_report(**overrides):
-    from tests.test_report_views import sample
+    from tests.support.samples import sample
 
     # Data without words: categories and parties are numbers or none.
     base = sample(by_category=(("12", 6), (None, 4)), by_party=((None, 10),),

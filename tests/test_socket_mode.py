@@ -17,12 +17,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import _empty, postgres_url
+from tests.support.databases import empty, postgres_url
 from tests.support.fake_slack import Call, FakeSlack
 from tests.support.slack_builders import PayloadBuilder
 from tests.support.slack_payloads import plain, static
 from tests.support.socket_mode import SocketModeServer
-from ticketbot.ids import ActionId, BlockId, CallbackId
+from ticketbot.ids import CallbackId, InputId
 from ticketbot.store.db import Database
 from ticketbot.store.models import Comment, Ticket
 
@@ -139,7 +139,7 @@ def bot_database_url(request, tmp_path_factory) -> str:
         return f"sqlite:///{tmp_path_factory.mktemp('socket-db') / 'ticketbot.db'}"
     url = postgres_url(request.getfixturevalue("postgres_schema"))
     database = Database(url)
-    _empty(database)  # the bot finds the schema migrated and empty
+    empty(database)  # the bot finds the schema migrated and empty
     database.dispose()
     return url
 
@@ -191,14 +191,14 @@ def test_the_create_form_opens_and_its_submission_raises_a_ticket(bot):
     view = call.response["view"]
     assert view["callback_id"] == CallbackId.CREATE_MODAL
 
-    priority = {BlockId.PRIORITY: {ActionId.PRIORITY: static("normal")}}
+    priority = {InputId.PRIORITY: {InputId.PRIORITY: static("normal")}}
     blank = bot.build.view_submission(
-        view, {BlockId.TITLE: {ActionId.TITLE: plain("   ")}, **priority}, user_id=REQUESTER
+        view, {InputId.TITLE: {InputId.TITLE: plain("   ")}, **priority}, user_id=REQUESTER
     )
     refused = bot.server.wait_for_ack(bot.server.interactive(blank))
     assert refused.payload == {
         "response_action": "errors",
-        "errors": {BlockId.TITLE: "Title is required."},
+        "errors": {InputId.TITLE: "Title is required."},
     }
     assert bot.count(Ticket) == before
 
@@ -223,7 +223,7 @@ def raise_ticket(bot: SocketBot, title: str) -> tuple[int, str]:
     fields = bot.build.command(f"new {title}", user_id=REQUESTER)
     bot.server.wait_for_ack(bot.server.slash_command(fields))
     view = bot.fake.wait_for("views.open", opened + 1)[opened].response["view"]
-    values = {BlockId.PRIORITY: {ActionId.PRIORITY: static("normal")}}
+    values = {InputId.PRIORITY: {InputId.PRIORITY: static("normal")}}
     bot.server.interactive(bot.build.view_submission(view, values, user_id=REQUESTER))
     number = int(re.search(r"#(\d+)", bot.answer(fields).args["text"]).group(1))
     with bot.database.snapshot() as session:

@@ -23,6 +23,42 @@ class CallbackId(StrEnum):
     FAQ_MODAL = "ticket_faq"
 
 
+class InputId(StrEnum):
+    """A form's input: the block_id of its input block and the action_id of its element."""
+
+    # The ticket forms.
+    TITLE = "title"
+    DESCRIPTION = "description"
+    PRIORITY = "priority"
+    ENGAGEMENT = "engagement"
+    CATEGORY = "category"
+    ASSIGNEE = "assignee"
+    PARTY = "party"
+    PRODUCT = "product"
+    VISIBILITY = "visibility"
+    SOLUTION = "solution"
+    COMMENT_TEXT = "comment_text"
+    TICKET_PICKER = "ticket_picker"
+    # The email form.
+    EMAIL_TO = "email_to"
+    EMAIL_SUBJECT = "email_subject"
+    EMAIL_BODY = "email_body"
+    # The related-item form and the FAQ form.
+    ITEM_TITLE = "item_title"
+    ITEM_REFERENCE = "item_reference"
+    ITEM_URL = "item_url"
+    ITEM_FILE = "item_file"
+    ITEM_DETAILS = "item_details"
+    ITEM_AMOUNT = "item_amount"
+    ITEM_CURRENCY = "item_currency"
+    ITEM_DUE_ON = "item_due_on"
+    ITEM_MINUTES = "item_minutes"
+    ITEM_WORKED_ON = "item_worked_on"
+    ITEM_WORKER = "item_worker"
+    FAQ_QUESTION = "faq_question"
+    FAQ_ANSWER = "faq_answer"
+
+
 class ActionId(StrEnum):
     # On the card and the /ticket show message.
     STATUS = "card_status"
@@ -39,79 +75,21 @@ class ActionId(StrEnum):
     # App Home and lists.
     NEW_TICKET = "new_ticket"
     SHOW_TICKET = "show_ticket"
-    # Form inputs.
-    TITLE = "title"
-    DESCRIPTION = "description"
-    PRIORITY = "priority"
-    ENGAGEMENT = "engagement"
-    CATEGORY = "category"
-    ASSIGNEE = "assignee"
-    PARTY = "party"
-    PRODUCT = "product"
-    VISIBILITY = "visibility"
-    SOLUTION = "solution"
-    COMMENT_TEXT = "comment_text"
-    TICKET_PICKER = "ticket_picker"
     # The satisfaction buttons sent to the requester when a ticket closes: "rate:1" to "rate:5".
     RATE = "rate"
     EMAIL = "card_email"
-    EMAIL_TO = "email_to"
-    EMAIL_SUBJECT = "email_subject"
-    EMAIL_BODY = "email_body"
     # The Related modal: "related_add:<kind>" buttons, and each item's Close/Remove menu.
     RELATED_ADD = "related_add"
     RELATED_ITEM = "related_item"
     FAQ_CONVERT = "faq_convert"
-    # Inputs of the related-item form and of the FAQ form.
-    ITEM_TITLE = "item_title"
-    ITEM_REFERENCE = "item_reference"
-    ITEM_URL = "item_url"
-    ITEM_FILE = "item_file"
-    ITEM_DETAILS = "item_details"
-    ITEM_AMOUNT = "item_amount"
-    ITEM_CURRENCY = "item_currency"
-    ITEM_DUE_ON = "item_due_on"
-    ITEM_MINUTES = "item_minutes"
-    ITEM_WORKED_ON = "item_worked_on"
-    ITEM_WORKER = "item_worker"
-    FAQ_QUESTION = "faq_question"
-    FAQ_ANSWER = "faq_answer"
 
 
 class BlockId(StrEnum):
-    TITLE = "title"
-    DESCRIPTION = "description"
-    PRIORITY = "priority"
-    ENGAGEMENT = "engagement"
-    CATEGORY = "category"
-    ASSIGNEE = "assignee"
-    PARTY = "party"
-    PRODUCT = "product"
-    VISIBILITY = "visibility"
-    SOLUTION = "solution"
-    COMMENT_TEXT = "comment_text"
-    TICKET_PICKER = "ticket_picker"
     FAQ_SUGGESTIONS = "faq_suggestions"
     HISTORY_PAGER = "history_pager"
     # Prefix of blocks whose controls act on one ticket: "ticket:42".
     TICKET = "ticket"
-    EMAIL_TO = "email_to"
-    EMAIL_SUBJECT = "email_subject"
-    EMAIL_BODY = "email_body"
     RELATED_ADD = "related_add"
-    ITEM_TITLE = "item_title"
-    ITEM_REFERENCE = "item_reference"
-    ITEM_URL = "item_url"
-    ITEM_FILE = "item_file"
-    ITEM_DETAILS = "item_details"
-    ITEM_AMOUNT = "item_amount"
-    ITEM_CURRENCY = "item_currency"
-    ITEM_DUE_ON = "item_due_on"
-    ITEM_MINUTES = "item_minutes"
-    ITEM_WORKED_ON = "item_worked_on"
-    ITEM_WORKER = "item_worker"
-    FAQ_QUESTION = "faq_question"
-    FAQ_ANSWER = "faq_answer"
 
 
 _TICKET_BLOCK = re.compile(rf"^{BlockId.TICKET}:(\d+)(?::\w+)?$")

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 import responses
 from sqlalchemy import select
 
-from tests.factories import make_ticket
+from tests.support.factories import make_ticket
 from ticketbot.config import Settings, TicketbotConfig
 from ticketbot.jobs.webhooks import deliver_webhooks, start_dispatcher
 from ticketbot.runtime import Runtime

@@ -9,7 +9,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from sqlalchemy.exc import SQLAlchemyError
 
-from ticketbot.ids import ActionId, BlockId, CallbackId
+from ticketbot.ids import ActionId, CallbackId, InputId
 from ticketbot.mailer import MailFailure
 from ticketbot.runtime import Runtime
 from ticketbot.services import emails as email_service
@@ -49,9 +49,9 @@ def register(app: App) -> None:
         values = submitted(view)
         try:
             draft = email_service.validate_email(
-                to=values.get(BlockId.EMAIL_TO),
-                subject=values.get(BlockId.EMAIL_SUBJECT),
-                body=values.get(BlockId.EMAIL_BODY),
+                to=values.get(InputId.EMAIL_TO),
+                subject=values.get(InputId.EMAIL_SUBJECT),
+                body=values.get(InputId.EMAIL_BODY),
             )
             ticket = screens.load_ticket(runtime, workspace_of(body), meta.number or 0, viewer)
             email_service.check_may_email(viewer, ticket)

@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from ticketbot.i18n import _
-from ticketbot.ids import ActionId, BlockId, CallbackId
+from ticketbot.ids import ActionId, CallbackId, InputId
 from ticketbot.runtime import Runtime
 from ticketbot.services.errors import TicketbotError
 from ticketbot.services.inputs import clean_text
@@ -21,7 +21,7 @@ from ticketbot.slack.request import ticket_number, workspace_of
 from ticketbot.views.faq import with_suggestions
 
 logger = logging.getLogger("ticketbot.faq")
-FAQ_BLOCKS = {"question": BlockId.FAQ_QUESTION, "answer": BlockId.FAQ_ANSWER}
+FAQ_BLOCKS = {"question": InputId.FAQ_QUESTION, "answer": InputId.FAQ_ANSWER}
 
 
 def register(app: App) -> None:
@@ -38,7 +38,7 @@ def register(app: App) -> None:
         ack: Ack, body: dict, view: dict, client: WebClient, runtime: Runtime, viewer
     ):
         meta = ModalContext.load(view)
-        question, answer = text_of(view, BlockId.FAQ_QUESTION), text_of(view, BlockId.FAQ_ANSWER)
+        question, answer = text_of(view, InputId.FAQ_QUESTION), text_of(view, InputId.FAQ_ANSWER)
         for field, text, word in (
             ("question", question, _("Question")),
             ("answer", answer, _("Answer")),
@@ -56,12 +56,12 @@ def register(app: App) -> None:
                 answer=answer,
             )
         except TicketbotError as error:  # refused, already there, too long: said in the form
-            ack(**errors_on(FAQ_BLOCKS.get(error.field or "", BlockId.FAQ_QUESTION), error.message))
+            ack(**errors_on(FAQ_BLOCKS.get(error.field or "", InputId.FAQ_QUESTION), error.message))
             return
         ack()
         refresh_card(runtime, client, ticket)
 
-    @app.action(ActionId.TITLE)
+    @app.action(InputId.TITLE)
     def on_title_entered(
         ack: Ack, body: dict, action: dict, client: WebClient, runtime: Runtime, viewer
     ):

@@ -6,7 +6,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from ticketbot.i18n import _
-from ticketbot.ids import BlockId, CallbackId
+from ticketbot.ids import CallbackId, InputId
 from ticketbot.runtime import Runtime
 from ticketbot.services.access import Viewer
 from ticketbot.services.errors import InvalidInput, StaleTicket, TicketbotError
@@ -17,15 +17,15 @@ from ticketbot.slack.request import workspace_of
 from ticketbot.views.history import stale_message
 
 FORM_FIELDS = {
-    BlockId.TITLE: "title",
-    BlockId.DESCRIPTION: "description",
-    BlockId.PRIORITY: "priority",
-    BlockId.ENGAGEMENT: "engagement",
-    BlockId.CATEGORY: "category",
-    BlockId.ASSIGNEE: "assignee_id",
-    BlockId.PRODUCT: "product",
-    BlockId.VISIBILITY: "visibility",
-    BlockId.SOLUTION: "solution",
+    InputId.TITLE: "title",
+    InputId.DESCRIPTION: "description",
+    InputId.PRIORITY: "priority",
+    InputId.ENGAGEMENT: "engagement",
+    InputId.CATEGORY: "category",
+    InputId.ASSIGNEE: "assignee_id",
+    InputId.PRODUCT: "product",
+    InputId.VISIBILITY: "visibility",
+    InputId.SOLUTION: "solution",
 }
 
 
@@ -61,7 +61,7 @@ def register(app: App) -> None:
             draft=draft,
             requester=viewer,
             origin=origin,
-            party_choice=values.get(BlockId.PARTY),
+            party_choice=values.get(InputId.PARTY),
             response_url=meta.response_url,
         )
 
@@ -85,7 +85,7 @@ def register(app: App) -> None:
                 number=meta.number or 0,
                 viewer=viewer,
                 edit=wanted,
-                party_choice=values.get(BlockId.PARTY, flows.KEEP),
+                party_choice=values.get(InputId.PARTY, flows.KEEP),
                 expected_version=meta.version,
                 after=ack,
             )
@@ -99,7 +99,7 @@ def register(app: App) -> None:
         ack: Ack, body: dict, view: dict, client: WebClient, runtime: Runtime, viewer: Viewer
     ):
         meta = ModalContext.load(view)
-        solution = clean_text(text_of(view, BlockId.SOLUTION))
+        solution = clean_text(text_of(view, InputId.SOLUTION))
         if not solution:
             ack(**error_for("solution", _("A solution is required to close a ticket.")))
             return
@@ -118,7 +118,7 @@ def register(app: App) -> None:
         ack: Ack, body: dict, view: dict, client: WebClient, runtime: Runtime, viewer: Viewer
     ):
         meta = ModalContext.load(view)
-        text = text_of(view, BlockId.COMMENT_TEXT)
+        text = text_of(view, InputId.COMMENT_TEXT)
         if not clean_text(text):
             ack(**error_for("comment", _("A comment cannot be empty.")))
             return
@@ -137,7 +137,7 @@ def register(app: App) -> None:
         ack: Ack, body: dict, view: dict, client: WebClient, runtime: Runtime, viewer: Viewer
     ):
         meta = ModalContext.load(view)
-        choice = submitted(view).get(BlockId.TICKET_PICKER)
+        choice = submitted(view).get(InputId.TICKET_PICKER)
         if not choice or not str(choice).isdigit():
             ack(**error_for("ticket", _("Pick a ticket.")))
             return

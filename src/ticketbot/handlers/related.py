@@ -7,7 +7,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from ticketbot.i18n import _, label
-from ticketbot.ids import RELATED_ADD_ACTION, ActionId, BlockId, CallbackId
+from ticketbot.ids import RELATED_ADD_ACTION, ActionId, CallbackId, InputId
 from ticketbot.runtime import Runtime
 from ticketbot.services.access import can_add_related
 from ticketbot.services.errors import Forbidden, InvalidInput, TicketbotError
@@ -20,7 +20,7 @@ from ticketbot.vocabulary import RelatedKind
 
 
 def _errors(field: str | None, message: str) -> dict:
-    return errors_on(FIELD_BLOCKS.get(field or "", BlockId.ITEM_TITLE), message)
+    return errors_on(FIELD_BLOCKS.get(field or "", InputId.ITEM_TITLE), message)
 
 
 def register(app: App) -> None:

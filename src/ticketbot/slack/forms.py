@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from ticketbot.ids import BlockId
+from ticketbot.ids import InputId
 from ticketbot.vocabulary import RelatedKind, Source
 
 
@@ -58,19 +58,19 @@ class ItemFormContext(BaseModel):
 
 
 FIELD_BLOCKS = {
-    "title": BlockId.TITLE,
-    "description": BlockId.DESCRIPTION,
-    "priority": BlockId.PRIORITY,
-    "engagement": BlockId.ENGAGEMENT,
-    "category": BlockId.CATEGORY,
-    "assignee_id": BlockId.ASSIGNEE,
-    "party_id": BlockId.PARTY,
-    "party": BlockId.PARTY,
-    "product": BlockId.PRODUCT,
-    "visibility": BlockId.VISIBILITY,
-    "solution": BlockId.SOLUTION,
-    "comment": BlockId.COMMENT_TEXT,
-    "ticket": BlockId.TICKET_PICKER,
+    "title": InputId.TITLE,
+    "description": InputId.DESCRIPTION,
+    "priority": InputId.PRIORITY,
+    "engagement": InputId.ENGAGEMENT,
+    "category": InputId.CATEGORY,
+    "assignee_id": InputId.ASSIGNEE,
+    "party_id": InputId.PARTY,
+    "party": InputId.PARTY,
+    "product": InputId.PRODUCT,
+    "visibility": InputId.VISIBILITY,
+    "solution": InputId.SOLUTION,
+    "comment": InputId.COMMENT_TEXT,
+    "ticket": InputId.TICKET_PICKER,
 }
 
 
@@ -143,7 +143,7 @@ def changed(view: dict) -> dict[str, Any]:
     }
 
 
-def error_for(field: str | None, message: str, default: str = BlockId.TITLE) -> dict:
+def error_for(field: str | None, message: str, default: str = InputId.TITLE) -> dict:
     return errors_on(FIELD_BLOCKS.get(field or "", default), message)
 
 

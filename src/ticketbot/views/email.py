@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ticketbot.i18n import _
-from ticketbot.ids import ActionId, BlockId, CallbackId
+from ticketbot.ids import CallbackId, InputId
 from ticketbot.mailer import Failure, MailFailure
 from ticketbot.services.emails import RECIPIENTS_MAX
 from ticketbot.services.inputs import TEXT_MAX, TITLE_MAX
@@ -13,9 +13,9 @@ from ticketbot.views.text import safe, truncate, user
 
 # Which input a validation error is shown under, by the service's field name.
 FIELD_BLOCKS = {
-    "to": BlockId.EMAIL_TO,
-    "subject": BlockId.EMAIL_SUBJECT,
-    "body": BlockId.EMAIL_BODY,
+    "to": InputId.EMAIL_TO,
+    "subject": InputId.EMAIL_SUBJECT,
+    "body": InputId.EMAIL_BODY,
 }
 ERROR_TEXT = 450
 
@@ -35,10 +35,10 @@ def email_modal(
         [
             context(*notes),
             input_block(
-                BlockId.EMAIL_TO,
+                InputId.EMAIL_TO,
                 _("To"),
                 text_input(
-                    ActionId.EMAIL_TO,
+                    InputId.EMAIL_TO,
                     initial=to,
                     max_length=RECIPIENTS_MAX,
                     placeholder=_("name@example.com, another@example.com"),
@@ -46,14 +46,14 @@ def email_modal(
                 hint=_("Separate several addresses with commas."),
             ),
             input_block(
-                BlockId.EMAIL_SUBJECT,
+                InputId.EMAIL_SUBJECT,
                 _("Subject"),
-                text_input(ActionId.EMAIL_SUBJECT, initial=subject, max_length=TITLE_MAX),
+                text_input(InputId.EMAIL_SUBJECT, initial=subject, max_length=TITLE_MAX),
             ),
             input_block(
-                BlockId.EMAIL_BODY,
+                InputId.EMAIL_BODY,
                 _("Message"),
-                text_input(ActionId.EMAIL_BODY, multiline=True, max_length=TEXT_MAX),
+                text_input(InputId.EMAIL_BODY, multiline=True, max_length=TEXT_MAX),
             ),
         ],
         callback_id=CallbackId.EMAIL_MODAL,
@@ -64,7 +64,7 @@ def email_modal(
 
 
 def form_error(field: str | None, message: str) -> dict:
-    block = FIELD_BLOCKS.get(field or "", BlockId.EMAIL_TO)
+    block = FIELD_BLOCKS.get(field or "", InputId.EMAIL_TO)
     return {"response_action": "errors", "errors": {block: truncate(message, ERROR_TEXT)}}
 
 

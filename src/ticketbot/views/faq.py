@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 
 from ticketbot.i18n import _
-from ticketbot.ids import ActionId, BlockId, CallbackId
+from ticketbot.ids import ActionId, BlockId, CallbackId, InputId
 from ticketbot.services.faq import FaqHit
 from ticketbot.services.inputs import TEXT_MAX
 from ticketbot.store.models import Ticket
@@ -41,17 +41,17 @@ def faq_modal(ticket: Ticket, *, metadata: str) -> dict:
             section(f"*#{ticket.number} {safe(ticket.title, 200)}*"),
             context(*notes),
             input_block(
-                BlockId.FAQ_QUESTION,
+                InputId.FAQ_QUESTION,
                 _("Question"),
                 text_input(
-                    ActionId.FAQ_QUESTION, initial=question, multiline=True, max_length=TEXT_MAX
+                    InputId.FAQ_QUESTION, initial=question, multiline=True, max_length=TEXT_MAX
                 ),
             ),
             input_block(
-                BlockId.FAQ_ANSWER,
+                InputId.FAQ_ANSWER,
                 _("Answer"),
                 text_input(
-                    ActionId.FAQ_ANSWER,
+                    InputId.FAQ_ANSWER,
                     initial=ticket.solution,
                     multiline=True,
                     max_length=TEXT_MAX,
@@ -144,7 +144,7 @@ def with_suggestions(view: dict, hits: list[FaqHit], values: dict[str, dict[str,
             if state:
                 _with_state(element, state)
         blocks.append(block)
-        if block.get("block_id") == BlockId.TITLE:
+        if block.get("block_id") == InputId.TITLE:
             blocks.append(suggestions_block(hits))
     fresh = {
         key: copy.deepcopy(view[key])

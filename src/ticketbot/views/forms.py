@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ticketbot.i18n import _, label
-from ticketbot.ids import NEW_PARTY_PREFIX, ActionId, BlockId, CallbackId
+from ticketbot.ids import NEW_PARTY_PREFIX, CallbackId, InputId
 from ticketbot.services.faq import FaqHit
 from ticketbot.services.inputs import TEXT_MAX, TITLE_MAX
 from ticketbot.store.models import Party, Ticket
@@ -65,7 +65,7 @@ def ticket_form_blocks(
 ) -> list[dict]:
     party_select: dict = {
         "type": "external_select",
-        "action_id": ActionId.PARTY,
+        "action_id": InputId.PARTY,
         "min_query_length": 0,
         "placeholder": {"type": "plain_text", "text": _("Search or add an account, contact…")},
     }
@@ -74,50 +74,50 @@ def ticket_form_blocks(
     visibility_options = enum_options(Visibility)
     return [
         input_block(
-            BlockId.TITLE,
+            InputId.TITLE,
             _("Title"),
-            text_input(ActionId.TITLE, initial=title, max_length=TITLE_MAX),
+            text_input(InputId.TITLE, initial=title, max_length=TITLE_MAX),
         ),
         input_block(
-            BlockId.DESCRIPTION,
+            InputId.DESCRIPTION,
             _("Description"),
             text_input(
-                ActionId.DESCRIPTION, initial=description, multiline=True, max_length=TEXT_MAX
+                InputId.DESCRIPTION, initial=description, multiline=True, max_length=TEXT_MAX
             ),
             optional=True,
         ),
         input_block(
-            BlockId.PRIORITY,
+            InputId.PRIORITY,
             _("Priority"),
-            static_select(ActionId.PRIORITY, enum_options(Priority), initial=priority.value),
+            static_select(InputId.PRIORITY, enum_options(Priority), initial=priority.value),
         ),
         input_block(
-            BlockId.ENGAGEMENT,
+            InputId.ENGAGEMENT,
             _("Engagement"),
-            static_select(ActionId.ENGAGEMENT, enum_options(Engagement), initial=engagement.value),
+            static_select(InputId.ENGAGEMENT, enum_options(Engagement), initial=engagement.value),
             hint=_("Time within which the ticket must be closed. Standard follows the priority."),
         ),
-        _select_or_text(BlockId.CATEGORY, ActionId.CATEGORY, _("Category"), categories, category),
+        _select_or_text(InputId.CATEGORY, InputId.CATEGORY, _("Category"), categories, category),
         input_block(
-            BlockId.ASSIGNEE,
+            InputId.ASSIGNEE,
             _("Assign to"),
-            users_select(ActionId.ASSIGNEE, initial=assignee_id, placeholder=_("Nobody yet")),
+            users_select(InputId.ASSIGNEE, initial=assignee_id, placeholder=_("Nobody yet")),
             optional=True,
         ),
         input_block(
-            BlockId.PARTY,
+            InputId.PARTY,
             _("Related to"),
             party_select,
             optional=True,
             hint=_("Type a name: pick an existing one or add it as a new one."),
         ),
-        _select_or_text(BlockId.PRODUCT, ActionId.PRODUCT, _("Product"), products, product),
+        _select_or_text(InputId.PRODUCT, InputId.PRODUCT, _("Product"), products, product),
         input_block(
-            BlockId.VISIBILITY,
+            InputId.VISIBILITY,
             _("Visibility"),
             {
                 "type": "radio_buttons",
-                "action_id": ActionId.VISIBILITY,
+                "action_id": InputId.VISIBILITY,
                 "options": visibility_options,
                 "initial_option": next(
                     o for o in visibility_options if o["value"] == visibility.value
@@ -177,10 +177,10 @@ def edit_modal(
     )
     blocks.append(
         input_block(
-            BlockId.SOLUTION,
+            InputId.SOLUTION,
             _("Solution"),
             text_input(
-                ActionId.SOLUTION, initial=ticket.solution, multiline=True, max_length=TEXT_MAX
+                InputId.SOLUTION, initial=ticket.solution, multiline=True, max_length=TEXT_MAX
             ),
             optional=True,
         )
@@ -201,10 +201,10 @@ def close_modal(ticket: Ticket, *, metadata: str) -> dict:
         [
             section(f"*#{ticket.number} {safe(ticket.title, 200)}*"),
             input_block(
-                BlockId.SOLUTION,
+                InputId.SOLUTION,
                 _("Solution"),
                 text_input(
-                    ActionId.SOLUTION,
+                    InputId.SOLUTION,
                     initial=ticket.solution,
                     multiline=True,
                     max_length=TEXT_MAX,
@@ -225,9 +225,9 @@ def comment_modal(ticket: Ticket, *, metadata: str) -> dict:
         [
             section(f"*#{ticket.number} {safe(ticket.title, 200)}*"),
             input_block(
-                BlockId.COMMENT_TEXT,
+                InputId.COMMENT_TEXT,
                 _("Comment"),
-                text_input(ActionId.COMMENT_TEXT, multiline=True, max_length=TEXT_MAX),
+                text_input(InputId.COMMENT_TEXT, multiline=True, max_length=TEXT_MAX),
             ),
         ],
         callback_id=CallbackId.COMMENT_MODAL,
@@ -243,11 +243,11 @@ def link_modal(*, metadata: str, excerpt: str) -> dict:
         [
             context(_("Message") + ": " + safe(excerpt, 300)),
             input_block(
-                BlockId.TICKET_PICKER,
+                InputId.TICKET_PICKER,
                 _("Ticket"),
                 {
                     "type": "external_select",
-                    "action_id": ActionId.TICKET_PICKER,
+                    "action_id": InputId.TICKET_PICKER,
                     "min_query_length": 0,
                     "placeholder": {"type": "plain_text", "text": _("Number or title words")},
                 },

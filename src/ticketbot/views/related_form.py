@@ -6,7 +6,7 @@ from datetime import date
 
 from ticketbot.config import DEFAULT_CURRENCY
 from ticketbot.i18n import _, label
-from ticketbot.ids import ActionId, BlockId, CallbackId
+from ticketbot.ids import CallbackId, InputId
 from ticketbot.services.inputs import TEXT_MAX, TITLE_MAX
 from ticketbot.services.related_input import MAX_MINUTES, PARTS, REFERENCE_MAX, Part
 from ticketbot.store.models import Ticket
@@ -16,17 +16,17 @@ from ticketbot.vocabulary import RelatedKind
 
 # Which input block holds which field of services.related_input.parse_item.
 FIELD_BLOCKS = {
-    "title": BlockId.ITEM_TITLE,
-    "reference": BlockId.ITEM_REFERENCE,
-    "url": BlockId.ITEM_URL,
-    "file": BlockId.ITEM_FILE,
-    "details": BlockId.ITEM_DETAILS,
-    "amount": BlockId.ITEM_AMOUNT,
-    "currency": BlockId.ITEM_CURRENCY,
-    "due_on": BlockId.ITEM_DUE_ON,
-    "minutes": BlockId.ITEM_MINUTES,
-    "worked_on": BlockId.ITEM_WORKED_ON,
-    "worker_id": BlockId.ITEM_WORKER,
+    "title": InputId.ITEM_TITLE,
+    "reference": InputId.ITEM_REFERENCE,
+    "url": InputId.ITEM_URL,
+    "file": InputId.ITEM_FILE,
+    "details": InputId.ITEM_DETAILS,
+    "amount": InputId.ITEM_AMOUNT,
+    "currency": InputId.ITEM_CURRENCY,
+    "due_on": InputId.ITEM_DUE_ON,
+    "minutes": InputId.ITEM_MINUTES,
+    "worked_on": InputId.ITEM_WORKED_ON,
+    "worker_id": InputId.ITEM_WORKER,
 }
 
 
@@ -50,30 +50,30 @@ def _part_blocks(
 ) -> list[dict]:
     if part is Part.REFERENCE:
         words = _("From or to") if kind is RelatedKind.EMAIL else _("Reference")
-        element = text_input(ActionId.ITEM_REFERENCE, max_length=REFERENCE_MAX)
-        return [input_block(BlockId.ITEM_REFERENCE, words, element, optional=True)]
+        element = text_input(InputId.ITEM_REFERENCE, max_length=REFERENCE_MAX)
+        return [input_block(InputId.ITEM_REFERENCE, words, element, optional=True)]
     if part is Part.URL:
-        element = {"type": "url_text_input", "action_id": ActionId.ITEM_URL}
+        element = {"type": "url_text_input", "action_id": InputId.ITEM_URL}
         hint = _("Or attach a file above.") if kind is RelatedKind.DOCUMENT else None
-        return [input_block(BlockId.ITEM_URL, _("Link"), element, optional=True, hint=hint)]
+        return [input_block(InputId.ITEM_URL, _("Link"), element, optional=True, hint=hint)]
     if part is Part.FILE:
-        element = {"type": "file_input", "action_id": ActionId.ITEM_FILE, "max_files": 1}
-        return [input_block(BlockId.ITEM_FILE, _("File"), element, optional=True)]
+        element = {"type": "file_input", "action_id": InputId.ITEM_FILE, "max_files": 1}
+        return [input_block(InputId.ITEM_FILE, _("File"), element, optional=True)]
     if part is Part.DETAILS:
         words = _("Message") if kind is RelatedKind.EMAIL else _("Notes")
-        element = text_input(ActionId.ITEM_DETAILS, multiline=True, max_length=TEXT_MAX)
-        return [input_block(BlockId.ITEM_DETAILS, words, element, optional=True)]
+        element = text_input(InputId.ITEM_DETAILS, multiline=True, max_length=TEXT_MAX)
+        return [input_block(InputId.ITEM_DETAILS, words, element, optional=True)]
     if part is Part.AMOUNT:
         optional = kind is not RelatedKind.EXPENSE
-        amount = text_input(ActionId.ITEM_AMOUNT, max_length=30, placeholder="12.50")
+        amount = text_input(InputId.ITEM_AMOUNT, max_length=30, placeholder="12.50")
         # Starts at the team's currency; emptied, it is that currency too (parse_item).
         code = text_input(
-            ActionId.ITEM_CURRENCY, initial=currency, max_length=3, placeholder=currency
+            InputId.ITEM_CURRENCY, initial=currency, max_length=3, placeholder=currency
         )
         return [
-            input_block(BlockId.ITEM_AMOUNT, _("Amount"), amount, optional=optional),
+            input_block(InputId.ITEM_AMOUNT, _("Amount"), amount, optional=optional),
             input_block(
-                BlockId.ITEM_CURRENCY,
+                InputId.ITEM_CURRENCY,
                 _("Currency"),
                 code,
                 optional=True,
@@ -82,20 +82,20 @@ def _part_blocks(
         ]
     if part is Part.DUE_ON:
         words = _("Ends on") if kind is RelatedKind.SERVICE_CONTRACT else _("Due date")
-        element = _datepicker(ActionId.ITEM_DUE_ON)
-        return [input_block(BlockId.ITEM_DUE_ON, words, element, optional=True)]
+        element = _datepicker(InputId.ITEM_DUE_ON)
+        return [input_block(InputId.ITEM_DUE_ON, words, element, optional=True)]
     minutes = {
         "type": "number_input",
-        "action_id": ActionId.ITEM_MINUTES,
+        "action_id": InputId.ITEM_MINUTES,
         "is_decimal_allowed": False,
         "min_value": "1",
         "max_value": str(MAX_MINUTES),
     }
-    worker = users_select(ActionId.ITEM_WORKER, initial=user_id, placeholder=_("Who worked"))
+    worker = users_select(InputId.ITEM_WORKER, initial=user_id, placeholder=_("Who worked"))
     return [
-        input_block(BlockId.ITEM_MINUTES, _("Minutes spent"), minutes),
-        input_block(BlockId.ITEM_WORKED_ON, _("Day"), _datepicker(ActionId.ITEM_WORKED_ON, today)),
-        input_block(BlockId.ITEM_WORKER, _("By"), worker),
+        input_block(InputId.ITEM_MINUTES, _("Minutes spent"), minutes),
+        input_block(InputId.ITEM_WORKED_ON, _("Day"), _datepicker(InputId.ITEM_WORKED_ON, today)),
+        input_block(InputId.ITEM_WORKER, _("By"), worker),
     ]
 
 
@@ -112,9 +112,9 @@ def item_form(
     amount's currency starts at `currency`, the team's default."""
     document = kind is RelatedKind.DOCUMENT
     title = input_block(
-        BlockId.ITEM_TITLE,
+        InputId.ITEM_TITLE,
         _title_label(kind),
-        text_input(ActionId.ITEM_TITLE, max_length=TITLE_MAX),
+        text_input(InputId.ITEM_TITLE, max_length=TITLE_MAX),
         optional=document,
         hint=_("Left empty, the file's name is used.") if document else None,
     )

@@ -1,0 +1,68 @@
+"""Database faults: a clear word to the user, a bot that keeps answering, nothing half-done."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+from sqlalchemy import create_engine, func, select, text
+
+from tests.support.databases import POSTGRES_URL, application_name
+from tests.support.scenario import start_scenario
+from tests.support.steps import create_ticket
+from ticketbot.store.db import Database
+from ticketbot.store.models import Ticket
+
+UNREACHABLE = "postgresql+psycopg://postgres@127.0.0.1:1/test?connect_timeout=2"
+
+
+@pytest.fixture
+def down(fake_slack, clock, config):
+    database = Database(UNREACHABLE)
+    scenario = start_scenario(database, fake_slack, clock, config)
+    yield next(scenario)
+    scenario.close()
+    database.dispose()
+
+
+def test_unreachable_database_gets_a_clear_ephemeral_answer_and_the_bot_keeps_going(down):
+    assert requests.get(f"{down.url}/healthz", timeout=10).status_code == 503
+    assert down.send.command("list").status_code == 200
+    [answer] = [c.args for c in down.fake.wait_for("response_url")]
+    assert answer["response_type"] == "ephemeral"
+    assert "cannot reach its database" in answer["text"] and "Nothing was changed" in answer["text"]
+    # Still alive: what needs no database still works, and so does a second request.
+    assert down.send.command("help").status_code == 200
+    down.fake.wait_for("response_url", 2)
+    assert "ticketbot commands" in str(down.fake.calls("response_url")[1].args["blocks"])
+
+
+def test_a_form_submitted_while_the_database_is_down_tells_the_user(down):
+    down.send.command("new Printer")
+    view = down.fake.wait_for("views.open")[0].args["view"]
+    assert down.send.view_submission(view, {}).status_code == 200
+    # A modal submission has no response_url: the user hears it in a direct message.
+    [dm] = [c.args for c in down.fake.wait_for("chat.postMessage")]
+    assert dm["channel"] == "U0REQ0001" and "cannot reach its database" in dm["text"]
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_connections_dropped_by_a_postgres_restart_are_replaced(slack, database, postgres_schema):
+    create_ticket(slack, "Before the restart")
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        # What a restart does to every open connection of the bot's pool.
+        dropped = connection.execute(
+            text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                "AND application_name = :name"
+            ),
+            {"name": application_name(postgres_schema)},
+        ).scalar()
+    admin.dispose()
+    assert dropped >= 1
+    create_ticket(slack, "After the restart")
+    with database.transaction() as session:
+        titles = list(session.scalars(select(Ticket.title).order_by(Ticket.number)))
+        assert titles == ["Before the restart", "After the restart"]
+        assert session.scalar(select(func.count()).select_from(Ticket)) == 2

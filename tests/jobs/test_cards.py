@@ -1,0 +1,85 @@
+"""A card Slack refused is brought up to date later; the database change stays."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from slack_sdk import WebClient
+from sqlalchemy import select
+
+from tests.support.slack_payloads import static
+from tests.support.steps import card_action as _card_action
+from tests.support.steps import create_ticket
+from ticketbot.ids import ActionId
+from ticketbot.jobs.cards import catch_up_cards
+from ticketbot.store.models import CardRefresh, Ticket
+from ticketbot.vocabulary import Status
+
+
+def test_failed_card_update_keeps_the_change_and_catches_up(slack, database):
+    create_ticket(slack)
+    slack.fake.fail_next("chat.update", status=200, error="service_unavailable")
+    _card_action(slack, ActionId.STATUS, selected_option=static("in_progress")["selected_option"])
+    slack.fake.wait_for("chat.update")
+    slack.settle()  # the row that remembers the card is written after Slack's answer
+    with database.transaction() as session:
+        assert session.scalars(select(Ticket)).one().status is Status.IN_PROGRESS
+        [pending] = session.scalars(select(CardRefresh)).all()
+        assert pending.last_error == "service_unavailable"
+    assert "In progress" not in str(slack.card(1)["blocks"][1])
+
+    client = WebClient(token="xoxb-test", base_url=slack.fake.api_url)
+    assert catch_up_cards(slack.runtime, client) == 1
+    assert ":hammer_and_wrench: In progress" in str(slack.card(1)["blocks"][1])
+    with database.transaction() as session:
+        assert session.scalars(select(CardRefresh)).all() == []
+    assert catch_up_cards(slack.runtime, client) == 0
+
+
+def test_a_card_that_could_not_be_posted_is_posted_later(slack, database):
+    slack.fake.fail_next("chat.postMessage", status=200, error="service_unavailable")
+    slack.send.command("new Laptop screen flickers")
+    view = slack.fake.wait_for("views.open")[0].args["view"]
+    slack.send.view_submission(view, {})
+    [confirmation] = [c.args for c in slack.fake.wait_for("response_url")]
+    slack.settle()
+    assert "#1" in confirmation["text"]  # the requester still hears about the ticket
+    with database.transaction() as session:
+        ticket = session.scalars(select(Ticket)).one()
+        assert ticket.card_ts is None
+    client = WebClient(token="xoxb-test", base_url=slack.fake.api_url)
+    slack.fake.fail_next("chat.postMessage", status=200, error="service_unavailable")
+    assert catch_up_cards(slack.runtime, client) == 0  # still down: kept, retried later
+    assert catch_up_cards(slack.runtime, client) == 0  # not before its backoff
+    slack.clock.advance(timedelta(minutes=3))
+    assert catch_up_cards(slack.runtime, client) == 1
+    card = slack.card(1)
+    assert card["channel"] == "C0SUPPORT1" and "#1 Laptop screen flickers" in card["text"]
+
+
+def test_rate_limited_card_update_honours_retry_after(slack, database):
+    create_ticket(slack)
+    slack.fake.fail_next("chat.update", status=429, retry_after=1)
+    _card_action(slack, ActionId.STATUS, selected_option=static("waiting")["selected_option"])
+    attempts = slack.fake.wait_for("chat.update", 2, timeout=10)
+    slack.settle()
+    assert [a.failed for a in attempts] == [True, False]
+    assert attempts[1].at - attempts[0].at >= 1.0  # waited as Slack asked
+    assert "Waiting on reply" in str(slack.card(1)["blocks"][1])
+    with database.transaction() as session:
+        assert session.scalars(select(CardRefresh)).all() == []
+
+
+def test_server_errors_are_retried_then_left_to_the_outbox(slack, database):
+    create_ticket(slack)
+    slack.fake.fail_next("chat.update", status=500, times=3)  # the first try and two retries
+    _card_action(slack, ActionId.STATUS, selected_option=static("waiting")["selected_option"])
+    attempts = slack.fake.wait_for("chat.update", 3, timeout=10)
+    slack.settle()
+    assert all(a.failed for a in attempts[:3])
+    with database.transaction() as session:
+        assert session.scalars(select(Ticket)).one().status is Status.WAITING
+        assert len(session.scalars(select(CardRefresh)).all()) == 1
+    client = WebClient(token="xoxb-test", base_url=slack.fake.api_url)
+    assert catch_up_cards(slack.runtime, client) == 1
+    assert "Waiting on reply" in str(slack.card(1)["blocks"][1])
