@@ -17,12 +17,12 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from tests.support.blockkit import message_problems, view_problems
 from tests.support.fake_slack_api import SlackWebApi, error, ok
+from tests.support.loopback import LoopbackServer
 from tests.support.slack_payloads import JsonDict
 
 MESSAGE_METHODS = {"chat.postMessage", "chat.postEphemeral", "chat.update", "response_url"}
@@ -118,7 +118,7 @@ class _Handler(BaseHTTPRequestHandler):
         pass  # calls are recorded; request logs would only clutter test output
 
 
-class FakeSlack(SlackWebApi):
+class FakeSlack(SlackWebApi, LoopbackServer):
     """Slack's Web API on 127.0.0.1: `start()`/`stop()` or `with FakeSlack() as fake:`.
 
     Configure `users`, `usergroups` and `messages`; inspect `calls()`, `wait_for()`,
@@ -126,51 +126,24 @@ class FakeSlack(SlackWebApi):
     """
 
     def __init__(self) -> None:
-        super().__init__(base_url=lambda: self.base_url)
+        SlackWebApi.__init__(self, base_url=lambda: self.base_url)
+        LoopbackServer.__init__(self)
         self.errors: list[str] = []
         self._calls: list[Call] = []
         self._faults: dict[str, deque[_Fault]] = {}
         self._bindings: dict[str, tuple[str | None, str | None]] = {}
         self._lock = threading.RLock()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
 
     # lifecycle
 
-    def start(self) -> FakeSlack:
+    def _make_server(self) -> _Server:
         server = _Server(("127.0.0.1", 0), _Handler)
         server.fake = self
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server = self._thread = None
-
-    def __enter__(self) -> FakeSlack:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+        return server
 
     @property
     def base_url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("FakeSlack is not started")
-        return f"http://127.0.0.1:{self._server.server_address[1]}/"
+        return f"http://127.0.0.1:{self._started().server_address[1]}/"
 
     @property
     def api_url(self) -> str:

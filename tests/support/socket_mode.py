@@ -29,7 +29,6 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -40,6 +39,7 @@ from websockets.sync.server import Server, ServerConnection, serve
 from tests.support.blockkit import message_problems, view_problems
 from tests.support.fake_slack import FakeSlack
 from tests.support.fake_slack_api import ok
+from tests.support.loopback import LoopbackServer
 from tests.support.slack_payloads import APP_ID, JsonDict
 
 ACK_DEADLINE = 3.0  # seconds Slack waits for an ack before it gives up on the envelope
@@ -75,7 +75,7 @@ class Link:
     closed: bool = False
 
 
-class SocketModeServer:
+class SocketModeServer(LoopbackServer):
     """Start with `start()`/`stop()` or `with SocketModeServer(fake) as server:`."""
 
     def __init__(self, fake: FakeSlack) -> None:
@@ -85,14 +85,13 @@ class SocketModeServer:
         self._tickets: dict[str, bool] = {}  # issued ticket -> used
         self._numbers = itertools.count(1)
         self._changed = threading.Condition()
-        self._server: Server | None = None
-        self._thread: threading.Thread | None = None
+        super().__init__()
         fake.methods["apps.connections.open"] = self._connections_open
 
     # lifecycle
 
-    def start(self) -> SocketModeServer:
-        self._server = serve(
+    def _make_server(self) -> Server:
+        return serve(
             self._serve,
             "127.0.0.1",
             0,
@@ -100,33 +99,10 @@ class SocketModeServer:
             compression=None,  # Slack's client offers no extension
             close_timeout=2,
         )
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server = self._thread = None
-
-    def __enter__(self) -> SocketModeServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     @property
     def port(self) -> int:
-        if self._server is None:
-            raise RuntimeError("SocketModeServer is not started")
-        return self._server.socket.getsockname()[1]
+        return self._started().socket.getsockname()[1]
 
     # what the test does
 
