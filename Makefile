@@ -32,5 +32,5 @@ clean:
 messages: install
 	$(BIN)/pybabel extract -k N_ -k ngettext:1,2 --no-location --omit-header --sort-output \
 		-o src/ticketbot/locale/ticketbot.pot src/ticketbot
-	$(BIN)/pybabel update --no-location -w 100 -D ticketbot \
+	$(BIN)/pybabel update -w 100 -D ticketbot \
 		-i src/ticketbot/locale/ticketbot.pot -d src/ticketbot/locale

@@ -41,6 +41,7 @@ FLOORS = {
     "logs": 1,
     "mailer": 1,
     "concurrency": 1,
+    "failures": 1,
     "metrics": 1,
 }
 # Same floor, different homes, never importing each other.

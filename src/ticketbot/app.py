@@ -1,72 +1,75 @@
 """The Bolt app, built once per process from a Runtime.
 
-Middleware puts into every request's context what listeners declare as arguments: the
-`runtime`, the `viewer` (who is acting, with their role) and the language they are answered
-in."""
+Listeners answer Slack on the request's own thread (`process_before_response`): they check
+the payload, store what the person did, acknowledge, and hand what Slack must show next to
+`later`, the bounded queue of work after the ack. Middleware puts into every request's
+context what listeners declare as arguments: the `runtime`, the `viewer` (who is acting,
+with their role), `later`, the client that keeps its connections open and the `quick` one
+for what must be asked of Slack before the answer; and it sets the language the request is
+answered in and the deadline of its database work."""
 
 from __future__ import annotations
 
 import logging
-from concurrent.futures import Executor
 
-from slack_bolt import App
+from slack_bolt import App, BoltResponse
 
-from ticketbot.concurrency import ContextExecutor
+from ticketbot.concurrency import WorkQueue
 from ticketbot.handlers import register_all
-from ticketbot.i18n import speaking
+from ticketbot.i18n import answer_in
 from ticketbot.runtime import Runtime
 from ticketbot.slack import errors
 from ticketbot.slack.client import slack_client
+from ticketbot.slack.payloads import payload_problem
 from ticketbot.slack.request import actor_of
+from ticketbot.store.db import DEADLINE_VARIABLE, set_deadline
 
 logger = logging.getLogger("ticketbot")
+# Slack waits three seconds for the answer; the database work before it gets this much.
+STORE_BUDGET = 2.0
+DEFAULT_WORKERS = 4
+DEFAULT_CAPACITY = 256
 
 
-class _TicketbotApp(App):
-    """Bolt's App, with every listener run in the language chosen for its request.
-
-    Bolt runs global middleware to completion before the listener, on another thread, so a
-    middleware cannot wrap the listener in a context; the chosen language travels in the
-    request context and is applied around each listener here."""
-
-    def _register_listener(self, *args, **kwargs):
-        registered = super()._register_listener(*args, **kwargs)
-        listener = self._listeners[-1]
-        run = listener.run_ack_function
-
-        def run_in_language(*, request, response):
-            with speaking(request.context.get("language") or "en"):
-                return run(request=request, response=response)
-
-        listener.run_ack_function = run_in_language
-        return registered
+def work_queue(workers: int = DEFAULT_WORKERS, capacity: int = DEFAULT_CAPACITY) -> WorkQueue:
+    """The queue of what listeners start after their ack; tasks start without the request's
+    database deadline."""
+    return WorkQueue(workers=workers, capacity=capacity, forget=[DEADLINE_VARIABLE])
 
 
-def build_app(runtime: Runtime, *, listener_executor: Executor | None = None) -> App:
+def build_app(runtime: Runtime, *, work: WorkQueue | None = None) -> App:
     settings = runtime.settings
     settings.require("slack_bot_token", "slack_signing_secret")
     assert settings.slack_bot_token and settings.slack_signing_secret
-    if listener_executor is None:
-        listener_executor = ContextExecutor(max_workers=10, thread_name_prefix="listener")
-    app = _TicketbotApp(
+    client = slack_client(settings)
+    quick = slack_client(settings, quick=True)  # what is asked of Slack before the answer
+    queue = work if work is not None else work_queue()
+    app = App(
         signing_secret=settings.slack_signing_secret.get_secret_value(),
-        client=slack_client(settings),
+        client=client,
         logger=logger,
-        # Listeners ack first and keep working after the HTTP response has gone back to Slack.
-        process_before_response=False,
-        listener_executor=listener_executor,
+        process_before_response=True,
     )
+    app.work_queue = queue  # type: ignore[attr-defined]  (for shutdown and tests)
 
     @app.middleware
-    def _provide_runtime(context, next):
-        context["runtime"] = runtime
+    def _check_payload(body, next):
+        problem = payload_problem(body)
+        if problem is not None:
+            logger.warning("signed request refused: %s", problem)
+            return BoltResponse(status=400, body=problem)
         return next()
 
     @app.middleware
-    def _know_the_viewer(body, client, context, next):
+    def _provide(body, context, next):
+        set_deadline(STORE_BUDGET)
+        context["runtime"] = runtime
+        context["client"] = client  # Bolt's own per-request client would not keep connections
+        context["quick"] = quick
         actor = actor_of(body)
-        context["viewer"] = runtime.directory.viewer(client, actor) if actor else None
-        context["language"] = runtime.directory.language(client, actor)
+        context["viewer"] = runtime.directory.viewer(quick, actor) if actor else None
+        answer_in(runtime.directory.language(quick, actor))
+        context["later"] = errors.Later(queue, body=body, client=client)
         return next()
 
     errors.register(app)

@@ -21,14 +21,14 @@ def _runtime():
     return runtime
 
 
-def _serving_runtime():
-    """A runtime that delivers each change's webhooks right after it commits."""
-    from ticketbot.jobs.webhooks import start_dispatcher
-    from ticketbot.runtime import Runtime
+def _serving(runtime, *, listeners: int):
+    """The app of a serving process, and what it runs in the background."""
+    from ticketbot.app import build_app, work_queue
+    from ticketbot.jobs.scheduler import Background
 
-    runtime = Runtime.from_environment()
-    start_dispatcher(runtime)
-    return runtime
+    work = work_queue(workers=listeners)
+    app = build_app(runtime, work=work)
+    return app, Background(runtime, app.client, work, schedule=True)
 
 
 def _upgrade(runtime) -> None:
@@ -46,7 +46,6 @@ def _upgrade(runtime) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from ticketbot.app import build_app
     from ticketbot.http.server import serve
     from ticketbot.http.web import wsgi_app
 
@@ -58,24 +57,20 @@ def cmd_serve(args: argparse.Namespace) -> int:
     started = []  # what each worker runs besides requests, stopped when it exits
 
     def load():
-        # Runs in each worker after the fork: its own engine, app and SLA timer. Replicas and
-        # workers all tick; the outbox claims make each warning go out once.
-        from ticketbot.concurrency import ContextExecutor
-        from ticketbot.jobs.scheduler import start_scheduler
+        # Runs in each worker after the fork: its own engine, app and timers. Replicas and
+        # workers all tick; the outbox claims make each warning and card go out once.
+        from ticketbot.runtime import Runtime
 
-        worker_runtime = _serving_runtime()
-        pool = args.listeners
-        listeners = ContextExecutor(max_workers=pool, thread_name_prefix="listener")
-        app = build_app(worker_runtime, listener_executor=listeners)
-        started.append((start_scheduler(worker_runtime, app.client), listeners))
+        worker_runtime = Runtime.from_environment()
+        app, background = _serving(worker_runtime, listeners=args.listeners)
+        started.append(background)
         return wsgi_app(app, worker_runtime)
 
     def drain():
-        # SIGTERM: gunicorn lets in-flight requests finish; work that continues after the
-        # ack (modals, cards) runs on the listener pool, so wait for that too.
-        for scheduler, listeners in started:
-            scheduler.shutdown(wait=True)
-            listeners.shutdown(wait=True)
+        # SIGTERM: gunicorn lets in-flight requests finish; the work they started after the
+        # ack (modals, messages) and the cards they marked are finished too.
+        for background in started:
+            background.stop()
         logger.info("worker stopped cleanly")
 
     logger.info("serving Slack requests on http://%s:%s/slack/events", args.host, args.port)
@@ -91,14 +86,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_socket(args: argparse.Namespace) -> int:
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-    from ticketbot.app import build_app
+    from ticketbot.http.socket_mode import run
 
     runtime = _runtime()
-    from ticketbot.jobs.webhooks import start_dispatcher
-
-    start_dispatcher(runtime)
     runtime.settings.require("slack_bot_token", "slack_app_token")
     if runtime.settings.slack_signing_secret is None:
         # Socket Mode has no HTTP requests to sign; Bolt still wants a value.
@@ -106,16 +96,14 @@ def cmd_socket(args: argparse.Namespace) -> int:
 
         runtime.settings.slack_signing_secret = SecretStr("socket-mode")
     _upgrade(runtime)
-    app = build_app(runtime)
+    app, background = _serving(runtime, listeners=args.listeners)
     assert runtime.settings.slack_app_token
-    from ticketbot.jobs.scheduler import start_scheduler
-
-    scheduler = start_scheduler(runtime, app.client)
     logger.info("connecting to Slack in Socket Mode")
     try:
-        SocketModeHandler(app, runtime.settings.slack_app_token.get_secret_value()).start()
+        run(app, runtime.settings.slack_app_token.get_secret_value())
     finally:
-        scheduler.shutdown(wait=True)
+        background.stop()
+    logger.info("stopped cleanly")
     return 0
 
 
@@ -252,6 +240,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=cmd_serve)
 
     socket = commands.add_parser("socket", help="connect to Slack in Socket Mode")
+    socket.add_argument(
+        "--listeners", type=int, default=4, help="threads running the work after the acks"
+    )
     socket.set_defaults(func=cmd_socket)
 
     db = commands.add_parser("db", help="database maintenance")

@@ -7,14 +7,15 @@ import threading
 from datetime import datetime, timedelta
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from ticketbot.clock import Clock
 from ticketbot.config import TicketbotConfig
+from ticketbot.failures import SLACK_FAILURES, failure_reason
 from ticketbot.i18n import language_of_locale
 from ticketbot.services.access import Role, Viewer
 
 logger = logging.getLogger("ticketbot.directory")
+
 CACHE_FOR = timedelta(minutes=5)
 LANGUAGE_CACHE_FOR = timedelta(hours=1)
 
@@ -35,9 +36,9 @@ class Directory:
             return cached[1]
         try:
             users = frozenset(client.usergroups_users_list(usergroup=group_id)["users"])
-        except SlackApiError as error:
+        except SLACK_FAILURES as error:
             # Keep the last known members rather than demoting everyone on a Slack hiccup.
-            logger.warning("cannot list user group %s: %s", group_id, error.response.get("error"))
+            logger.warning("cannot list user group %s: %s", group_id, failure_reason(error))
             return cached[1] if cached else frozenset()
         with self._lock:
             self._groups[group_id] = (now, users)
@@ -72,9 +73,10 @@ class Directory:
         try:
             user = client.users_info(user=user_id, include_locale=True)["user"]
             language = language_of_locale(user.get("locale"))
-        except SlackApiError as error:
-            logger.info("no locale for %s: %s", user_id, error.response.get("error"))
+        except SLACK_FAILURES as error:
+            logger.info("no locale for %s: %s", user_id, failure_reason(error))
             return cached[1] if cached else self._config.channel_language
         with self._lock:
             self._languages[user_id] = (now, language)
         return language
+

@@ -90,6 +90,12 @@ def speaking(language: str) -> Iterator[None]:
         yield
 
 
+def answer_in(language: str) -> None:
+    """From now on, in this context, say everything in `language`: for a request handled in a
+    context of its own (http/web.py), which ends with it."""
+    _current.set(catalog(language))
+
+
 def current_language() -> str:
     current = _current.get()
     if current is None or current is _ENGLISH:

@@ -18,7 +18,8 @@ from ticketbot.store.db import Database
 
 
 class Nudgeable(Protocol):
-    """Background work that a request can start early (the webhook dispatcher)."""
+    """Background work that a request can start early (the webhook dispatcher, the card
+    deliverer)."""
 
     def kick(self) -> None: ...
 
@@ -38,6 +39,8 @@ class Runtime:
     outbound: Outbound | None = field(init=False)
     # Delivers webhook events right after the change that emitted them (see cli.py).
     dispatcher: Nudgeable | None = field(init=False, default=None)
+    # Shows each change on its card moments after it commits (see cli.py).
+    cards: Nudgeable | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self.policy = DeadlinePolicy.from_config(self.config.sla)
@@ -51,6 +54,11 @@ class Runtime:
             return
         self.dispatcher = dispatcher
         self.outbound = Outbound(self.outbound.hooks, nudge=dispatcher.kick)
+
+    def cards_changed(self) -> None:
+        """A transaction that marked cards has committed: show them now, not at the next pass."""
+        if self.cards is not None:
+            self.cards.kick()
 
     @classmethod
     def from_environment(cls, clock: Clock | None = None) -> Runtime:

@@ -39,10 +39,14 @@ def test_unreachable_database_gets_a_clear_ephemeral_answer_and_the_bot_keeps_go
 def test_a_form_submitted_while_the_database_is_down_tells_the_user(down):
     down.send.command("new Printer")
     view = down.fake.wait_for("views.open")[0].args["view"]
-    assert down.send.view_submission(view, {}).status_code == 200
-    # A modal submission has no response_url: the user hears it in a direct message.
-    [dm] = [c.args for c in down.fake.wait_for("chat.postMessage")]
-    assert dm["channel"] == "U0REQ0001" and "cannot reach its database" in dm["text"]
+    response = down.send.view_submission(view, {})
+    # Nothing could be stored, so the form stays open and says so under its first field.
+    assert response.status_code == 200
+    answer = response.json()
+    assert answer["response_action"] == "errors"
+    assert "cannot reach its database" in answer["errors"]["title"]
+    down.settle()
+    assert down.fake.calls("chat.postMessage") == []
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)

@@ -163,12 +163,15 @@ def test_linking_to_a_ticket_that_became_internal_is_refused_privately(slack):
     picked = {InputId.TICKET_PICKER: {InputId.TICKET_PICKER: external("1", "#1 Printer jammed")}}
     response = slack.send.view_submission(view, picked, user_id=OTHER)
 
-    # The form closes at once; the refusal comes as a direct message, and nothing is linked.
-    assert response.status_code == 200 and response.text in ("", "null")
-    [dm] = slack.fake.wait_for("chat.postMessage", predicate=lambda c: c.args["channel"] == OTHER)
-    assert dm.args["text"] == "Ticket #1 was not found."
+    # The link is refused before the form closes: said in the form, and nothing is linked.
+    assert response.status_code == 200
+    assert response.json() == {
+        "response_action": "errors",
+        "errors": {InputId.TICKET_PICKER: "Ticket #1 was not found."},
+    }
     slack.settle()
     assert _count(slack, ConversationLink) == 0
+    assert [c for c in slack.fake.calls("chat.postMessage") if c.args["channel"] == OTHER] == []
 
 
 def test_global_shortcut_opens_the_create_form(slack):

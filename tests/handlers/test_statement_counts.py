@@ -24,4 +24,7 @@ def test_statements_do_not_grow_with_the_history(slack, interaction):
         f"{len(short_cost)} statements for {SHORT} history lines, {len(long_cost)} for "
         f"{LONG}:\n{listing}"
     )
-    assert 0 < len(long_cost) <= 8, listing
+    # SQLite also counts each transaction's BEGIN: the change is one transaction, its card's
+    # delivery two more (the claim with its reads, and the clear).
+    ceiling = 11 if slack.database.dialect == "sqlite" else 8
+    assert 0 < len(long_cost) <= ceiling, listing

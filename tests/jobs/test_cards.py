@@ -29,6 +29,8 @@ def test_failed_card_update_keeps_the_change_and_catches_up(slack, database):
     assert "In progress" not in str(slack.card(1)["blocks"][1])
 
     client = WebClient(token="xoxb-test", base_url=slack.fake.api_url)
+    assert catch_up_cards(slack.runtime, client) == 0  # the deliverer's retry waits a minute
+    slack.clock.advance(timedelta(minutes=1))
     assert catch_up_cards(slack.runtime, client) == 1
     assert ":hammer_and_wrench: In progress" in str(slack.card(1)["blocks"][1])
     with database.transaction() as session:
@@ -81,5 +83,6 @@ def test_server_errors_are_retried_then_left_to_the_outbox(slack, database):
         assert session.scalars(select(Ticket)).one().status is Status.WAITING
         assert len(session.scalars(select(CardRefresh)).all()) == 1
     client = WebClient(token="xoxb-test", base_url=slack.fake.api_url)
+    slack.clock.advance(timedelta(minutes=1))  # the deliverer's retry waits a minute
     assert catch_up_cards(slack.runtime, client) == 1
     assert "Waiting on reply" in str(slack.card(1)["blocks"][1])

@@ -53,6 +53,7 @@ class _Fault:
     remaining: int
     error: str | None
     delay: float
+    drop: bool = False
 
 
 @dataclass
@@ -60,6 +61,7 @@ class _Answer:
     status: int
     body: bytes
     headers: dict[str, str] = field(default_factory=dict)
+    drop: bool = False  # close the connection instead of answering
 
 
 def _decode_json_arguments(args: dict[str, Any]) -> dict[str, Any]:
@@ -102,6 +104,9 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         answer = self.server.fake._answer(self.command, self.path, dict(self.headers.items()), body)
+        if answer.drop:  # done, but the answer is lost on the way back, as a read timeout
+            self.close_connection = True
+            return
         try:
             self.send_response(answer.status)
             for name, value in answer.headers.items():
@@ -218,12 +223,14 @@ class FakeSlack(SlackWebApi, LoopbackServer):
         times: int = 1,
         error: str | None = None,
         delay: float = 0.0,
+        drop: bool = False,
     ) -> None:
         """Make the next `times` calls of `method` fail: HTTP `status` (429 with Retry-After),
         or HTTP 200 `ok: false` with `error`. With status=200 and no error, only `delay` is
-        applied and the call then succeeds: the client may have timed out meanwhile."""
+        applied and the call then succeeds: the client may have timed out meanwhile.
+        `drop`: the call is done (a message posted) but its answer never arrives."""
         with self._lock:
-            fault = _Fault(status, retry_after, times, error, delay)
+            fault = _Fault(status, retry_after, times, error, delay, drop)
             self._faults.setdefault(method, deque()).append(fault)
 
     # request handling (server threads)
@@ -259,7 +266,8 @@ class FakeSlack(SlackWebApi, LoopbackServer):
         fault = self._take_fault(method)
         if fault is not None and fault.delay:
             time.sleep(fault.delay)  # outside the lock: other calls proceed meanwhile
-        if fault is not None and (fault.error is not None or fault.status != 200):
+        failing = fault is not None and (fault.error is not None or fault.status != 200)
+        if failing and not fault.drop:
             return self._fault_answer(method, args, parts.path, fault)
         if kind == "api" and not token:
             return self._finish(method, args, parts.path, error("not_authed"))
@@ -273,7 +281,10 @@ class FakeSlack(SlackWebApi, LoopbackServer):
             except Exception as exc:  # e.g. int("soon"): fail the test loudly, not the socket
                 self.errors.append(f"{method}: arguments the fake cannot handle: {exc!r}")
                 answer = error("invalid_arguments")
-            return self._finish(method, args, parts.path, answer)
+            finished = self._finish(method, args, parts.path, answer)
+        if fault is not None and fault.drop:
+            return _Answer(0, b"", drop=True)
+        return finished
 
     def _dispatch(self, method: str, name: str, args: dict[str, Any]) -> JsonDict:
         problems = []

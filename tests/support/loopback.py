@@ -11,6 +11,9 @@ class LoopbackServer:
     """`start()`/`stop()`, or `with Server() as server:`. Subclasses build the server in
     `_make_server()`; anything with `serve_forever()` and `shutdown()` will do."""
 
+    # How often a socketserver looks for shutdown (its default, 0.5 s, is each test's wait).
+    poll_interval: float | None = 0.05
+
     def __init__(self) -> None:
         self._server: Any = None
         self._thread: threading.Thread | None = None
@@ -20,7 +23,10 @@ class LoopbackServer:
 
     def start(self) -> Self:
         self._server = self._make_server()
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        options = {} if self.poll_interval is None else {"poll_interval": self.poll_interval}
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs=options, daemon=True
+        )
         self._thread.start()
         return self
 

@@ -4,6 +4,7 @@ and the fake Web API recording what the bot sends out."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from socketserver import ThreadingMixIn
@@ -14,12 +15,11 @@ from pydantic import SecretStr
 
 from tests.support.fake_slack import FakeSlack
 from tests.support.slack_requests import SlackSender
-from ticketbot.app import build_app
+from ticketbot.app import build_app, work_queue
 from ticketbot.clock import FakeClock
-from ticketbot.concurrency import ContextExecutor
 from ticketbot.config import Settings, TicketbotConfig
 from ticketbot.http.web import wsgi_app
-from ticketbot.jobs.webhooks import start_dispatcher
+from ticketbot.jobs.scheduler import Background
 from ticketbot.runtime import Runtime
 from ticketbot.store.db import Database
 
@@ -36,31 +36,6 @@ class _QuietHandler(WSGIRequestHandler):
         pass
 
 
-class _ListenerPool(ContextExecutor):
-    """Bolt's listener threads, counting the work in flight so a test can wait for quiet."""
-
-    def __init__(self) -> None:
-        super().__init__(max_workers=5, thread_name_prefix="listener")
-        self._busy = 0
-        self._quiet = threading.Condition()
-
-    def submit(self, fn, /, *args, **kwargs):
-        with self._quiet:
-            self._busy += 1
-        future = super().submit(fn, *args, **kwargs)
-        future.add_done_callback(self._finished)
-        return future
-
-    def _finished(self, _future) -> None:
-        with self._quiet:
-            self._busy -= 1
-            self._quiet.notify_all()
-
-    def wait_quiet(self, timeout: float) -> bool:
-        with self._quiet:
-            return self._quiet.wait_for(lambda: self._busy == 0, timeout)
-
-
 @dataclass
 class SlackScenario:
     runtime: Runtime
@@ -68,13 +43,20 @@ class SlackScenario:
     send: SlackSender
     clock: FakeClock
     url: str
-    listeners: _ListenerPool
+    background: Background
 
     def settle(self, timeout: float = 5.0) -> None:
-        """Wait until every listener the app started has finished, work after ack() included:
-        the point after which "nothing else happened" can be asserted."""
-        if not self.listeners.wait_quiet(timeout):
-            raise AssertionError(f"the app was still busy after {timeout}s")
+        """Wait until everything the app started has finished (the work after the acks, the
+        cards and webhooks it woke, and what those woke in turn): the point after which
+        "nothing else happened" can be asserted."""
+        deadline = time.monotonic() + timeout
+        waiting = [self.background.work, self.background.cards, self.background.dispatcher]
+        while True:
+            for part in waiting:
+                if part is not None and not part.wait_idle(max(deadline - time.monotonic(), 0)):
+                    raise AssertionError(f"the app was still busy after {timeout}s")
+            if all(part is None or part.wait_idle(0) for part in waiting):
+                return
 
     @property
     def database(self) -> Database:
@@ -109,12 +91,13 @@ def start_scenario(
         **environment,
     )
     runtime = Runtime(settings=settings, config=config, database=database, clock=clock)
-    start_dispatcher(runtime)  # as `ticketbot serve` does
-    listeners = _ListenerPool()
+    work = work_queue(workers=5)
+    app = build_app(runtime, work=work)
+    background = Background(runtime, app.client, work, schedule=False)  # as `serve` does
     server = make_server(
         "127.0.0.1",
         0,
-        wsgi_app(build_app(runtime, listener_executor=listeners), runtime),
+        wsgi_app(app, runtime),
         server_class=_ThreadingServer,
         handler_class=_QuietHandler,
     )
@@ -130,12 +113,12 @@ def start_scenario(
             send=SlackSender(url, SIGNING_SECRET, response_url=fake.response_url),
             clock=clock,
             url=url,
-            listeners=listeners,
+            background=background,
         )
     finally:
         server.shutdown()
         server.server_close()
-        listeners.shutdown(wait=True)
+        background.stop()
 
 
 @pytest.fixture

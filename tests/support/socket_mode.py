@@ -78,6 +78,8 @@ class Link:
 class SocketModeServer(LoopbackServer):
     """Start with `start()`/`stop()` or `with SocketModeServer(fake) as server:`."""
 
+    poll_interval = None  # websockets' server has none
+
     def __init__(self, fake: FakeSlack) -> None:
         self.fake = fake
         self.links: list[Link] = []

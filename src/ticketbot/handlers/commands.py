@@ -61,31 +61,39 @@ def _answer(
     return message
 
 
+def _open_create_form(runtime: Runtime, client: WebClient, body: dict, viewer, title: str):
+    form = screens.create_form(
+        runtime,
+        context=ModalContext(
+            source=Source.SLASH_COMMAND,
+            channel_id=body.get("channel_id"),
+            response_url=body.get("response_url"),
+        ),
+        workspace_id=workspace_of(body),
+        user_id=viewer.user_id,
+        title=title,
+    )
+    client.views_open(trigger_id=body["trigger_id"], view=form)
+
+
+def _reply(runtime: Runtime, client: WebClient, respond: Respond, body: dict, viewer, text: str):
+    if text.split(" ")[0].lower() == "help":
+        respond(response_type="ephemeral", **help_message(COMMAND))
+        return
+    answer = _answer(runtime, client, respond, body, viewer, text)
+    if answer is not None:
+        respond(response_type="ephemeral", **answer)
+
+
 def register(app: App) -> None:
     @app.command(COMMAND)
     def on_ticket_command(
-        ack: Ack, body: dict, respond: Respond, client: WebClient, runtime: Runtime, viewer
+        ack: Ack, body: dict, respond: Respond, client: WebClient, runtime: Runtime, viewer, later
     ):
-        ack()
         text = " ".join((body.get("text") or "").split())
         word, _sep, rest = text.partition(" ")
         if word.lower() in ("", "new", "create"):
-            form = screens.create_form(
-                runtime,
-                context=ModalContext(
-                    source=Source.SLASH_COMMAND,
-                    channel_id=body.get("channel_id"),
-                    response_url=body.get("response_url"),
-                ),
-                workspace_id=workspace_of(body),
-                user_id=viewer.user_id,
-                title=rest,
-            )
-            client.views_open(trigger_id=body["trigger_id"], view=form)
-            return
-        if word.lower() == "help":
-            respond(response_type="ephemeral", **help_message(COMMAND))
-            return
-        answer = _answer(runtime, client, respond, body, viewer, text)
-        if answer is not None:
-            respond(response_type="ephemeral", **answer)
+            later(_open_create_form, runtime, client, body, viewer, rest)
+        else:
+            later(_reply, runtime, client, respond, body, viewer, text)
+        ack()

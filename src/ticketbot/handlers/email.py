@@ -22,22 +22,11 @@ from ticketbot.views.email import email_modal, failure_error, form_error, not_re
 
 def register(app: App) -> None:
     @app.action(ActionId.EMAIL)
-    def on_email(ack: Ack, body: dict, action: dict, client: WebClient, runtime: Runtime, viewer):
-        ack()
+    def on_email(ack: Ack, body: dict, action: dict, client: WebClient, runtime, viewer, later):
         if runtime.mailer is None:  # a card rendered before SMTP was switched off
             raise Forbidden(items.not_set_up())
-        ticket = screens.load_ticket(runtime, workspace_of(body), ticket_number(action), viewer)
-        email_service.check_may_email(viewer, ticket)
-        client.views_open(
-            trigger_id=body["trigger_id"],
-            view=email_modal(
-                ticket,
-                to=items.requester_address(client, ticket.requester_id),
-                subject=email_service.default_subject(ticket),
-                sender=runtime.mailer.sender,
-                metadata=ModalContext(number=ticket.number).dump(),
-            ),
-        )
+        later(_open_email_form, runtime, client, body, action, viewer)
+        ack()
 
     @app.view(CallbackId.EMAIL_MODAL)
     def on_send(ack: Ack, body: dict, view: dict, runtime: Runtime, viewer):
@@ -67,3 +56,19 @@ def register(app: App) -> None:
             ack(**not_recorded_error())
             return
         ack()
+
+
+def _open_email_form(runtime: Runtime, client: WebClient, body: dict, action: dict, viewer):
+    ticket = screens.load_ticket(runtime, workspace_of(body), ticket_number(action), viewer)
+    email_service.check_may_email(viewer, ticket)
+    assert runtime.mailer is not None
+    client.views_open(
+        trigger_id=body["trigger_id"],
+        view=email_modal(
+            ticket,
+            to=items.requester_address(client, ticket.requester_id),
+            subject=email_service.default_subject(ticket),
+            sender=runtime.mailer.sender,
+            metadata=ModalContext(number=ticket.number).dump(),
+        ),
+    )

@@ -15,7 +15,6 @@ from ticketbot.runtime import Runtime
 from ticketbot.services.errors import TicketbotError
 from ticketbot.services.inputs import clean_text
 from ticketbot.slack import items, screens
-from ticketbot.slack.cards import refresh_card
 from ticketbot.slack.forms import ModalContext, errors_on, states, text_of
 from ticketbot.slack.request import ticket_number, workspace_of
 from ticketbot.views.faq import with_suggestions
@@ -26,17 +25,12 @@ FAQ_BLOCKS = {"question": InputId.FAQ_QUESTION, "answer": InputId.FAQ_ANSWER}
 
 def register(app: App) -> None:
     @app.action(ActionId.FAQ_CONVERT)
-    def on_convert(ack: Ack, body: dict, action: dict, client: WebClient, runtime: Runtime, viewer):
+    def on_convert(ack: Ack, body: dict, action: dict, client: WebClient, runtime, viewer, later):
+        later(_open_faq_form, runtime, client, body, action, viewer)
         ack()
-        form = screens.faq_form(
-            runtime, workspace_id=workspace_of(body), number=ticket_number(action), viewer=viewer
-        )
-        client.views_open(trigger_id=body["trigger_id"], view=form)
 
     @app.view(CallbackId.FAQ_MODAL)
-    def on_convert_submitted(
-        ack: Ack, body: dict, view: dict, client: WebClient, runtime: Runtime, viewer
-    ):
+    def on_convert_submitted(ack: Ack, body: dict, view: dict, runtime: Runtime, viewer):
         meta = ModalContext.load(view)
         question, answer = text_of(view, InputId.FAQ_QUESTION), text_of(view, InputId.FAQ_ANSWER)
         for field, text, word in (
@@ -47,7 +41,7 @@ def register(app: App) -> None:
                 ack(**errors_on(FAQ_BLOCKS[field], _("{field} is required.").format(field=word)))
                 return
         try:
-            ticket = items.convert_to_faq(
+            items.convert_to_faq(
                 runtime,
                 workspace_id=workspace_of(body),
                 number=meta.number or 0,
@@ -59,28 +53,33 @@ def register(app: App) -> None:
             ack(**errors_on(FAQ_BLOCKS.get(error.field or "", InputId.FAQ_QUESTION), error.message))
             return
         ack()
-        refresh_card(runtime, client, ticket)
 
     @app.action(InputId.TITLE)
-    def on_title_entered(
-        ack: Ack, body: dict, action: dict, client: WebClient, runtime: Runtime, viewer
-    ):
+    def on_title_entered(ack: Ack, body: dict, action: dict, client, runtime, viewer, later):
         """Enter in the create form's Title: suggestions for it, the user's input kept."""
-        ack()
         view = body.get("view") or {}
-        if view.get("callback_id") != CallbackId.CREATE_MODAL:
-            return
-        hits = screens.suggestions(runtime, workspace_of(body), viewer, action.get("value") or "")
-        if hits is None:
-            return
-        try:
-            client.views_update(
-                view_id=view["id"],
-                hash=view.get("hash"),
-                view=with_suggestions(view, hits, states(view)),
-            )
-        except SlackApiError as error:
-            if error.response.get("error") != "hash_conflict":
-                raise
-            # The form changed meanwhile (an earlier Enter landed): that one shows suggestions.
-            logger.info("suggestions skipped for a form that changed meanwhile")
+        if view.get("callback_id") == CallbackId.CREATE_MODAL:
+            later.soon(_suggest, runtime, client, body, action, viewer)
+        ack()
+
+
+def _open_faq_form(runtime: Runtime, client: WebClient, body: dict, action: dict, viewer):
+    form = screens.faq_form(
+        runtime, workspace_id=workspace_of(body), number=ticket_number(action), viewer=viewer
+    )
+    client.views_open(trigger_id=body["trigger_id"], view=form)
+
+
+def _suggest(runtime: Runtime, client: WebClient, body: dict, action: dict, viewer) -> None:
+    view = body["view"]
+    hits = screens.suggestions(runtime, workspace_of(body), viewer, action.get("value") or "")
+    if hits is None:
+        return
+    try:
+        refreshed = with_suggestions(view, hits, states(view))
+        client.views_update(view_id=view["id"], hash=view.get("hash"), view=refreshed)
+    except SlackApiError as error:
+        if error.response.get("error") != "hash_conflict":
+            raise
+        # The form changed meanwhile (an earlier Enter landed): that one shows suggestions.
+        logger.info("suggestions skipped for a form that changed meanwhile")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from slack_bolt import Ack, App
-from slack_sdk import WebClient
 
 from ticketbot.i18n import _
 from ticketbot.ids import CallbackId, InputId
@@ -11,10 +10,18 @@ from ticketbot.runtime import Runtime
 from ticketbot.services.access import Viewer
 from ticketbot.services.errors import InvalidInput, StaleTicket, TicketbotError
 from ticketbot.services.inputs import TicketDraft, TicketEdit, clean_text, validate
+from ticketbot.services.ratings import should_ask
 from ticketbot.slack import flows
 from ticketbot.slack.forms import ModalContext, changed, error_for, submitted, text_of
+from ticketbot.slack.publish import (
+    ask_for_rating,
+    echo_comment,
+    publish_new_ticket,
+    reply_in_thread,
+)
 from ticketbot.slack.request import workspace_of
 from ticketbot.views.history import stale_message
+from ticketbot.vocabulary import Status
 
 FORM_FIELDS = {
     InputId.TITLE: "title",
@@ -35,9 +42,7 @@ def _fields(values: dict) -> dict:
 
 def register(app: App) -> None:
     @app.view(CallbackId.CREATE_MODAL)
-    def on_create(
-        ack: Ack, body: dict, view: dict, client: WebClient, runtime: Runtime, viewer: Viewer
-    ):
+    def on_create(ack: Ack, body: dict, view: dict, client, quick, runtime: Runtime, viewer, later):
         meta = ModalContext.load(view)
         values = submitted(view)
         data = {k: v for k, v in _fields(values).items() if v not in (None, "")}
@@ -52,23 +57,25 @@ def register(app: App) -> None:
         except InvalidInput as error:
             ack(**error_for(error.field, error.message))
             return
-        ack()
         origin = (meta.channel_id, meta.message_ts) if meta.channel_id and meta.message_ts else None
-        flows.raise_ticket(
-            runtime,
-            client,
-            workspace_id=workspace_of(body),
-            draft=draft,
-            requester=viewer,
-            origin=origin,
-            party_choice=values.get(InputId.PARTY),
-            response_url=meta.response_url,
-        )
+        try:
+            new = flows.raise_ticket(
+                runtime,
+                quick,
+                workspace_id=workspace_of(body),
+                draft=draft,
+                requester=viewer,
+                origin=origin,
+                party_choice=values.get(InputId.PARTY),
+            )
+        except InvalidInput as error:  # the party asked for cannot be added
+            ack(**error_for(error.field, error.message))
+            return
+        ack()
+        later.soon(publish_new_ticket, runtime, client, new, response_url=meta.response_url)
 
     @app.view(CallbackId.EDIT_MODAL)
-    def on_edit(
-        ack: Ack, body: dict, view: dict, client: WebClient, runtime: Runtime, viewer: Viewer
-    ):
+    def on_edit(ack: Ack, body: dict, view: dict, runtime: Runtime, viewer: Viewer):
         meta = ModalContext.load(view)
         values = changed(view)
         try:
@@ -80,62 +87,57 @@ def register(app: App) -> None:
         try:
             flows.edit_ticket(
                 runtime,
-                client,
                 workspace_id=workspace_of(body),
                 number=meta.number or 0,
                 viewer=viewer,
                 edit=wanted,
                 party_choice=values.get(InputId.PARTY, flows.KEEP),
                 expected_version=meta.version,
-                after=ack,
             )
         except StaleTicket as error:
             ack(**error_for(None, stale_message(error)))
+            return
         except TicketbotError as error:  # refused, gone or invalid: said in the form
             ack(**error_for(error.field, error.message))
+            return
+        ack()
 
     @app.view(CallbackId.CLOSE_MODAL)
-    def on_close(
-        ack: Ack, body: dict, view: dict, client: WebClient, runtime: Runtime, viewer: Viewer
-    ):
+    def on_close(ack: Ack, body: dict, view: dict, client, runtime: Runtime, viewer, later):
         meta = ModalContext.load(view)
         solution = clean_text(text_of(view, InputId.SOLUTION))
         if not solution:
             ack(**error_for("solution", _("A solution is required to close a ticket.")))
             return
-        ack()
-        flows.close_ticket(
+        ticket, closed = flows.set_status(
             runtime,
-            client,
             workspace_id=workspace_of(body),
             number=meta.number or 0,
             viewer=viewer,
+            status=Status.CLOSED,
             solution=solution,
         )
+        ack()
+        if closed and should_ask(ticket, viewer):
+            later.soon(ask_for_rating, runtime, client, ticket)
 
     @app.view(CallbackId.COMMENT_MODAL)
-    def on_comment(
-        ack: Ack, body: dict, view: dict, client: WebClient, runtime: Runtime, viewer: Viewer
-    ):
+    def on_comment(ack: Ack, body: dict, view: dict, client, runtime: Runtime, viewer, later):
         meta = ModalContext.load(view)
         text = text_of(view, InputId.COMMENT_TEXT)
         if not clean_text(text):
             ack(**error_for("comment", _("A comment cannot be empty.")))
             return
-        ack()
-        flows.comment_from_form(
-            runtime,
-            client,
-            workspace_id=workspace_of(body),
-            number=meta.number or 0,
-            viewer=viewer,
+        ticket, comment = flows.add_comment(
+            runtime, workspace_id=workspace_of(body), number=meta.number or 0, viewer=viewer,
             text=text,
-        )
+        )  # fmt: skip
+        ack()
+        if comment is not None:
+            later.soon(echo_comment, runtime, client, ticket, comment)
 
     @app.view(CallbackId.LINK_MODAL)
-    def on_link(
-        ack: Ack, body: dict, view: dict, client: WebClient, runtime: Runtime, viewer: Viewer
-    ):
+    def on_link(ack: Ack, body: dict, view: dict, client, quick, runtime: Runtime, viewer, later):
         meta = ModalContext.load(view)
         choice = submitted(view).get(InputId.TICKET_PICKER)
         if not choice or not str(choice).isdigit():
@@ -144,13 +146,17 @@ def register(app: App) -> None:
         if not meta.channel_id or not meta.message_ts:
             ack(**error_for("ticket", _("This form is out of date: please open it again.")))
             return
-        ack()
-        flows.link_message(
+        ticket = flows.link_message(
             runtime,
-            client,
+            quick,
             workspace_id=workspace_of(body),
             number=int(choice),
             viewer=viewer,
             channel_id=meta.channel_id,
             message_ts=meta.message_ts,
         )
+        ack()
+        later.soon(
+            reply_in_thread, runtime, client, meta.channel_id, meta.message_ts, ticket,
+            ticket.card_permalink, linked=True,
+        )  # fmt: skip

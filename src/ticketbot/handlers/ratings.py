@@ -7,28 +7,30 @@ from slack_sdk import WebClient
 
 from ticketbot.i18n import _
 from ticketbot.ids import RATING_ACTION, ticket_number_from_block
-from ticketbot.runtime import Runtime
 from ticketbot.services.errors import NotFound
 from ticketbot.slack.flows import rate
+from ticketbot.slack.publish import thank_for_rating
 from ticketbot.slack.request import workspace_of
 
 
 def register(app: App) -> None:
     @app.action(RATING_ACTION)
-    def on_rate(ack: Ack, body: dict, action: dict, client: WebClient, runtime: Runtime, viewer):
-        ack()
+    def on_rate(ack: Ack, body: dict, action: dict, client: WebClient, runtime, viewer, later):
         number = ticket_number_from_block(action.get("block_id"))
         found = RATING_ACTION.match(action.get("action_id") or "")
         if number is None or found is None:
             raise NotFound(_("That ticket was not found."))
+        score = int(found.group(1))
+        ticket = rate(
+            runtime, workspace_id=workspace_of(body), number=number, viewer=viewer, score=score
+        )
+        ack()
         container = body.get("container") or {}
-        rate(
-            runtime,
+        later.soon(
+            thank_for_rating,
             client,
-            workspace_id=workspace_of(body),
-            number=number,
-            viewer=viewer,
-            score=int(found.group(1)),
+            ticket,
+            score,
             channel_id=container.get("channel_id") or (body.get("channel") or {}).get("id"),
-            message_ts=container.get("message_ts"),
+            ts=container.get("message_ts"),
         )

@@ -3,24 +3,30 @@
 from __future__ import annotations
 
 from slack_bolt import App
-from slack_sdk import WebClient
 
 from ticketbot.runtime import Runtime
-from ticketbot.slack.intake import raise_from_reaction
+from ticketbot.slack.intake import Unreadable, cannot_read, raise_from_reaction
+from ticketbot.slack.publish import publish_new_ticket
 
 
 def register(app: App) -> None:
     @app.event("reaction_added")
-    def on_reaction(event: dict, body: dict, client: WebClient, runtime: Runtime, viewer):
+    def on_reaction(event: dict, body: dict, client, quick, runtime: Runtime, viewer, later):
         item = event.get("item") or {}
         if event.get("reaction") != runtime.config.reaction_emoji or item.get("type") != "message":
             return
-        raise_from_reaction(
-            runtime,
-            client,
-            workspace_id=body.get("team_id", ""),
-            event_id=body["event_id"],
-            reactor=viewer,
-            channel_id=item["channel"],
-            ts=item["ts"],
-        )
+        try:
+            new = raise_from_reaction(
+                runtime,
+                quick,
+                workspace_id=body.get("team_id", ""),
+                event_id=body["event_id"],
+                reactor=viewer,
+                channel_id=item["channel"],
+                ts=item["ts"],
+            )
+        except Unreadable:
+            later.soon(cannot_read, client, item["channel"], viewer.user_id)
+            return
+        if new is not None:
+            later.soon(publish_new_ticket, runtime, client, new, response_url=None)

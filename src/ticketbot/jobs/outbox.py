@@ -71,22 +71,43 @@ class Outbox:
         limit: int,
         where: Sequence[ColumnElement[bool]] = (),
         prepare: Callable[[Session, list], Iterable] | None = None,
+        then: Callable[[Session, list], None] | None = None,
     ) -> list:
-        """Lease up to `limit` due rows to `token`. `prepare(session, rows)`, run in the
-        claiming transaction, may settle some rows itself (cancel what no longer applies)
-        and returns the ones to lease."""
+        """Lease up to `limit` due rows to `token`, oldest first.
+
+        `prepare(session, rows)`, run in the claiming transaction before the lease, may settle
+        some rows itself (cancel what no longer applies) and returns the ones to lease.
+        `then(session, leased)` runs in the same transaction after it (reading what the work
+        needs, without a transaction of its own)."""
         with database.transaction() as session:
-            query = self.due(now, *where).limit(limit)
-            if database.dialect == "postgresql":
-                query = query.with_for_update(skip_locked=True)
-            rows = list(session.scalars(query))
-            if not rows:
-                return []
-            leased = list(prepare(session, rows)) if prepare is not None else rows
-            for row in leased:
-                row.claim_token = token
-                row.available_at = now + self.lease
+            if prepare is None:
+                leased = self._lease_due(session, database, now, token, limit, where)
+            else:
+                query = self.due(now, *where).limit(limit)
+                if database.dialect == "postgresql":
+                    query = query.with_for_update(skip_locked=True)
+                rows = list(session.scalars(query))
+                leased = list(prepare(session, rows)) if rows else []
+                for row in leased:
+                    row.claim_token = token
+                    row.available_at = now + self.lease
+            if leased and then is not None:
+                then(session, leased)
         return leased
+
+    def _lease_due(self, session, database, now, token, limit, where) -> list:
+        """One statement: lease the due rows and return them (UPDATE ... RETURNING)."""
+        due = self.due(now, *where).with_only_columns(self._key).limit(limit)
+        if database.dialect == "postgresql":
+            due = due.with_for_update(skip_locked=True)
+        leased = session.scalars(
+            update(self.model)
+            .where(self._key.in_(due.scalar_subquery()))
+            .values(claim_token=token, available_at=now + self.lease)
+            .returning(self.model)
+            .execution_options(synchronize_session=False)
+        ).all()
+        return sorted(leased, key=lambda row: getattr(row, self.key))
 
     def _held(self, keys: Iterable[Any], token: str):
         return self._key.in_(list(keys)), self.model.claim_token == token

@@ -56,3 +56,27 @@ def start_scheduler(runtime: Runtime, client: WebClient) -> BackgroundScheduler:
     )
     scheduler.start()
     return scheduler
+
+
+class Background:
+    """What a process runs besides answering requests: the work after the acks, the card
+    deliverer and the webhook dispatcher (both woken by changes), and the scheduled passes."""
+
+    def __init__(self, runtime: Runtime, client: WebClient, work, *, schedule: bool) -> None:
+        from ticketbot.jobs.cards import start_card_deliverer
+        from ticketbot.jobs.webhooks import start_dispatcher
+
+        self.work = work
+        self.dispatcher = start_dispatcher(runtime)
+        self.cards = start_card_deliverer(runtime, client)
+        self.scheduler = start_scheduler(runtime, client) if schedule else None
+
+    def stop(self, timeout: float = 20.0) -> None:
+        """Finish what was started (SIGTERM): scheduled passes, then the work after the
+        acks, then what that work woke."""
+        if self.scheduler is not None:
+            self.scheduler.shutdown(wait=True)
+        self.work.shutdown(wait=True)
+        for nudged in (self.cards, self.dispatcher):
+            if nudged is not None:
+                nudged.stop(timeout)

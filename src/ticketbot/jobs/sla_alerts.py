@@ -29,8 +29,9 @@ from ticketbot.services.alert_plan import (
     plan_escalation,
 )
 from ticketbot.services.deadlines import sla_status
-from ticketbot.slack.cards import refresh_card
-from ticketbot.slack.client import SLACK_FAILURES, failure_reason
+from ticketbot.services.refreshes import refresh_card
+from ticketbot.slack.client import SLACK_FAILURES, UNCERTAIN, failure_reason
+from ticketbot.slack.request import posted_with_metadata
 from ticketbot.store.models import SlaAlert, Ticket
 from ticketbot.views.alerts import alert_message, digest_message
 from ticketbot.vocabulary import Status
@@ -41,6 +42,7 @@ LEASE = timedelta(minutes=5)
 BATCH = 500
 CHANNEL_INTERVAL = 1.0  # Slack allows about one message per second per channel
 _KIND_ORDER = {"warning": 0, "breach": 1, "escalation": 2}
+ALERT_EVENT = "ticketbot_sla_alert"  # the metadata event type of a deadline warning
 OUTBOX = Outbox(SlaAlert, lease=LEASE)
 
 
@@ -175,8 +177,10 @@ def run_pass(
     for channel, group in by_channel.items():
         _post_group(runtime, client, channel, group, now, token, pacer, report)
     # The cards now show "at risk" or "breached" instead of what they showed when posted.
-    for ticket in {d.ticket.id: d.ticket for d in deliveries}.values():
-        refresh_card(runtime, client, ticket)
+    with runtime.database.transaction() as session:
+        for ticket in {d.ticket.id: d.ticket for d in deliveries}.values():
+            refresh_card(session=session, ticket=ticket, now=now)
+    runtime.cards_changed()
     return report
 
 
@@ -224,15 +228,52 @@ def _post_group(runtime, client, channel, group, now, token, pacer, report) -> N
     if len(batches) == 1 and len(group) > 1:
         report.digests += 1
     for deliveries, message in batches:
-        pacer.wait(channel)
         try:
-            posted = client.chat_postMessage(channel=channel, **message)
+            deliveries = _not_posted_yet(runtime, client, channel, deliveries, token, now, report)
+            if not deliveries:
+                continue
+            pacer.wait(channel)
+            posted = client.chat_postMessage(
+                channel=channel, metadata=_metadata(deliveries), **message
+            )
         except SLACK_FAILURES as error:
             _record_failure(runtime, deliveries, token, now, failure_reason(error))
             report.failed += [_line(d) for d in deliveries]
             continue
         _record_sent(runtime, deliveries, token, now, posted["channel"], posted["ts"])
         report.sent += [_line(d) for d in deliveries]
+
+
+def _metadata(deliveries: list[Delivery]) -> dict:
+    """Names the warnings a message carries, so a post whose answer was lost can be found."""
+    alerts = [d.alert.id for d in deliveries]
+    return {"event_type": ALERT_EVENT, "event_payload": {"alerts": alerts}}
+
+
+def _not_posted_yet(runtime, client, channel, deliveries, token, now, report) -> list[Delivery]:
+    """After a post whose answer never came, look before posting again: the warnings it did
+    post are recorded as sent, only the others are posted."""
+    if not any(d.alert.last_error == UNCERTAIN for d in deliveries):
+        return deliveries
+    oldest = min(d.alert.notify_at for d in deliveries)
+    seen: dict[int, tuple[str, str]] = {}
+    posted = posted_with_metadata(client, channel, ALERT_EVENT, oldest=oldest)
+    for conversation, ts, payload in posted:
+        for alert_id in payload.get("alerts") or []:
+            seen.setdefault(alert_id, (conversation, ts))
+    for (conversation, ts), done in _by_message(deliveries, seen).items():
+        logger.info("SLA warning found posted already in %s; recorded", conversation)
+        _record_sent(runtime, done, token, now, conversation, ts)
+        report.sent += [_line(d) for d in done]
+    return [d for d in deliveries if d.alert.id not in seen]
+
+
+def _by_message(deliveries: list[Delivery], seen: dict) -> dict[tuple[str, str], list[Delivery]]:
+    grouped: dict[tuple[str, str], list[Delivery]] = defaultdict(list)
+    for delivery in deliveries:
+        if delivery.alert.id in seen:
+            grouped[seen[delivery.alert.id]].append(delivery)
+    return grouped
 
 
 def _record_sent(runtime, deliveries, token, now, channel, ts) -> None:

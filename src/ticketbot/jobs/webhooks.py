@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-import threading
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -20,6 +19,7 @@ import requests
 
 from ticketbot import __version__
 from ticketbot.config import WebhookConfig
+from ticketbot.jobs.background import Nudged
 from ticketbot.jobs.outbox import FAILED, Outbox, new_token, retry_delay
 from ticketbot.runtime import Runtime
 from ticketbot.services.webhooks import DELIVERED
@@ -124,42 +124,12 @@ def deliver_webhooks(
     return report
 
 
-class Dispatcher:
+class Dispatcher(Nudged):
     """Runs delivery passes on a background thread right after a commit that emitted events,
-    so receivers hear within a moment instead of at the next scheduled pass. Best effort: the
-    request never waits for it, and whatever it misses the scheduled pass delivers."""
+    so receivers hear within a moment instead of at the next scheduled pass."""
 
     def __init__(self, runtime: Runtime) -> None:
-        self._runtime = runtime
-        self._state = threading.Condition()
-        self._wanted = False
-        self._running = False
-
-    def kick(self) -> None:
-        with self._state:
-            self._wanted = True
-            if self._running:
-                return  # the running thread passes again before it stops
-            self._running = True
-        threading.Thread(target=self._work, name="webhooks", daemon=True).start()
-
-    def _work(self) -> None:
-        while True:
-            with self._state:
-                if not self._wanted:
-                    self._running = False
-                    self._state.notify_all()
-                    return
-                self._wanted = False
-            try:
-                deliver_webhooks(self._runtime)
-            except Exception:
-                logger.exception("webhook delivery pass failed; the scheduled pass retries")
-
-    def wait_idle(self, timeout: float) -> bool:
-        """True once no pass runs or is wanted (tests, and shutdown)."""
-        with self._state:
-            return self._state.wait_for(lambda: not self._running, timeout)
+        super().__init__("webhooks", lambda: bool(deliver_webhooks(runtime).delivered))
 
 
 def start_dispatcher(runtime: Runtime) -> Dispatcher | None:

@@ -1,8 +1,14 @@
-"""The live card in Slack: posting it, re-rendering it in place after every change.
+"""The live card in Slack: rendering it, posting it once, updating it in place.
 
-A card that cannot be posted or updated (rate limits after retries, Slack down, network)
-is not lost: the ticket is marked in the card outbox (`card_refreshes`) and the scheduled
-catch-up (jobs/cards.py) renders it again as it is then, until Slack takes it."""
+Changes never update the card themselves: they mark it in the card outbox
+(services/refreshes.py), and the card deliverer (jobs/cards.py) renders it as the ticket is
+then. A new ticket's card is posted by the request that raised it (`publish_card`); anything
+that fails is left marked, for the deliverer to try again.
+
+A card is posted once: it carries message metadata naming its ticket, its place is recorded
+as soon as Slack answers (before anything else is asked of Slack), and whoever is about to
+post a card that is not recorded yet looks in the channel first, in case an earlier post went
+through without its answer arriving."""
 
 from __future__ import annotations
 
@@ -18,14 +24,15 @@ from ticketbot.runtime import Runtime
 from ticketbot.services import faq, related
 from ticketbot.services.access import Role, Viewer, related_kinds_for
 from ticketbot.services.deadlines import SlaStatus, sla_status
-from ticketbot.services.refreshes import card_missed
+from ticketbot.services.refreshes import card_shown, mark_card
 from ticketbot.services.tickets import set_card
 from ticketbot.slack.client import SLACK_FAILURES, failure_reason
-from ticketbot.slack.request import permalink
+from ticketbot.slack.request import permalink, posted_with_metadata
 from ticketbot.store.models import Ticket
 from ticketbot.views.card import can_become_faq, ticket_card
 
 logger = logging.getLogger("ticketbot.cards")
+CARD_EVENT = "ticketbot_card"  # the metadata event type of a card message
 
 
 def sla_of(runtime: Runtime, ticket: Ticket) -> SlaStatus:
@@ -35,9 +42,8 @@ def sla_of(runtime: Runtime, ticket: Ticket) -> SlaStatus:
 
 @contextmanager
 def _reading(runtime: Runtime, ticket: Ticket) -> Iterator[Session]:
-    """The caller's transaction when it still holds the ticket: a change reads what its card
-    shows before it commits, saving a transaction of its own. Otherwise a read-only one,
-    which under SQLite neither takes nor waits for the write lock."""
+    """The caller's transaction when it still holds the ticket, else a read-only one (under
+    SQLite it neither takes nor waits for the write lock)."""
     current = object_session(ticket)
     if current is not None and current.in_transaction():
         yield current
@@ -66,54 +72,76 @@ def card_extras(runtime: Runtime, ticket: Ticket) -> dict:
     }
 
 
-def send_card(runtime: Runtime, client: WebClient, ticket: Ticket, extras: dict | None) -> None:
-    """Update the card, or post it when it was never posted. Raises what Slack raised."""
-    if extras is None:
-        extras = card_extras(runtime, ticket)
-    with speaking(runtime.config.channel_language):  # a card is read by the whole channel
-        message = ticket_card(
-            ticket, sla_of(runtime, ticket), email=runtime.mailer is not None, **extras
-        )
-    if ticket.card_channel_id and ticket.card_ts:
-        client.chat_update(channel=ticket.card_channel_id, ts=ticket.card_ts, **message)
-        return
-    channel = runtime.config.triage_channel or ticket.requester_id
-    posted = client.chat_postMessage(channel=channel, **message)
-    link = permalink(client, posted["channel"], posted["ts"])
+def card_metadata(ticket: Ticket) -> dict:
+    return {
+        "event_type": CARD_EVENT,
+        "event_payload": {"workspace_id": ticket.workspace_id, "ticket_id": ticket.id},
+    }
+
+
+def _record(runtime: Runtime, ticket: Ticket, channel: str, ts: str, link: str | None) -> None:
     with runtime.database.transaction() as session:
         # Locked, as every update of a ticket: a change committed meanwhile would otherwise
         # make this one fail on the ticket's version.
         fresh = session.get(Ticket, ticket.id, with_for_update={"of": Ticket})
         if fresh is not None:
-            set_card(ticket=fresh, channel_id=posted["channel"], ts=posted["ts"], permalink=link)
-    ticket.card_channel_id, ticket.card_ts, ticket.card_permalink = (
-        posted["channel"],
-        posted["ts"],
-        link,
-    )
+            set_card(ticket=fresh, channel_id=channel, ts=ts, permalink=link)
+    ticket.card_channel_id, ticket.card_ts, ticket.card_permalink = channel, ts, link
 
 
-def publish_card(
-    runtime: Runtime, client: WebClient, ticket: Ticket, extras: dict | None = None
-) -> bool:
-    """Show the ticket as it is now; False when Slack did not take it (it will, later).
+def send_card(
+    runtime: Runtime,
+    client: WebClient,
+    ticket: Ticket,
+    *,
+    look_first: bool = True,
+    extras: dict | None = None,
+) -> None:
+    """Update the card, or post it when it was never posted. Raises what Slack raised.
 
-    `extras` are `card_extras` read in the transaction that changed the ticket, if any."""
+    `look_first`: before posting, look for a card of this ticket posted without being
+    recorded (an earlier attempt's answer lost); only the request that raised the ticket,
+    the first to try, skips it. `extras`: `card_extras`, when the caller read them already."""
+    with speaking(runtime.config.channel_language):  # a card is read by the whole channel
+        message = ticket_card(
+            ticket,
+            sla_of(runtime, ticket),
+            email=runtime.mailer is not None,
+            **(extras if extras is not None else card_extras(runtime, ticket)),
+        )
+    if ticket.card_channel_id and ticket.card_ts:
+        client.chat_update(channel=ticket.card_channel_id, ts=ticket.card_ts, **message)
+        return
+    channel = runtime.config.triage_channel or ticket.requester_id
+    metadata = card_metadata(ticket)
+    posted = None
+    if look_first:
+        found = posted_with_metadata(client, channel, CARD_EVENT, oldest=ticket.created_at)
+        posted = next((m[:2] for m in found if m[2] == metadata["event_payload"]), None)
+    if posted is not None:
+        logger.info("card of #%s was posted already: recorded, then updated", ticket.number)
+        _record(runtime, ticket, *posted, permalink(client, *posted))
+        client.chat_update(channel=posted[0], ts=posted[1], **message)
+        return
+    answer = client.chat_postMessage(channel=channel, metadata=metadata, **message)
+    # Where it is, before anything else is asked of Slack: a change made meanwhile finds it.
+    _record(runtime, ticket, answer["channel"], answer["ts"], None)
+    link = permalink(client, answer["channel"], answer["ts"])
+    if link is not None:
+        _record(runtime, ticket, answer["channel"], answer["ts"], link)
+
+
+def publish_card(runtime: Runtime, client: WebClient, ticket: Ticket, claim: str) -> bool:
+    """Post a new ticket's card from the request that raised it (`claim`: its hold on the
+    ticket's card row). False when Slack did not take it: the deliverer will."""
     try:
-        send_card(runtime, client, ticket, extras)
+        send_card(runtime, client, ticket, look_first=False)
     except SLACK_FAILURES as error:
         reason = failure_reason(error)
         logger.warning("card of #%s not shown yet (%s); retrying later", ticket.number, reason)
         with runtime.database.transaction() as session:
-            now = runtime.clock.now()
-            card_missed(session=session, ticket_id=ticket.id, reason=reason, now=now)
+            mark_card(session=session, ticket_id=ticket.id, now=runtime.clock.now(), reason=reason)
         return False
+    with runtime.database.transaction() as session:
+        card_shown(session=session, ticket_id=ticket.id, claim=claim)
     return True
-
-
-def refresh_card(
-    runtime: Runtime, client: WebClient, ticket: Ticket, extras: dict | None = None
-) -> None:
-    """Re-render the live card in place after a change, so everyone sees the same ticket."""
-    if ticket.card_channel_id and ticket.card_ts:
-        publish_card(runtime, client, ticket, extras)

@@ -19,7 +19,6 @@ from urllib.parse import SplitResult, urlsplit
 from urllib.request import Request
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
@@ -27,9 +26,47 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 
 from ticketbot.config import Settings
+from ticketbot.failures import SLACK_FAILURES, failure_reason
 
-# What a Web API call can raise once slack_sdk's own retries are spent.
-SLACK_FAILURES = (SlackApiError, SlackClientError, OSError)
+__all__ = ["SLACK_FAILURES", "UNCERTAIN", "failure_reason", "slack_client"]
+
+# Web API methods that do something new each time they are called: when one was sent and no
+# answer came, Slack may have done it, so it is never sent again blindly.
+NOT_IDEMPOTENT = frozenset(
+    {
+        "chat.postMessage",
+        "chat.postEphemeral",
+        "chat.scheduleMessage",
+        "chat.meMessage",
+        "files.upload",
+        "files.completeUploadExternal",
+        "views.open",
+        "views.push",
+    }
+)
+
+
+def idempotent(path: str) -> bool:
+    return path.rstrip("/").rpartition("/")[2] not in NOT_IDEMPOTENT
+
+
+class DeliveryUncertain(TimeoutError):
+    """A call that is not idempotent was sent and got no answer: it may have been done."""
+
+
+UNCERTAIN = DeliveryUncertain.__name__  # its failure_reason, as outbox rows keep it
+
+
+class IdempotentServerErrorRetryHandler(ServerErrorRetryHandler):
+    """slack_sdk's retry of 500 and 503, for the methods that may be repeated: Slack may have
+    posted a message before it failed to answer."""
+
+    def _can_retry(self, *, state, request, response=None, error=None) -> bool:
+        if not idempotent(urlsplit(request.url).path):
+            return False
+        return super()._can_retry(state=state, request=request, response=response, error=error)
+
+
 # Servers close connections left idle; one idle this long is replaced rather than risked.
 MAX_IDLE_SECONDS = 30.0
 # The peer closed a kept connection between two calls: the request never reached it.
@@ -60,13 +97,23 @@ class KeepAliveWebClient(WebClient):
             kept, reused = self._connection(parts)
             try:
                 kept.connection.request("POST", target, body=req.data, headers=headers)
+            except (HTTPException, OSError) as error:
+                self._forget(parts)
+                if reused and isinstance(error, _STALE):
+                    continue  # once more, on a new connection
+                raise URLError(error) from error  # never sent: safe to try again
+            try:
                 response = kept.connection.getresponse()
                 body = response.read()
             except (HTTPException, OSError) as error:
                 self._forget(parts)
                 if reused and isinstance(error, _STALE):
-                    continue  # once more, on a new connection
-                raise URLError(error) from error
+                    continue  # the peer had closed the kept connection before reading it
+                if idempotent(parts.path):
+                    raise URLError(error) from error
+                # Sent, and maybe done by Slack (a post, an upload): trying again could do it
+                # twice, so the caller decides (and looks before posting again).
+                raise DeliveryUncertain(f"{parts.path}: no answer ({error!r})") from error
             break
         kept.used_at = time.monotonic()
         if response.will_close:
@@ -120,11 +167,20 @@ class KeepAliveWebClient(WebClient):
             kept.connection.close()
 
 
-def slack_client(settings: Settings, token: str | None = None) -> WebClient:
+def slack_client(
+    settings: Settings, token: str | None = None, *, quick: bool = False
+) -> WebClient:
     """A Web API client that keeps its connections open between calls, honours 429
-    Retry-After and retries 5xx and dropped connections."""
+    Retry-After and retries dropped connections, and 5xx where that cannot do a thing twice.
+
+    `quick`: one try of at most a second, for what a request looks up before its answer
+    (Slack waits three seconds): a slow or rate-limited Slack gets no second chance there."""
     if token is None and settings.slack_bot_token is not None:
         token = settings.slack_bot_token.get_secret_value()
+    if quick:
+        return KeepAliveWebClient(
+            token=token, base_url=settings.slack_api_url, timeout=1, retry_handlers=[]
+        )
     return KeepAliveWebClient(
         token=token,
         base_url=settings.slack_api_url,
@@ -132,14 +188,6 @@ def slack_client(settings: Settings, token: str | None = None) -> WebClient:
         retry_handlers=[
             ConnectionErrorRetryHandler(max_retry_count=2),
             RateLimitErrorRetryHandler(max_retry_count=3),
-            ServerErrorRetryHandler(max_retry_count=2),
+            IdempotentServerErrorRetryHandler(max_retry_count=2),
         ],
     )
-
-
-def failure_reason(error: Exception) -> str:
-    """Slack's error code (`channel_not_found`), else the kind of failure, for logs and
-    outbox rows; never a token or a payload."""
-    response = getattr(error, "response", None)
-    code = response.get("error") if response is not None else None
-    return str(code or type(error).__name__)[:200]

@@ -1,14 +1,22 @@
-"""Write-then-publish: each use case changes the ticket in one transaction through the
-services, then shows the result in Slack (the card, the requester, the thread)."""
+"""Write, then publish: what a person did is stored before Slack is answered, then shown.
+
+Each use case here is one transaction through the services, run on the request's thread
+before the ack (within the request's database deadline): when it cannot be stored, the
+person is told so and nothing was done. It marks the ticket's card in the same transaction
+(services/refreshes.py), so the card follows even if this process dies right after the
+answer. What only Slack must do next (a confirmation, a pointer in a thread, a rating
+request) is in slack/publish.py, run after the ack."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
 
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
-from ticketbot.i18n import speaking
 from ticketbot.runtime import Runtime
 from ticketbot.services import comments as comment_service
 from ticketbot.services import links as link_service
@@ -17,17 +25,16 @@ from ticketbot.services.access import Viewer
 from ticketbot.services.errors import Forbidden
 from ticketbot.services.inputs import TicketDraft, TicketEdit
 from ticketbot.services.parties import party_from_choice
-from ticketbot.services.ratings import rate_ticket, should_ask
-from ticketbot.slack.cards import card_extras, refresh_card
-from ticketbot.slack.publish import ask_for_rating, publish_new_ticket, reply_in_thread
+from ticketbot.services.ratings import rate_ticket
+from ticketbot.services.refreshes import mark_card, refresh_card
 from ticketbot.slack.request import permalink
-from ticketbot.store.models import Ticket
-from ticketbot.views.lists import comment_echo
-from ticketbot.views.rating import rating_thanks
+from ticketbot.store.models import Comment, Ticket
 from ticketbot.vocabulary import Status
 
 # A change to one ticket, inside the transaction that holds it locked.
 Change = Callable[[Session, Ticket], object]
+# How long the request that raised a ticket has to post its card before the deliverer does.
+NEW_CARD_LEASE = timedelta(minutes=1)
 
 
 def find_ticket(
@@ -46,6 +53,13 @@ def find_ticket(
 # --- Raising a ticket ---------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class NewTicket:
+    ticket: Ticket
+    claim: str  # this request's hold on posting the card (services/refreshes.py)
+    origin: tuple[str, str] | None = None
+
+
 def store_new_ticket(
     runtime: Runtime,
     session: Session,
@@ -56,9 +70,9 @@ def store_new_ticket(
     origin: tuple[str, str] | None = None,
     origin_link: str | None = None,
     party_choice: str | None = None,
-) -> Ticket:
+) -> NewTicket:
     """Create the ticket (and the party it relates to, and the link to its message) in the
-    caller's transaction."""
+    caller's transaction, its card to be posted by the caller after the ack."""
     now = runtime.clock.now()
     party_id = party_from_choice(
         session=session, workspace_id=workspace_id, choice=party_choice, now=now
@@ -84,24 +98,26 @@ def store_new_ticket(
             permalink=origin_link,
             now=now,
         )
-    return ticket
+    claim = uuid.uuid4().hex
+    mark_card(session=session, ticket_id=ticket.id, now=now, claim=claim, lease=NEW_CARD_LEASE)
+    return NewTicket(ticket, claim, origin)
 
 
 def raise_ticket(
     runtime: Runtime,
-    client: WebClient,
+    quick: WebClient,
     *,
     workspace_id: str,
     draft: TicketDraft,
     requester: Viewer,
     origin: tuple[str, str] | None = None,
     party_choice: str | None = None,
-    response_url: str | None = None,
-) -> Ticket:
-    """A ticket from the create form: stored, then shown everywhere it belongs."""
-    link = permalink(client, *origin) if origin else None
+) -> NewTicket:
+    """A ticket from the create form. `quick`: the client for what is asked of Slack before
+    the answer (the origin's permalink)."""
+    link = permalink(quick, *origin) if origin else None
     with runtime.database.transaction() as session:
-        ticket = store_new_ticket(
+        return store_new_ticket(
             runtime,
             session,
             workspace_id=workspace_id,
@@ -111,42 +127,40 @@ def raise_ticket(
             origin_link=link,
             party_choice=party_choice,
         )
-    publish_new_ticket(runtime, client, ticket, response_url=response_url, origin=origin)
-    return ticket
 
 
 # --- Changing a ticket ---------------------------------------------------------------------
 
 
 def change_ticket(
-    runtime: Runtime,
-    client: WebClient,
-    *,
-    workspace_id: str,
-    number: int,
-    viewer: Viewer,
-    change: Change,
-    show_refusal: bool = False,
-    after: Callable[[], object] | None = None,
+    runtime: Runtime, *, workspace_id: str, number: int, viewer: Viewer, change: Change
 ) -> Ticket:
-    """Apply `change` to the locked ticket, then re-render its card in place.
+    """Apply `change` to the locked ticket and mark its card; shown once committed.
 
-    `show_refusal`: when the change is refused, the card is rendered again anyway, so a
-    select the user moved goes back to what the ticket really is. `after` runs once the
-    change is committed, before the card is touched (a form's acknowledgement)."""
-    with runtime.database.transaction() as session:
-        ticket = find_ticket(session, workspace_id, number, viewer, for_update=True)
-        try:
+    When the change is refused, the card is marked anyway, so that a select the person moved
+    goes back to what the ticket really is."""
+    found: list[int] = []
+    try:
+        with runtime.database.transaction() as session:
+            ticket = find_ticket(session, workspace_id, number, viewer, for_update=True)
+            found.append(ticket.id)
             change(session, ticket)
-        except Forbidden:
-            if show_refusal:
-                refresh_card(runtime, client, ticket)
-            raise
-        extras = card_extras(runtime, ticket)
-    if after is not None:
-        after()
-    refresh_card(runtime, client, ticket, extras)
+            refresh_card(session=session, ticket=ticket, now=runtime.clock.now())
+    except Forbidden:
+        if found:  # nothing of the change was kept; the card is drawn again as it is
+            redraw_card(runtime, found[0])
+        raise
+    runtime.cards_changed()
     return ticket
+
+
+def redraw_card(runtime: Runtime, ticket_id: int) -> None:
+    """Draw the card again as the ticket is (a select moved to a refused choice goes back)."""
+    with runtime.database.transaction() as session:
+        stored = session.get(Ticket, ticket_id)
+        if stored is not None:
+            refresh_card(session=session, ticket=stored, now=runtime.clock.now())
+    runtime.cards_changed()
 
 
 KEEP = object()  # a field the form did not change
@@ -154,7 +168,6 @@ KEEP = object()  # a field the form did not change
 
 def edit_ticket(
     runtime: Runtime,
-    client: WebClient,
     *,
     workspace_id: str,
     number: int,
@@ -162,7 +175,6 @@ def edit_ticket(
     edit: TicketEdit,
     party_choice: str | object | None = KEEP,
     expected_version: int | None = None,
-    after: Callable[[], object] | None = None,
 ) -> Ticket:
     """The Edit form's changes, refused (StaleTicket) when the ticket changed since it was
     opened."""
@@ -189,61 +201,50 @@ def edit_ticket(
         )
 
     return change_ticket(
-        runtime,
-        client,
-        workspace_id=workspace_id,
-        number=number,
-        viewer=viewer,
-        change=apply,
-        after=after,
+        runtime, workspace_id=workspace_id, number=number, viewer=viewer, change=apply
     )
 
 
 def set_status(
     runtime: Runtime,
-    client: WebClient,
     *,
     workspace_id: str,
     number: int,
     viewer: Viewer,
     status: Status,
-) -> Ticket:
-    """A status chosen on the card (not Closed: that asks for a solution first)."""
-    return change_ticket(
-        runtime,
-        client,
-        workspace_id=workspace_id,
-        number=number,
-        viewer=viewer,
-        show_refusal=True,
-        change=lambda session, ticket: ticket_service.change_status(
-            session=session,
-            ticket=ticket,
-            status=status,
-            viewer=viewer,
-            now=runtime.clock.now(),
-            policy=runtime.policy,
-            outbound=runtime.outbound,
-        ),
+    solution: str | None = None,
+) -> tuple[Ticket, bool]:
+    """A status chosen on the card, or closing with a solution; whether it changed."""
+    changed = []
+
+    def apply(session: Session, ticket: Ticket) -> None:
+        changed.append(
+            ticket_service.change_status(
+                session=session,
+                ticket=ticket,
+                status=status,
+                solution=solution,
+                viewer=viewer,
+                now=runtime.clock.now(),
+                policy=runtime.policy,
+                outbound=runtime.outbound,
+            )
+        )
+
+    ticket = change_ticket(
+        runtime, workspace_id=workspace_id, number=number, viewer=viewer, change=apply
     )
+    return ticket, bool(changed and changed[-1])
 
 
 def assign_ticket(
-    runtime: Runtime,
-    client: WebClient,
-    *,
-    workspace_id: str,
-    number: int,
-    viewer: Viewer,
-    assignee_id: str | None,
+    runtime: Runtime, *, workspace_id: str, number: int, viewer: Viewer, assignee_id: str | None
 ) -> Ticket:
     return change_ticket(
         runtime,
-        client,
         workspace_id=workspace_id,
         number=number,
         viewer=viewer,
-        show_refusal=True,
         change=lambda session, ticket: ticket_service.assign(
             session=session,
             ticket=ticket,
@@ -255,50 +256,10 @@ def assign_ticket(
     )
 
 
-def close_ticket(
-    runtime: Runtime,
-    client: WebClient,
-    *,
-    workspace_id: str,
-    number: int,
-    viewer: Viewer,
-    solution: str,
-) -> Ticket:
-    """Close with a solution, then ask the requester how it went."""
-    closed = []
-
-    def close(session: Session, ticket: Ticket) -> None:
-        closed.append(
-            ticket_service.change_status(
-                session=session,
-                ticket=ticket,
-                status=Status.CLOSED,
-                solution=solution,
-                viewer=viewer,
-                now=runtime.clock.now(),
-                policy=runtime.policy,
-                outbound=runtime.outbound,
-            )
-        )
-
-    ticket = change_ticket(
-        runtime, client, workspace_id=workspace_id, number=number, viewer=viewer, change=close
-    )
-    if closed[0] and should_ask(ticket, viewer):
-        ask_for_rating(runtime, client, ticket)
-    return ticket
-
-
-def comment_from_form(
-    runtime: Runtime,
-    client: WebClient,
-    *,
-    workspace_id: str,
-    number: int,
-    viewer: Viewer,
-    text: str,
-) -> None:
-    """A comment written in the Comment form, echoed in the card's thread."""
+def add_comment(
+    runtime: Runtime, *, workspace_id: str, number: int, viewer: Viewer, text: str
+) -> tuple[Ticket, Comment | None]:
+    """A comment written in the Comment form (echoed in the card's thread after the ack)."""
     with runtime.database.transaction() as session:
         ticket = find_ticket(session, workspace_id, number, viewer, for_update=True)
         comment = comment_service.add_comment(
@@ -309,24 +270,21 @@ def comment_from_form(
             now=runtime.clock.now(),
             outbound=runtime.outbound,
         )
-    if ticket.card_channel_id and ticket.card_ts and comment is not None:
-        with speaking(runtime.config.channel_language):  # the card's thread is public
-            echo = comment_echo(viewer.user_id, comment.text)
-        client.chat_postMessage(channel=ticket.card_channel_id, thread_ts=ticket.card_ts, **echo)
+    return ticket, comment
 
 
 def link_message(
     runtime: Runtime,
-    client: WebClient,
+    quick: WebClient,
     *,
     workspace_id: str,
     number: int,
     viewer: Viewer,
     channel_id: str,
     message_ts: str,
-) -> None:
-    """Link a message to a ticket, and say so in the message's thread."""
-    link = permalink(client, channel_id, message_ts)
+) -> Ticket:
+    """Link a message to a ticket (said in the message's thread after the ack)."""
+    link = permalink(quick, channel_id, message_ts)
     with runtime.database.transaction() as session:
         ticket = find_ticket(session, workspace_id, number, viewer, for_update=True)
         link_service.link_conversation(
@@ -338,25 +296,15 @@ def link_message(
             permalink=link,
             now=runtime.clock.now(),
         )
-    reply_in_thread(
-        runtime, client, channel_id, message_ts, ticket, ticket.card_permalink, linked=True
-    )
+    return ticket
 
 
 def rate(
-    runtime: Runtime,
-    client: WebClient,
-    *,
-    workspace_id: str,
-    number: int,
-    viewer: Viewer,
-    score: int,
-    channel_id: str | None,
-    message_ts: str | None,
-) -> None:
-    """Keep the requester's score, and thank them in the message that asked."""
+    runtime: Runtime, *, workspace_id: str, number: int, viewer: Viewer, score: int
+) -> Ticket:
+    """Keep the requester's score (thanked in the message that asked, after the ack)."""
     with runtime.database.transaction() as session:
-        ticket = rate_ticket(
+        return rate_ticket(
             session=session,
             workspace_id=workspace_id,
             number=number,
@@ -364,4 +312,3 @@ def rate(
             score=score,
             now=runtime.clock.now(),
         )
-    client.chat_update(channel=channel_id, ts=message_ts, **rating_thanks(ticket, score))

@@ -8,6 +8,7 @@ import hashlib
 import logging
 
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from ticketbot.i18n import _
 from ticketbot.runtime import Runtime
@@ -15,9 +16,8 @@ from ticketbot.services.access import Viewer
 from ticketbot.services.events import first_delivery
 from ticketbot.services.finder import ticket_from_message
 from ticketbot.services.inputs import TEXT_MAX, TicketDraft, clean_text, title_from, validate
-from ticketbot.slack.client import SLACK_FAILURES, failure_reason
-from ticketbot.slack.flows import store_new_ticket
-from ticketbot.slack.publish import publish_new_ticket
+from ticketbot.slack.client import failure_reason
+from ticketbot.slack.flows import NewTicket, store_new_ticket
 from ticketbot.slack.request import permalink
 from ticketbot.vocabulary import Source
 
@@ -31,8 +31,16 @@ def raise_claim(workspace_id: str, channel_id: str, ts: str) -> str:
     return f"raise:{digest[:40]}"
 
 
+# What Slack answers when the bot cannot read a channel: asking again will not help.
+NOT_READABLE = frozenset(
+    {"channel_not_found", "not_in_channel", "missing_scope", "thread_not_found"}
+)
+
+
 def fetch_message(client: WebClient, channel_id: str, ts: str) -> dict | None:
-    """The message a reaction points at, whether in the channel or inside a thread."""
+    """The message a reaction points at, whether in the channel or inside a thread; None
+    when the bot cannot read it. Raises what a slow or failing Slack raised: worth asking
+    again later."""
     try:
         found = (
             client.conversations_history(
@@ -47,34 +55,37 @@ def fetch_message(client: WebClient, channel_id: str, ts: str) -> dict | None:
         )
         found = [m for m in replies.get("messages") or [] if m.get("ts") == ts]
         return found[0] if found else None
-    except SLACK_FAILURES as error:
+    except SlackApiError as error:
+        if error.response.get("error") not in NOT_READABLE:
+            raise
         logger.info("cannot read %s/%s: %s", channel_id, ts, failure_reason(error))
         return None
 
 
+class Unreadable(Exception):
+    """The message reacted to cannot be read (the bot is not in its channel)."""
+
+
 def raise_from_reaction(
     runtime: Runtime,
-    client: WebClient,
+    quick: WebClient,
     *,
     workspace_id: str,
     event_id: str,
     reactor: Viewer,
     channel_id: str,
     ts: str,
-) -> None:
+) -> NewTicket | None:
+    """Store the ticket a reaction raises (None: none to raise). `quick`: the client for
+    reading the message before Slack is answered. Raises Unreadable."""
     with runtime.database.transaction(read_only=True) as session:
         if ticket_from_message(
             session=session, workspace_id=workspace_id, channel_id=channel_id, ts=ts
         ):
-            return  # someone already raised this message
-    message = fetch_message(client, channel_id, ts)
+            return None  # someone already raised this message
+    message = fetch_message(quick, channel_id, ts)
     if message is None:
-        client.chat_postEphemeral(
-            channel=channel_id,
-            user=reactor.user_id,
-            text=_("I cannot read that message. Invite me to the channel, then react again."),
-        )
-        return
+        raise Unreadable(channel_id)
     text = message.get("text") or ""
     draft = validate(
         TicketDraft,
@@ -86,21 +97,21 @@ def raise_from_reaction(
             "origin_ts": ts,
         },
     )
-    link = permalink(client, channel_id, ts)
+    link = permalink(quick, channel_id, ts)
     now = runtime.clock.now()
     with runtime.database.transaction() as session:
         if not first_delivery(session=session, event_id=event_id, now=now):
-            return
+            return None
         # Concurrent reactions wait here for each other (ticket_from_message cannot see a
         # ticket another transaction has not committed yet); the later ones then stop.
         claim = raise_claim(workspace_id, channel_id, ts)
         if not first_delivery(session=session, event_id=claim, now=now):
-            return
+            return None
         if ticket_from_message(
             session=session, workspace_id=workspace_id, channel_id=channel_id, ts=ts
         ):
-            return
-        ticket = store_new_ticket(
+            return None
+        return store_new_ticket(
             runtime,
             session,
             workspace_id=workspace_id,
@@ -109,4 +120,11 @@ def raise_from_reaction(
             origin=(channel_id, ts),
             origin_link=link,
         )
-    publish_new_ticket(runtime, client, ticket, response_url=None, origin=(channel_id, ts))
+
+
+def cannot_read(client: WebClient, channel_id: str, user_id: str) -> None:
+    client.chat_postEphemeral(
+        channel=channel_id,
+        user=user_id,
+        text=_("I cannot read that message. Invite me to the channel, then react again."),
+    )

@@ -1,8 +1,8 @@
 """What the card's side forms change: related items, Convert to FAQ, and email.
 
-These forms answer in the form itself (a refusal or bad input is shown under the field), so
-their change is stored before Slack gets its answer; showing it (the Related modal redrawn,
-the card) comes after."""
+Each change is stored before Slack gets its answer (a refusal or bad input is shown under
+the field), and marks the ticket's card like any change; redrawing the Related modal comes
+after the answer."""
 
 from __future__ import annotations
 
@@ -21,8 +21,8 @@ from ticketbot.services import related as related_service
 from ticketbot.services.access import Viewer
 from ticketbot.services.emails import EmailDraft
 from ticketbot.services.errors import Forbidden, NotFound
+from ticketbot.services.refreshes import refresh_card
 from ticketbot.services.related_input import parse_item
-from ticketbot.slack.cards import refresh_card
 from ticketbot.slack.client import SLACK_FAILURES, failure_reason
 from ticketbot.slack.flows import find_ticket
 from ticketbot.slack.forms import ItemFormContext
@@ -56,6 +56,8 @@ def add_related_item(
             enabled=runtime.config.related_kinds,
             now=runtime.clock.now(),
         )
+        refresh_card(session=session, ticket=ticket, now=runtime.clock.now())
+    runtime.cards_changed()
     return ticket
 
 
@@ -64,21 +66,12 @@ def show_related_change(
 ) -> None:
     if view_id:
         redraw(client, view_id, related_view(runtime, ticket, viewer))
-    refresh_card(runtime, client, ticket)
 
 
 def change_related_item(
-    runtime: Runtime,
-    client: WebClient,
-    *,
-    workspace_id: str,
-    number: int,
-    viewer: Viewer,
-    verb: str,
-    item_id: int,
-    view_id: str,
-) -> None:
-    """Close or remove an item from the Related modal, then redraw it and the card."""
+    runtime: Runtime, *, workspace_id: str, number: int, viewer: Viewer, verb: str, item_id: int
+) -> Ticket:
+    """Close or remove an item from the Related modal (redrawn after the answer)."""
     with runtime.database.transaction() as session:
         ticket = find_ticket(session, workspace_id, number, viewer, for_update=True)
         change = related_service.close_item if verb == CLOSE else related_service.remove_item
@@ -92,7 +85,9 @@ def change_related_item(
                 enabled=runtime.config.related_kinds,
                 now=runtime.clock.now(),
             )
-    show_related_change(runtime, client, ticket, viewer, view_id)
+            refresh_card(session=session, ticket=ticket, now=runtime.clock.now())
+    runtime.cards_changed()
+    return ticket
 
 
 def convert_to_faq(
@@ -114,6 +109,8 @@ def convert_to_faq(
             answer=answer,
             now=runtime.clock.now(),
         )
+        refresh_card(session=session, ticket=ticket, now=runtime.clock.now())
+    runtime.cards_changed()
     return ticket
 
 
@@ -161,11 +158,13 @@ def send_email(
                 now=runtime.clock.now(),
                 outbound=runtime.outbound,
             )
+            refresh_card(session=session, ticket=fresh, now=runtime.clock.now())
     except Exception:
         logger.exception(
             "email %s from #%s was sent but not recorded", message["Message-ID"], ticket.number
         )
         raise
+    runtime.cards_changed()
 
 
 def requester_address(client: WebClient, user_id: str) -> str | None:

@@ -12,9 +12,10 @@ from ticketbot.i18n import _, speaking
 from ticketbot.runtime import Runtime
 from ticketbot.slack.cards import publish_card
 from ticketbot.slack.client import SLACK_FAILURES, failure_reason
-from ticketbot.store.models import Ticket
-from ticketbot.views.lists import created_confirmation, pointer_reply
-from ticketbot.views.rating import rating_request
+from ticketbot.slack.flows import NewTicket
+from ticketbot.store.models import Comment, Ticket
+from ticketbot.views.lists import comment_echo, created_confirmation, pointer_reply
+from ticketbot.views.rating import rating_request, rating_thanks
 
 logger = logging.getLogger("ticketbot.publish")
 
@@ -53,21 +54,32 @@ def reply_in_thread(
 
 
 def publish_new_ticket(
-    runtime: Runtime,
-    client: WebClient,
-    ticket: Ticket,
-    *,
-    response_url: str | None,
-    origin: tuple[str, str] | None = None,
+    runtime: Runtime, client: WebClient, new: NewTicket, *, response_url: str | None
 ) -> str | None:
     """The card (to the triage channel, else the requester), a confirmation to the
     requester, and a pointer in the thread of the message it was raised from."""
-    publish_card(runtime, client, ticket)
+    ticket = new.ticket
+    publish_card(runtime, client, ticket, new.claim)
     card_link = ticket.card_permalink
     confirm_to_requester(client, ticket, card_link, response_url=response_url)
-    if origin:
-        reply_in_thread(runtime, client, origin[0], origin[1], ticket, card_link)
+    if new.origin:
+        reply_in_thread(runtime, client, new.origin[0], new.origin[1], ticket, card_link)
     return card_link
+
+
+def echo_comment(runtime: Runtime, client: WebClient, ticket: Ticket, comment: Comment) -> None:
+    """A comment written in the form, echoed in the card's thread for everyone following it."""
+    if not (ticket.card_channel_id and ticket.card_ts):
+        return
+    with speaking(runtime.config.channel_language):  # the card's thread is public
+        echo = comment_echo(comment.author_id, comment.text)
+    client.chat_postMessage(channel=ticket.card_channel_id, thread_ts=ticket.card_ts, **echo)
+
+
+def thank_for_rating(
+    client: WebClient, ticket: Ticket, score: int, *, channel_id: str | None, ts: str | None
+) -> None:
+    client.chat_update(channel=channel_id, ts=ts, **rating_thanks(ticket, score))
 
 
 def ask_for_rating(runtime: Runtime, client: WebClient, ticket: Ticket) -> None:

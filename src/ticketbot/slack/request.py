@@ -4,15 +4,18 @@ and permalinks to messages."""
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 
 from slack_sdk import WebClient
 
 from ticketbot.i18n import _
 from ticketbot.ids import ticket_number_from_block
-from ticketbot.services.errors import NotFound
+from ticketbot.services.errors import InvalidInput, NotFound
 from ticketbot.slack.client import SLACK_FAILURES, failure_reason
+from ticketbot.vocabulary import Status
 
 logger = logging.getLogger("ticketbot.slack")
+LOOK_BACK = 100  # messages read, newest first, when looking for one posted unrecorded
 
 
 def workspace_of(body: dict) -> str:
@@ -47,6 +50,15 @@ def ticket_number(action: dict) -> int:
     return number
 
 
+def chosen_status(action: dict) -> Status:
+    """The status picked in the card's select."""
+    value = (action.get("selected_option") or {}).get("value")
+    try:
+        return Status(value)
+    except ValueError:
+        raise InvalidInput(_("That status does not exist.")) from None
+
+
 def is_ephemeral(body: dict) -> bool:
     return bool((body.get("container") or {}).get("is_ephemeral"))
 
@@ -61,3 +73,24 @@ def permalink(client: WebClient, channel_id: str | None, ts: str | None) -> str 
     except SLACK_FAILURES as error:
         logger.info("no permalink for %s/%s: %s", channel_id, ts, failure_reason(error))
         return None
+
+
+def posted_with_metadata(
+    client: WebClient, channel: str, event_type: str, *, oldest: datetime
+) -> list[tuple[str, str, dict]]:
+    """(conversation, ts, event payload) of each message the bot posted to `channel` since
+    `oldest` with metadata of `event_type`: to learn what an earlier post whose answer was
+    lost did after all."""
+    if channel[0] in "UW":  # a direct message: its conversation id first
+        channel = client.conversations_open(users=channel)["channel"]["id"]
+    found = client.conversations_history(
+        channel=channel,
+        oldest=f"{(oldest - timedelta(minutes=1)).timestamp():.6f}",
+        limit=LOOK_BACK,
+        include_all_metadata=True,
+    )
+    return [
+        (channel, message["ts"], (message.get("metadata") or {}).get("event_payload") or {})
+        for message in found.get("messages") or []
+        if (message.get("metadata") or {}).get("event_type") == event_type
+    ]

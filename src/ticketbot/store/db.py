@@ -1,9 +1,17 @@
-"""Engine and transactions: one place decides how we talk to SQLite and PostgreSQL."""
+"""Engine and transactions: one place decides how we talk to SQLite and PostgreSQL.
+
+A request from Slack must be answered within three seconds, whatever the database does. While
+a request holds a deadline (`deadline()`, set by the app for the work done before the ack), a
+transaction waits for the write lock, and for locked rows, only until that deadline, then
+fails with `DatabaseBusy` (or the driver's lock timeout), which the one error handler turns
+into "try again" for a person and a 503 for an event that Slack should send again."""
 
 from __future__ import annotations
 
+import contextvars
 import os
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 
@@ -17,6 +25,43 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+# When the current request's database work must be done (time.monotonic()), or None.
+_DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "ticketbot_database_deadline", default=None
+)
+SQLITE_BUSY_MS = 30_000  # without a deadline: jobs and the command line wait their turn
+# No transaction of ours waits longer for a row lock, on the request path or not.
+LOCK_OPTION = "-c lock_timeout=2500ms"
+
+
+class DatabaseBusy(SQLAlchemyError):
+    """The database could not be had before the request's deadline: nothing was written."""
+
+
+def remaining() -> float | None:
+    """Seconds left before the current request's deadline (None: no deadline)."""
+    at = _DEADLINE.get()
+    return None if at is None else at - time.monotonic()
+
+
+@contextmanager
+def deadline(seconds: float) -> Iterator[None]:
+    """Database work inside the block gives up `seconds` from now."""
+    token = _DEADLINE.set(time.monotonic() + seconds)
+    try:
+        yield
+    finally:
+        _DEADLINE.reset(token)
+
+
+def set_deadline(seconds: float | None) -> None:
+    """For the app's middleware, in a context of the request's own (see http/web.py): the
+    deadline holds until the request is answered."""
+    _DEADLINE.set(None if seconds is None else time.monotonic() + seconds)
+
+
+DEADLINE_VARIABLE = _DEADLINE  # work run after the answer starts without it
+
 
 def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
@@ -26,7 +71,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
@@ -37,7 +82,12 @@ def _configure_sqlite(engine: Engine) -> None:
             connection.exec_driver_sql("BEGIN")
             return
         # A deferred transaction that later writes fails at once with "database is locked"
-        # when another writer got there first; taking the write lock up front makes it wait.
+        # when another writer got there first; taking the write lock up front makes it wait,
+        # but no longer than the request's deadline (set on the driver's connection, so the
+        # statement counts of an interaction stay what its work costs).
+        left = remaining()
+        busy = SQLITE_BUSY_MS if left is None else max(int(left * 1000), 1)
+        connection.connection.dbapi_connection.execute(f"PRAGMA busy_timeout={busy}")
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
@@ -67,12 +117,33 @@ class _SqliteWriters:
             self._pid = os.getpid()
         return self._file
 
+    def _lock_file(self, left: float | None) -> None:
+        if left is None:
+            fcntl.flock(self._descriptor(), fcntl.LOCK_EX)
+            return
+        # flock has no timeout: try, and wait a little longer each time, until the deadline.
+        until, pause = time.monotonic() + left, 0.001
+        while True:
+            try:
+                fcntl.flock(self._descriptor(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() + pause > until:
+                    raise DatabaseBusy("another process held the write lock too long") from None
+                time.sleep(pause)
+                pause = min(pause * 2, 0.02)
+
     @contextmanager
     def __call__(self) -> Iterator[None]:
-        with self._threads:
+        left = remaining()
+        if left is None:
+            self._threads.acquire()
+        elif left <= 0 or not self._threads.acquire(timeout=left):
+            raise DatabaseBusy("the write lock was not free before the deadline")
+        try:
             first = self._depth == 0
             if first and self._path:
-                fcntl.flock(self._descriptor(), fcntl.LOCK_EX)
+                self._lock_file(remaining())
             self._depth += 1
             try:
                 yield
@@ -80,6 +151,8 @@ class _SqliteWriters:
                 self._depth -= 1
                 if first and self._path:
                     fcntl.flock(self._descriptor(), fcntl.LOCK_UN)
+        finally:
+            self._threads.release()
 
 
 class Database:
@@ -95,12 +168,18 @@ class Database:
             )
             _configure_sqlite(self.engine)
         else:
+            given = self.url.query.get("options") or ""  # the URL's own, e.g. a search_path
+            options = " ".join([*([given] if isinstance(given, str) else given), LOCK_OPTION])
             self.engine = create_engine(
                 self.url,
                 echo=echo,
                 pool_pre_ping=True,  # a restarted server leaves dead connections in the pool
                 pool_size=pool_size,
                 max_overflow=pool_size,
+                # A request must be answered in three seconds: a server that does not answer,
+                # a full pool or a locked row fail in time instead.
+                pool_timeout=2,
+                connect_args={"connect_timeout": 2, "options": options.strip()},
             )
         # Copied into every new session's `info`: how request-wide collaborators (the
         # webhook outbox, see services/webhooks.py) reach services without a parameter.
@@ -145,9 +224,11 @@ class Database:
                 session.rollback()
 
     def ping(self) -> bool:
+        """Whether the database answers: a read, which on SQLite neither takes nor waits for
+        the write lock."""
         try:
-            with self.engine.connect() as connection:
-                connection.execute(text("SELECT 1"))
+            with self._read_sessions() as session, session.begin():
+                session.execute(text("SELECT 1"))
             return True
         except SQLAlchemyError:
             return False
