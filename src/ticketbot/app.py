@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 
-from slack_bolt import App, BoltResponse
+from slack_bolt import App
 
 from ticketbot.concurrency import WorkQueue
 from ticketbot.handlers import register_all
@@ -20,7 +20,6 @@ from ticketbot.i18n import answer_in
 from ticketbot.runtime import Runtime
 from ticketbot.slack import errors
 from ticketbot.slack.client import slack_client
-from ticketbot.slack.payloads import payload_problem
 from ticketbot.slack.request import actor_of
 from ticketbot.store.db import DEADLINE_VARIABLE, set_deadline
 
@@ -49,16 +48,11 @@ def build_app(runtime: Runtime, *, work: WorkQueue | None = None) -> App:
         client=client,
         logger=logger,
         process_before_response=True,
+        # A request no listener takes (an event the app does not follow, a button of an old
+        # message) goes to the error handler, which answers 200 rather than Bolt's 404.
+        raise_error_for_unhandled_request=True,
     )
     app.work_queue = queue  # type: ignore[attr-defined]  (for shutdown and tests)
-
-    @app.middleware
-    def _check_payload(body, next):
-        problem = payload_problem(body)
-        if problem is not None:
-            logger.warning("signed request refused: %s", problem)
-            return BoltResponse(status=400, body=problem)
-        return next()
 
     @app.middleware
     def _provide(body, context, next):

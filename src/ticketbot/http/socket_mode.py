@@ -14,12 +14,20 @@ import threading
 
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
+from slack_sdk.socket_mode.response import SocketModeResponse
+
+from ticketbot.slack.payloads import payload_problem
 
 logger = logging.getLogger("ticketbot.socket")
 
 
 class _Handler(SocketModeHandler):
     def handle(self, client, req) -> None:  # type: ignore[override]
+        problem = payload_problem(req.payload) if isinstance(req.payload, dict) else "no payload"
+        if problem is not None:
+            logger.warning("Socket Mode envelope refused: %s", problem)
+            client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
+            return
         contextvars.Context().run(super().handle, client, req)
 
 

@@ -15,6 +15,7 @@ import uuid
 from typing import Any
 
 from slack_bolt import App, BoltResponse
+from slack_bolt.error import BoltUnhandledRequestError
 from slack_sdk import WebClient
 from slack_sdk.webhook import WebhookClient
 from sqlalchemy.exc import SQLAlchemyError
@@ -100,6 +101,10 @@ def answer_error(
     """Decide Slack's answer to a request whose listener raised before it was answered.
 
     `told(message)` reaches the person after the answer (a click has no answer to hold it)."""
+    if isinstance(error, BoltUnhandledRequestError):
+        _unhandled(body)
+        response.status, response.body, response.headers = 200, "", {}
+        return
     text, error_id = user_message(error)
     _log(error, error_id, body)
     response.headers = {}
@@ -123,6 +128,21 @@ def answer_error(
             response.headers = dict(JSON)
             return
     told(message)
+
+
+def _unhandled(body: dict) -> None:
+    kind = body.get("type") or ("slash_command" if "command" in body else "request")
+    if kind == "app_rate_limited":
+        # Slack drops the app's events for the rest of this minute: worth an operator's eye.
+        minute = body.get("minute_rate_limited")
+        logger.warning(
+            "Slack rate-limited the app's events for the minute starting %s (team %s)",
+            minute,
+            body.get("team_id"),
+        )
+        return
+    event = body.get("event") if isinstance(body.get("event"), dict) else {}
+    logger.info("no listener for %s %s", kind, event.get("type") or body.get("callback_id") or "")
 
 
 class Later:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 UserId = Annotated[str, Field(pattern=r"^[UW][A-Z0-9]{1,31}$")]
 TeamId = Annotated[str, Field(pattern=r"^[TE][A-Z0-9]{1,31}$")]
@@ -17,6 +17,7 @@ ConversationId = Annotated[str, Field(pattern=r"^[CDGU][A-Z0-9]{1,31}$")]
 MessageTs = Annotated[str, Field(pattern=r"^\d{1,12}(\.\d{1,9})?$")]
 Text = Annotated[str, Field(max_length=100_000)]
 Id = Annotated[str, Field(min_length=1, max_length=255)]
+Url = Annotated[str, Field(pattern=r"^https?://[^\s/]+(/\S*)?$", max_length=2000)]
 
 
 class _Part(BaseModel):
@@ -64,7 +65,7 @@ class _Interaction(_Part):
     user: _User
     team: _Team | None = None
     trigger_id: Id | None = None
-    response_url: Text | None = None
+    response_url: Url | None = None
     channel: _Channel | None = None
 
 
@@ -103,13 +104,25 @@ class _Command(_Part):
     team_id: TeamId
     channel_id: Text = ""
     trigger_id: Id
-    response_url: Text
+    response_url: Url
 
 
 class _Item(_Part):
     type: Id
     channel: ConversationId | None = None
     ts: MessageTs | None = None
+
+    @model_validator(mode="after")
+    def _a_message_has_its_place(self) -> _Item:
+        if self.type == "message" and (self.channel is None or self.ts is None):
+            raise ValueError("a message item needs its channel and ts")
+        return self
+
+
+class _EditedMessage(_Part):
+    ts: MessageTs
+    thread_ts: MessageTs | None = None
+    text: Text | None = None
 
 
 class _Event(_Part):
@@ -123,8 +136,25 @@ class _Event(_Part):
     text: Text | None = None
     reaction: Id | None = None
     item: _Item | None = None
-    message: dict[str, Any] | None = None
+    message: _EditedMessage | None = None
     tab: Id | None = None
+
+    @model_validator(mode="after")
+    def _what_its_type_needs(self) -> _Event:
+        needed: tuple[str, ...] = ()
+        if self.type == "message":
+            needed = {
+                "message_changed": ("channel", "message"),
+                "message_deleted": ("channel", "deleted_ts"),
+            }.get(self.subtype or "", ("channel", "ts"))
+        elif self.type == "reaction_added":
+            needed = ("user", "item", "reaction")
+        elif self.type in ("app_home_opened", "member_joined_channel"):
+            needed = ("user",)
+        missing = [name for name in needed if getattr(self, name) is None]
+        if missing:
+            raise ValueError(f"a {self.type} event needs {', '.join(missing)}")
+        return self
 
 
 class _EventCallback(_Part):
@@ -159,7 +189,8 @@ def payload_problem(body: dict[str, Any]) -> str | None:
     """Why Slack would never send this (None: it might)."""
     if body.get("ssl_check"):
         return None
-    shape = _Command if "command" in body else SHAPES.get(body.get("type"))  # type: ignore[arg-type]
+    kind = body.get("type")
+    shape = _Command if "command" in body else SHAPES.get(kind) if isinstance(kind, str) else None
     if shape is None:
         return f"no such kind of request: {str(body.get('type'))[:40]!r}"
     try:
