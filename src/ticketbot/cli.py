@@ -116,19 +116,44 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_sla_tick(args: argparse.Namespace) -> int:
+def _when(text: str | None):
+    """--now as an aware UTC time (naive: UTC), or None."""
     from datetime import UTC, datetime
 
+    if not text:
+        return None
+    try:
+        now = datetime.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(f"--now: {text!r} is not an ISO 8601 time") from None
+    return now.replace(tzinfo=UTC) if now.tzinfo is None else now.astimezone(UTC)
+
+
+def cmd_tick(args: argparse.Namespace) -> int:
+    """Every scheduled pass once, for cron or a Kubernetes CronJob instead of the timer that
+    runs inside `serve` and `socket`."""
+    from ticketbot.clock import FakeClock
+    from ticketbot.jobs.scheduler import tick
+    from ticketbot.logs import configure_logging
+    from ticketbot.runtime import Runtime
+    from ticketbot.slack.client import slack_client
+
+    at = _when(args.now)
+    runtime = Runtime.from_environment(clock=FakeClock(at) if at else None)
+    configure_logging(runtime.settings.log_level, runtime.settings.log_format)
+    runtime.settings.require("slack_bot_token")
+    _upgrade(runtime)
+    report = tick(runtime, slack_client(runtime.settings))
+    for line in report.lines():
+        print(line)
+    return 1 if report.failed else 0
+
+
+def cmd_sla_tick(args: argparse.Namespace) -> int:
     from ticketbot.jobs.sla_alerts import due_warnings, run_pass
 
     runtime = _runtime()
-    now = runtime.clock.now()
-    if args.now:
-        try:
-            now = datetime.fromisoformat(args.now)
-        except ValueError:
-            raise ConfigError(f"--now: {args.now!r} is not an ISO 8601 time") from None
-        now = now.replace(tzinfo=UTC) if now.tzinfo is None else now.astimezone(UTC)
+    now = _when(args.now) or runtime.clock.now()
     _upgrade(runtime)
     if args.dry_run:
         lines = due_warnings(runtime, now=now)
@@ -248,6 +273,12 @@ def build_parser() -> argparse.ArgumentParser:
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True)
     db_commands.add_parser("upgrade", help="apply migrations").set_defaults(func=cmd_db_upgrade)
+
+    tick = commands.add_parser(
+        "tick", help="run every scheduled pass once (cards, deadlines, reports, webhooks)"
+    )
+    tick.add_argument("--now", help="the passes' time, ISO 8601 (default: now)")
+    tick.set_defaults(func=cmd_tick)
 
     sla = commands.add_parser("sla", help="engagement deadlines")
     sla_commands = sla.add_subparsers(dest="sla_command", required=True)

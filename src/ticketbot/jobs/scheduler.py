@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from slack_sdk import WebClient
 
 from ticketbot.jobs.cards import catch_up_cards
-from ticketbot.jobs.sla_alerts import run_pass
-from ticketbot.jobs.webhooks import deliver_webhooks
+from ticketbot.jobs.sla_alerts import PassReport, run_pass
+from ticketbot.jobs.webhooks import DeliveryReport, deliver_webhooks
 from ticketbot.jobs.weekly_report import send_weekly_report_if_due
 from ticketbot.runtime import Runtime
 from ticketbot.services.events import forget_old_events
@@ -17,30 +18,81 @@ from ticketbot.services.events import forget_old_events
 logger = logging.getLogger("ticketbot.sla")
 
 
-def tick(runtime: Runtime, client: WebClient) -> None:
-    """One scheduled pass; an error is logged and the next pass tries again."""
-    try:
-        catch_up_cards(runtime, client)
-        report = run_pass(runtime, client)
-        if report.sent or report.failed:
+@dataclass
+class TickReport:
+    """What one run of every scheduled pass did; `failed` names the passes that raised."""
+
+    cards: int = 0
+    sla: PassReport | None = None
+    weekly_report: bool = False
+    webhooks: DeliveryReport | None = None
+    forgotten_events: int = 0
+    failed: list[str] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        lines = []
+        if self.sla is not None:
+            sla = self.sla
+            lines.append(
+                f"deadline warnings: {len(sla.sent)} sent, {len(sla.failed)} failed, "
+                f"{sla.digests} digest(s)"
+            )
+        lines.append(f"cards: {self.cards} brought up to date")
+        lines.append(f"weekly report: {'posted' if self.weekly_report else 'not due'}")
+        if self.webhooks is not None:
+            hooks = self.webhooks
+            lines.append(
+                f"webhooks: {len(hooks.delivered)} delivered, {len(hooks.retrying)} to retry, "
+                f"{len(hooks.failed)} given up"
+            )
+        lines.append(f"processed events forgotten: {self.forgotten_events}")
+        return lines + [f"failed: {name} (see the log)" for name in self.failed]
+
+
+def tick(runtime: Runtime, client: WebClient) -> TickReport:
+    """Every scheduled pass, once, each apart so that one's trouble holds no other back; an
+    error is logged and the next tick tries again."""
+    report = TickReport()
+
+    def run(name: str, work) -> None:
+        try:
+            work()
+        except Exception:
+            logger.exception("%s pass failed; the next one retries", name)
+            report.failed.append(name)
+
+    def cards() -> None:
+        report.cards = catch_up_cards(runtime, client)
+
+    def sla() -> None:
+        report.sla = run_pass(runtime, client)
+        if report.sla.sent or report.sla.failed:
             logger.info(
                 "SLA pass: %d sent, %d failed, %d digests",
-                len(report.sent),
-                len(report.failed),
-                report.digests,
+                len(report.sla.sent),
+                len(report.sla.failed),
+                report.sla.digests,
             )
+
+    def forget() -> None:
         with runtime.database.transaction() as session:
-            forget_old_events(session=session, now=runtime.clock.now())
-    except Exception:
-        logger.exception("SLA pass failed; the next one retries")
-    try:
-        send_weekly_report_if_due(runtime, client)
-    except Exception:
-        logger.exception("weekly report failed; a later pass retries it")
-    try:  # apart from the SLA pass, so neither one's trouble holds the other back
-        deliver_webhooks(runtime)
-    except Exception:
-        logger.exception("webhook delivery pass failed; the next one retries")
+            report.forgotten_events = forget_old_events(session=session, now=runtime.clock.now())
+
+    def weekly() -> None:
+        report.weekly_report = send_weekly_report_if_due(runtime, client)
+
+    def webhooks() -> None:
+        report.webhooks = deliver_webhooks(runtime)
+
+    for name, work in (
+        ("deadline warnings", sla),  # first: it marks the cards of the tickets it warns about
+        ("cards", cards),
+        ("processed events", forget),
+        ("weekly report", weekly),
+        ("webhooks", webhooks),
+    ):
+        run(name, work)
+    return report
 
 
 def start_scheduler(runtime: Runtime, client: WebClient) -> BackgroundScheduler:

@@ -1,0 +1,158 @@
+"""`ticketbot tick`: every scheduled pass once, from cron or a Kubernetes CronJob, instead of
+the timer inside each replica; `ticketbot sla tick` stays the deadline part alone."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from sqlalchemy import select
+
+from tests.support.factories import make_ticket
+from tests.support.webhooks import SECRET
+from ticketbot.config import Settings, parse_config
+from ticketbot.runtime import Runtime
+from ticketbot.services.refreshes import mark_card
+from ticketbot.store.db import Database
+from ticketbot.store.migrate import upgrade
+from ticketbot.store.models import CardRefresh, ScheduledRun, Ticket, WebhookDelivery
+
+H = timedelta(hours=1)
+
+
+class Receiver(ThreadingHTTPServer):
+    """A webhook receiver on loopback, in the test: it keeps what it was sent."""
+
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        self.bodies: list[dict] = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(handler) -> None:
+                length = int(handler.headers["Content-Length"])
+                self.bodies.append(json.loads(handler.rfile.read(length)))
+                handler.send_response(204)
+                handler.end_headers()
+
+            def log_message(handler, *args) -> None:
+                pass
+
+        super().__init__(("127.0.0.1", 0), Handler)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}/hook"
+
+
+@pytest.fixture
+def receiver():
+    server = Receiver()
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def office(tmp_path, fake_slack, clock, receiver):
+    """A database with one of everything due: a deadline warning, a card to post, a webhook
+    event, and the weekly report of a Monday 09:00."""
+    url = f"sqlite:///{tmp_path / 'tb.db'}"
+    text = (
+        "triage_channel: C0SUPPORT1\n"
+        "sla: {alert_channel: C0SLAALERT}\n"
+        "reports: {weekly: {day: Mon, time: '09:00'}}\n"
+        f"webhooks: [{{url: '{receiver.url}', secret: '{SECRET}', events: [ticket.created]}}]\n"
+    )
+    (tmp_path / "ticketbot.yml").write_text(text)
+    database = Database(url)
+    upgrade(database)
+    runtime = Runtime(
+        settings=Settings(),
+        config=parse_config(text),
+        database=database,
+        clock=clock,
+    )
+    with database.transaction() as session:
+        ticket = make_ticket(
+            session,
+            policy=runtime.policy,
+            now=clock.now(),
+            outbound=runtime.outbound,
+            title="Mail server down",
+            priority="urgent",
+            workspace_id="T0TEAM001",
+        )
+        mark_card(session=session, ticket_id=ticket.id, now=clock.now())
+    database.dispose()
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "TICKETBOT_CONFIG": str(tmp_path / "ticketbot.yml"),
+        "SLACK_BOT_TOKEN": "xoxb-test",
+        "SLACK_API_URL": fake_slack.api_url,
+    }
+    return env, database
+
+
+def run(env, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "ticketbot.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_tick_runs_every_scheduled_pass_once(office, fake_slack, receiver, clock):
+    env, database = office
+    later = (clock.now() + 3 * H).isoformat()  # Monday 12:00: the warning and report are due
+    result = run(env, "tick", "--now", later)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "deadline warnings: 1 sent, 0 failed, 0 digest(s)",
+        "cards: 1 brought up to date",
+        "weekly report: posted",
+        "webhooks: 1 delivered, 0 to retry, 0 given up",
+        "processed events forgotten: 0",
+    ]
+    posts = [c.args for c in fake_slack.calls("chat.postMessage")]
+    channels = sorted(p["channel"] for p in posts)
+    assert channels == ["C0SLAALERT", "C0SLAALERT", "C0SUPPORT1"]  # warning, report, card
+    assert [b["event"] for b in receiver.bodies] == ["ticket.created"]
+    with database.transaction() as session:
+        assert session.scalars(select(Ticket.card_ts)).one() is not None
+        assert session.scalars(select(CardRefresh)).all() == []
+        assert session.scalars(select(WebhookDelivery.state)).all() == ["delivered"]
+        assert session.scalars(select(ScheduledRun.job)).all() == ["weekly_report"]
+    again = run(env, "tick", "--now", later)  # every pass found its work done
+    assert again.returncode == 0, again.stderr
+    assert "cards: 0 brought up to date" in again.stdout
+    assert "deadline warnings: 0 sent" in again.stdout
+    assert "weekly report: not due" in again.stdout
+    assert len(fake_slack.calls("chat.postMessage")) == 3 and len(receiver.bodies) == 1
+
+
+def test_sla_tick_runs_the_deadline_pass_alone(office, fake_slack, receiver, clock):
+    env, database = office
+    result = run(env, "sla", "tick", "--now", (clock.now() + 3 * H).isoformat())
+    assert result.returncode == 0, result.stderr
+    assert [c.args["channel"] for c in fake_slack.calls("chat.postMessage")] == ["C0SLAALERT"]
+    assert receiver.bodies == []
+    with database.transaction() as session:
+        assert len(session.scalars(select(CardRefresh)).all()) == 1  # left to `tick`
+
+
+def test_a_bad_time_is_named(office):
+    env, _database = office
+    result = run(env, "tick", "--now", "yesterday")
+    assert result.returncode == 2 and "--now: 'yesterday' is not an ISO 8601 time" in result.stderr
