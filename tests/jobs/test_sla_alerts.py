@@ -336,3 +336,26 @@ def test_cli_sla_tick_dry_run_prints_and_sends_nothing_then_sends(tmp_path, fake
     assert "0 sent" in again.stdout and len(fake_slack.calls("chat.postMessage")) == 1
     bad = tick("--now", "yesterday")
     assert bad.returncode == 2 and "not an ISO 8601 time" in bad.stderr
+
+
+def test_a_warning_whose_answer_was_lost_is_found_not_posted_again(database, fake_slack, clock):
+    from ticketbot.slack.client import slack_client
+
+    desk = Desk(database, fake_slack, clock, sla_config())
+    desk.client = slack_client(desk.runtime.settings)  # ticketbot's own client, retries and all
+    desk.ticket(priority="urgent")
+    desk.clock.advance(3 * H)
+    desk.fake.fail_next("chat.postMessage", status=200, drop=True)  # posted; answer lost
+    first = desk.tick()
+    assert first.sent == [] and len(first.failed) == 1
+    assert len(desk.fake.calls("chat.postMessage")) == 1  # not sent again blindly
+    desk.clock.advance(timedelta(minutes=1))
+    second = desk.tick()
+    assert len(second.sent) == 1  # found in the channel and recorded
+    assert len(desk.fake.calls("chat.postMessage")) == 1
+    [posted_ts] = [ts for (channel, ts) in desk.fake.messages if channel == "C0SLAALERT"]
+    with desk.runtime.database.transaction() as s:
+        alert = s.scalars(select(SlaAlert).where(SlaAlert.kind == "warning")).one()
+        assert (alert.state, alert.message_ts) == ("sent", posted_ts)
+    desk.clock.advance(timedelta(minutes=5))
+    assert desk.tick().sent == [] and len(desk.fake.calls("chat.postMessage")) == 1

@@ -109,3 +109,43 @@ def test_rate_limits_and_errors_reach_slack_sdk_as_with_urllib(fake_slack):
     with pytest.raises(SlackApiError) as missing:
         client.chat_update(channel="C1", ts="1.0", text="x")
     assert missing.value.response["error"] == "message_not_found"
+
+
+def _ticketbot_client(fake_slack) -> KeepAliveWebClient:
+    from ticketbot.config import Settings
+    from ticketbot.slack.client import slack_client
+
+    return slack_client(Settings(slack_bot_token="xoxb-test", slack_api_url=fake_slack.api_url))
+
+
+def test_a_post_sent_without_an_answer_is_never_sent_again(fake_slack):
+    """Slack did post it; only its answer was lost. Sending it again would post it twice."""
+    from ticketbot.slack.client import DeliveryUncertain
+
+    fake_slack.fail_next("chat.postMessage", status=200, drop=True)
+    with pytest.raises(DeliveryUncertain):
+        _ticketbot_client(fake_slack).chat_postMessage(channel="C0SLAALERT", text="Deadline near")
+    assert len(fake_slack.calls("chat.postMessage")) == 1
+    assert len(fake_slack.messages) == 1
+
+
+def test_an_update_without_an_answer_is_sent_again(fake_slack):
+    """An update says the same thing twice: safe to repeat, so it is."""
+    client = _ticketbot_client(fake_slack)
+    posted = client.chat_postMessage(channel="C0SLAALERT", text="v1")
+    fake_slack.fail_next("chat.update", status=200, drop=True)
+    client.chat_update(channel=posted["channel"], ts=posted["ts"], text="v2")
+    assert len(fake_slack.calls("chat.update")) == 2
+    assert fake_slack.message(posted["channel"], posted["ts"])["text"] == "v2"
+
+
+def test_a_post_answered_500_is_not_retried_but_an_update_is(fake_slack):
+    client = _ticketbot_client(fake_slack)
+    fake_slack.fail_next("chat.postMessage", status=500)
+    with pytest.raises(SlackApiError):
+        client.chat_postMessage(channel="C0SLAALERT", text="once")
+    assert len(fake_slack.calls("chat.postMessage")) == 1
+    posted = client.chat_postMessage(channel="C0SLAALERT", text="v1")
+    fake_slack.fail_next("chat.update", status=500)
+    client.chat_update(channel=posted["channel"], ts=posted["ts"], text="v2")
+    assert [c.failed for c in fake_slack.calls("chat.update")] == [True, False]

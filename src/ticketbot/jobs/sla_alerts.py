@@ -255,9 +255,8 @@ def _not_posted_yet(runtime, client, channel, deliveries, token, now, report) ->
     post are recorded as sent, only the others are posted."""
     if not any(d.alert.last_error == UNCERTAIN for d in deliveries):
         return deliveries
-    oldest = min(d.alert.notify_at for d in deliveries)
     seen: dict[int, tuple[str, str]] = {}
-    posted = posted_with_metadata(client, channel, ALERT_EVENT, oldest=oldest)
+    posted = posted_with_metadata(client, channel, ALERT_EVENT)
     for conversation, ts, payload in posted:
         for alert_id in payload.get("alerts") or []:
             seen.setdefault(alert_id, (conversation, ts))

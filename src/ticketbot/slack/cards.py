@@ -116,7 +116,7 @@ def send_card(
     metadata = card_metadata(ticket)
     posted = None
     if look_first:
-        found = posted_with_metadata(client, channel, CARD_EVENT, oldest=ticket.created_at)
+        found = posted_with_metadata(client, channel, CARD_EVENT)
         posted = next((m[:2] for m in found if m[2] == metadata["event_payload"]), None)
     if posted is not None:
         logger.info("card of #%s was posted already: recorded, then updated", ticket.number)

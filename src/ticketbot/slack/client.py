@@ -107,9 +107,9 @@ class KeepAliveWebClient(WebClient):
                 body = response.read()
             except (HTTPException, OSError) as error:
                 self._forget(parts)
-                if reused and isinstance(error, _STALE):
-                    continue  # the peer had closed the kept connection before reading it
                 if idempotent(parts.path):
+                    if reused and isinstance(error, _STALE):
+                        continue  # most likely the peer had closed the kept connection
                     raise URLError(error) from error
                 # Sent, and maybe done by Slack (a post, an upload): trying again could do it
                 # twice, so the caller decides (and looks before posting again).

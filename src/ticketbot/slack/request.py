@@ -4,7 +4,6 @@ and permalinks to messages."""
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
 
 from slack_sdk import WebClient
 
@@ -76,18 +75,15 @@ def permalink(client: WebClient, channel_id: str | None, ts: str | None) -> str 
 
 
 def posted_with_metadata(
-    client: WebClient, channel: str, event_type: str, *, oldest: datetime
+    client: WebClient, channel: str, event_type: str
 ) -> list[tuple[str, str, dict]]:
-    """(conversation, ts, event payload) of each message the bot posted to `channel` since
-    `oldest` with metadata of `event_type`: to learn what an earlier post whose answer was
-    lost did after all."""
+    """(conversation, ts, event payload) of each of the channel's latest messages that the
+    bot posted with metadata of `event_type`: to learn what an earlier post whose answer was
+    lost did after all (asked soon after, so the latest messages are where it would be)."""
     if channel[0] in "UW":  # a direct message: its conversation id first
         channel = client.conversations_open(users=channel)["channel"]["id"]
     found = client.conversations_history(
-        channel=channel,
-        oldest=f"{(oldest - timedelta(minutes=1)).timestamp():.6f}",
-        limit=LOOK_BACK,
-        include_all_metadata=True,
+        channel=channel, limit=LOOK_BACK, include_all_metadata=True
     )
     return [
         (channel, message["ts"], (message.get("metadata") or {}).get("event_payload") or {})
