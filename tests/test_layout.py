@@ -42,6 +42,7 @@ FLOORS = {
     "mailer": 1,
     "concurrency": 1,
     "failures": 1,
+    "pacing": 1,
     "metrics": 1,
 }
 # Same floor, different homes, never importing each other.

@@ -40,8 +40,9 @@ def build_app(runtime: Runtime, *, work: WorkQueue | None = None) -> App:
     settings = runtime.settings
     settings.require("slack_bot_token", "slack_signing_secret")
     assert settings.slack_bot_token and settings.slack_signing_secret
-    client = slack_client(settings)
-    quick = slack_client(settings, quick=True)  # what is asked of Slack before the answer
+    client = slack_client(settings, pacer=runtime.pacer)
+    # What is asked of Slack before the answer: never waits for its turn.
+    quick = slack_client(settings, quick=True, pacer=runtime.pacer)
     queue = work if work is not None else work_queue()
     app = App(
         signing_secret=settings.slack_signing_secret.get_secret_value(),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -53,6 +54,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     runtime.settings.require("slack_bot_token", "slack_signing_secret")
     _upgrade(runtime)
     runtime.database.dispose()  # nothing open may cross the fork into the workers
+    # Each worker paces its Web API calls to its share of Slack's limits.
+    os.environ["TICKETBOT_WORKERS"] = str(args.workers)
 
     started = []  # what each worker runs besides requests, stopped when it exits
 
@@ -143,7 +146,7 @@ def cmd_tick(args: argparse.Namespace) -> int:
     configure_logging(runtime.settings.log_level, runtime.settings.log_format)
     runtime.settings.require("slack_bot_token")
     _upgrade(runtime)
-    report = tick(runtime, slack_client(runtime.settings))
+    report = tick(runtime, slack_client(runtime.settings, pacer=runtime.pacer))
     for line in report.lines():
         print(line)
     return 1 if report.failed else 0
@@ -164,7 +167,7 @@ def cmd_sla_tick(args: argparse.Namespace) -> int:
     runtime.settings.require("slack_bot_token")
     from ticketbot.slack.client import slack_client
 
-    report = run_pass(runtime, slack_client(runtime.settings), now=now)
+    report = run_pass(runtime, slack_client(runtime.settings, pacer=runtime.pacer), now=now)
     for line in report.sent:
         print(f"sent {line}")
     for line in report.failed:

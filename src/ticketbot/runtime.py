@@ -12,6 +12,7 @@ from ticketbot.clock import Clock, SystemClock
 from ticketbot.config import Settings, TicketbotConfig, load_config, load_settings
 from ticketbot.directory import Directory
 from ticketbot.mailer import Mailer
+from ticketbot.pacing import Pacer
 from ticketbot.services.deadlines import DeadlinePolicy
 from ticketbot.services.webhooks import Outbound
 from ticketbot.store.db import Database
@@ -35,6 +36,8 @@ class Runtime:
     policy: DeadlinePolicy = field(init=False)
     directory: Directory = field(init=False)
     mailer: Mailer | None = field(init=False)  # None: SMTP not configured, no Email button
+    # Paces this process's Web API calls to its share of Slack's rate limits.
+    pacer: Pacer = field(init=False)
     # The webhooks changes are emitted to; None when none is configured.
     outbound: Outbound | None = field(init=False)
     # Delivers webhook events right after the change that emitted them (see cli.py).
@@ -46,6 +49,8 @@ class Runtime:
         self.policy = DeadlinePolicy.from_config(self.config.sla)
         self.directory = Directory(self.config, self.clock)
         self.mailer = Mailer.from_settings(self.settings)
+        processes = self.settings.ticketbot_replicas * self.settings.ticketbot_workers
+        self.pacer = Pacer(share=1 / processes)
         self.outbound = Outbound(tuple(self.config.webhooks)) if self.config.webhooks else None
 
     def nudge_with(self, dispatcher: Nudgeable) -> None:

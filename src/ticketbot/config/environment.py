@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ticketbot.addresses import mailbox
@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     ticketbot_config: Path | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     log_format: Literal["text", "json"] = "text"
+    # How many processes share Slack's rate limits: replicas of the bot, each running
+    # `workers` processes (set by `ticketbot serve`). Each process paces itself to its share.
+    ticketbot_replicas: int = Field(default=1, ge=1, le=1000)
+    ticketbot_workers: int = Field(default=1, ge=1, le=1000)
     # Email from a ticket (see mailer.py for the SMTP_URL schemes).
     smtp_url: str | None = None
     smtp_from: str | None = None

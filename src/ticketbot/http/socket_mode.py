@@ -22,13 +22,13 @@ logger = logging.getLogger("ticketbot.socket")
 
 
 class _Handler(SocketModeHandler):
-    def handle(self, client, req) -> None:  # type: ignore[override]
+    def handle(self, socket, req) -> None:  # type: ignore[override]
         problem = payload_problem(req.payload) if isinstance(req.payload, dict) else "no payload"
         if problem is not None:
             logger.warning("Socket Mode envelope refused: %s", problem)
-            client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
+            socket.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
             return
-        contextvars.Context().run(super().handle, client, req)
+        contextvars.Context().run(super().handle, socket, req)
 
 
 def run(app: App, app_token: str) -> None:

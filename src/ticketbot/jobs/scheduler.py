@@ -12,6 +12,7 @@ from ticketbot.jobs.cards import catch_up_cards
 from ticketbot.jobs.sla_alerts import PassReport, run_pass
 from ticketbot.jobs.webhooks import DeliveryReport, deliver_webhooks
 from ticketbot.jobs.weekly_report import send_weekly_report_if_due
+from ticketbot.pacing import background
 from ticketbot.runtime import Runtime
 from ticketbot.services.events import forget_old_events
 
@@ -56,7 +57,8 @@ def tick(runtime: Runtime, client: WebClient) -> TickReport:
 
     def run(name: str, work) -> None:
         try:
-            work()
+            with background():  # people's requests go first
+                work()
         except Exception:
             logger.exception("%s pass failed; the next one retries", name)
             report.failed.append(name)

@@ -9,6 +9,7 @@ and it raises what urllib would, so the retry handlers see the errors they know.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import ssl
 import threading
@@ -19,6 +20,7 @@ from urllib.parse import SplitResult, urlsplit
 from urllib.request import Request
 
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackClientError
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
@@ -27,6 +29,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 
 from ticketbot.config import Settings
 from ticketbot.failures import SLACK_FAILURES, failure_reason
+from ticketbot.pacing import Pacer, RateLimited
 
 __all__ = ["SLACK_FAILURES", "UNCERTAIN", "failure_reason", "slack_client"]
 
@@ -80,12 +83,35 @@ class _Kept:
 
 
 class KeepAliveWebClient(WebClient):
-    """A WebClient whose threads each reuse one connection per API host."""
+    """A WebClient whose threads each reuse one connection per API host, and whose calls are
+    paced to Slack's rate limits (`pacer`, shared by the process's clients). `max_wait`: how
+    long a call may wait for its turn (None: as long as it takes) before RateLimited."""
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(
+        self, *args, pacer: Pacer | None = None, max_wait: float | None = None, **kwargs
+    ) -> None:
         super().__init__(*args, **kwargs)
         self._kept = threading.local()
         self._tls = self.ssl  # None: the system's trust store, loaded once
+        self.pacer, self.max_wait = pacer, max_wait
+        # Paced per workspace, which a token stands for; the token itself is never kept.
+        self._workspace = hashlib.sha256((self.token or "").encode()).hexdigest()[:16]
+
+    def api_call(self, api_method: str, **kwargs):  # type: ignore[override]
+        if self.pacer is not None:
+            channel = None
+            for part in ("json", "data", "params"):
+                found = (kwargs.get(part) or {}).get("channel")
+                if isinstance(found, str):
+                    channel = found
+                    break
+            try:
+                self.pacer.acquire(
+                    self._workspace, api_method, channel=channel, max_wait=self.max_wait
+                )
+            except RateLimited as paced:
+                raise SlackClientError(str(paced)) from paced
+        return super().api_call(api_method, **kwargs)
 
     def _perform_urllib_http_request_internal(self, url: str, req: Request) -> dict:
         parts = urlsplit(url)
@@ -118,6 +144,12 @@ class KeepAliveWebClient(WebClient):
         kept.used_at = time.monotonic()
         if response.will_close:
             self._forget(parts)
+        if response.status == 429 and self.pacer is not None:
+            # Every thread of the process holds back this method, not only this one.
+            retry_after = response.headers.get("Retry-After") or "1"
+            seconds = float(retry_after) if retry_after.isdigit() else 1.0
+            method = parts.path.rstrip("/").rpartition("/")[2]
+            self.pacer.pause(self._workspace, method, seconds)
         if response.status >= 400:  # as urlopen: slack_sdk reads 429s and 5xx from HTTPError
             raise HTTPError(
                 url, response.status, response.reason, response.headers, io.BytesIO(body)
@@ -168,22 +200,34 @@ class KeepAliveWebClient(WebClient):
 
 
 def slack_client(
-    settings: Settings, token: str | None = None, *, quick: bool = False
+    settings: Settings,
+    token: str | None = None,
+    *,
+    quick: bool = False,
+    pacer: Pacer | None = None,
 ) -> WebClient:
-    """A Web API client that keeps its connections open between calls, honours 429
-    Retry-After and retries dropped connections, and 5xx where that cannot do a thing twice.
+    """A Web API client that keeps its connections open between calls, paces its calls to
+    Slack's limits (with the process's `pacer`), honours 429 Retry-After and retries dropped
+    connections, and 5xx where that cannot do a thing twice.
 
-    `quick`: one try of at most a second, for what a request looks up before its answer
-    (Slack waits three seconds): a slow or rate-limited Slack gets no second chance there."""
+    `quick`: one try of at most a second and no wait for its turn, for what a request looks up
+    before its answer (Slack waits three seconds): a slow or busy Slack gets no second chance
+    there, the caller does without."""
     if token is None and settings.slack_bot_token is not None:
         token = settings.slack_bot_token.get_secret_value()
     if quick:
         return KeepAliveWebClient(
-            token=token, base_url=settings.slack_api_url, timeout=1, retry_handlers=[]
+            token=token,
+            base_url=settings.slack_api_url,
+            timeout=1,
+            retry_handlers=[],
+            pacer=pacer,
+            max_wait=0.0,
         )
     return KeepAliveWebClient(
         token=token,
         base_url=settings.slack_api_url,
+        pacer=pacer,
         timeout=10,
         retry_handlers=[
             ConnectionErrorRetryHandler(max_retry_count=2),

@@ -1,0 +1,168 @@
+"""Keeping within Slack's rate limits before Slack has to say 429.
+
+Slack limits each Web API method per workspace by tier (Tier 2 about 20 calls a minute, Tier 3
+about 50, Tier 4 about 100, each with short bursts) and `chat.postMessage` to about one
+message a second per channel. A token bucket per (workspace, method) and per (workspace,
+channel) for posts paces every call of this process; a 429's Retry-After pauses that method
+for every thread of the process.
+
+What a person waits for (a modal, an answer, their card) goes first: work marked as
+background (`background()`: scheduled passes) may not take a bucket's last tokens, which stay
+for the next person. Each process takes its `share` of the budget (the replicas times the
+workers of each), so that together they stay within Slack's.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+# Calls a minute and the burst Slack tolerates, per workspace, by tier.
+TIER_1 = (1.0, 1)
+TIER_2 = (20.0, 4)
+TIER_3 = (50.0, 10)
+TIER_4 = (100.0, 20)
+POST_PER_CHANNEL = (60.0, 1)  # chat.postMessage: about one a second per channel
+POSTS = (300.0, 30)  # chat.postMessage across channels: Slack's "several hundred a minute"
+
+TIERS: dict[str, tuple[float, int]] = {
+    "apps.connections.open": TIER_1,
+    "usergroups.users.list": TIER_2,
+    "conversations.history": TIER_3,
+    "conversations.replies": TIER_3,
+    "conversations.open": TIER_3,
+    "chat.update": TIER_3,
+    "chat.delete": TIER_3,
+    "reactions.add": TIER_3,
+    "users.info": TIER_4,
+    "chat.getPermalink": TIER_4,
+    "chat.postEphemeral": TIER_4,
+    "views.open": TIER_4,
+    "views.push": TIER_4,
+    "views.update": TIER_4,
+    "views.publish": TIER_4,
+    "files.getUploadURLExternal": TIER_4,
+    "files.completeUploadExternal": TIER_4,
+    "functions.completeSuccess": TIER_4,
+    "functions.completeError": TIER_4,
+    "auth.test": TIER_4,
+    "chat.postMessage": POSTS,
+}
+DEFAULT = TIER_3
+RESERVE = 0.25  # of each bucket's burst, kept for what a person waits for
+
+_BACKGROUND: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "ticketbot_pacing_background", default=False
+)
+
+
+@contextmanager
+def background() -> Iterator[None]:
+    """Calls made inside are background work: they leave the last tokens to people."""
+    token = _BACKGROUND.set(True)
+    try:
+        yield
+    finally:
+        _BACKGROUND.reset(token)
+
+
+class RateLimited(Exception):
+    """No call of this method may go now, and the caller would not wait (`max_wait`)."""
+
+    def __init__(self, method: str, wait: float) -> None:
+        super().__init__(f"{method}: paced, next call in {wait:.1f} s")
+        self.method, self.wait = method, wait
+
+
+@dataclass
+class _Bucket:
+    rate: float  # tokens a second
+    capacity: float
+    tokens: float
+    at: float  # when `tokens` was counted (monotonic)
+    paused_until: float = 0.0
+
+    def refill(self, now: float) -> None:
+        self.tokens = min(self.capacity, self.tokens + (now - self.at) * self.rate)
+        self.at = now
+
+    def wait(self, now: float, reserve: float) -> float:
+        """Seconds until a token beyond `reserve` is there (0: now)."""
+        if now < self.paused_until:
+            return self.paused_until - now
+        self.refill(now)
+        missing = 1 + reserve - self.tokens
+        return missing / self.rate if missing > 1e-9 else 0.0  # rounding is no reason to wait
+
+
+class Pacer:
+    def __init__(
+        self,
+        share: float = 1.0,
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if not 0 < share <= 1:
+            raise ValueError("a share of the budget is between 0 and 1")
+        self.share = share
+        self._monotonic, self._sleep = monotonic, sleep
+        self._lock = threading.Lock()
+        self._buckets: dict[tuple[str, str], _Bucket] = {}
+        self.waited = 0.0  # seconds callers spent waiting, for the metrics
+
+    def _bucket(self, key: tuple[str, str], limits: tuple[float, int], now: float) -> _Bucket:
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            per_minute, burst = limits
+            capacity = max(burst * self.share, 1.0)
+            rate = per_minute * self.share / 60
+            bucket = self._buckets[key] = _Bucket(rate, capacity, capacity, now)
+        return bucket
+
+    def _buckets_of(self, workspace: str, method: str, channel: str | None, now: float):
+        buckets = [self._bucket((workspace, method), TIERS.get(method, DEFAULT), now)]
+        if method == "chat.postMessage" and channel:
+            buckets.append(self._bucket((workspace, f"channel:{channel}"), POST_PER_CHANNEL, now))
+        return buckets
+
+    def acquire(
+        self,
+        workspace: str,
+        method: str,
+        *,
+        channel: str | None = None,
+        max_wait: float | None = None,
+    ) -> float:
+        """Take a token for one call, waiting as long as needed (at most `max_wait`, else
+        RateLimited). Returns the seconds waited."""
+        waited = 0.0
+        while True:
+            with self._lock:
+                now = self._monotonic()
+                buckets = self._buckets_of(workspace, method, channel, now)
+                reserve = 0.0
+                if _BACKGROUND.get():
+                    reserve = max(round(buckets[0].capacity * RESERVE), 0)
+                wait = max(b.wait(now, reserve if b is buckets[0] else 0.0) for b in buckets)
+                if wait <= 0:
+                    for bucket in buckets:
+                        bucket.tokens -= 1
+                    self.waited += waited
+                    return waited
+            if max_wait is not None and waited + wait > max_wait:
+                raise RateLimited(method, wait)
+            self._sleep(wait)
+            waited += wait
+
+    def pause(self, workspace: str, method: str, seconds: float) -> None:
+        """Slack said 429 with Retry-After: no call of `method` until it has passed."""
+        with self._lock:
+            now = self._monotonic()
+            bucket = self._bucket((workspace, method), TIERS.get(method, DEFAULT), now)
+            bucket.paused_until = max(bucket.paused_until, now + seconds)
+            bucket.tokens = min(bucket.tokens, 0.0)

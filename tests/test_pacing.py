@@ -1,0 +1,126 @@
+"""Pacing Web API calls to Slack's rate limits: buckets per workspace and method tier, one
+post a second per channel, 429 pauses shared by every thread, people before background work,
+and each process's share of the budget. Time is a fake monotonic clock: waits are counted,
+never slept."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support.fake_slack import FakeSlack
+from ticketbot.config import Settings
+from ticketbot.pacing import Pacer, RateLimited, background
+from ticketbot.slack.client import slack_client
+
+
+class Time:
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(round(seconds, 3))
+        self.now += seconds
+
+
+@pytest.fixture
+def time_() -> Time:
+    return Time()
+
+
+def pacer(time_: Time, share: float = 1.0) -> Pacer:
+    return Pacer(share, monotonic=time_.monotonic, sleep=time_.sleep)
+
+
+def test_a_tier_3_method_goes_in_a_burst_then_at_its_rate(time_):
+    paced = pacer(time_)
+    for _ in range(10):  # Tier 3: a burst of 10
+        paced.acquire("T1", "chat.update")
+    assert time_.sleeps == []
+    paced.acquire("T1", "chat.update")
+    paced.acquire("T1", "chat.update")
+    assert time_.sleeps == [1.2, 1.2]  # then 50 a minute
+
+
+def test_workspaces_and_methods_have_buckets_of_their_own(time_):
+    paced = pacer(time_)
+    for _ in range(10):
+        paced.acquire("T1", "chat.update")
+    paced.acquire("T2", "chat.update")
+    paced.acquire("T1", "views.open")  # Tier 4: another bucket
+    assert time_.sleeps == []
+
+
+def test_posts_go_one_a_second_per_channel(time_):
+    paced = pacer(time_)
+    paced.acquire("T1", "chat.postMessage", channel="C1")
+    paced.acquire("T1", "chat.postMessage", channel="C2")
+    assert time_.sleeps == []
+    paced.acquire("T1", "chat.postMessage", channel="C1")
+    assert time_.sleeps == [1.0]
+
+
+def test_background_work_leaves_the_last_tokens_to_people(time_):
+    paced = pacer(time_)
+    with background():
+        for _ in range(8):  # Tier 3's burst of 10, less its reserve of 2
+            paced.acquire("T1", "chat.update")
+        assert time_.sleeps == []
+        paced.acquire("T1", "chat.update")
+        assert time_.sleeps == [1.2]
+    waited = len(time_.sleeps)
+    paced.acquire("T1", "chat.update")  # a person's update takes the reserve at once
+    assert len(time_.sleeps) == waited
+
+
+def test_a_429_pauses_the_method_for_every_caller(time_):
+    paced = pacer(time_)
+    paced.pause("T1", "chat.update", 5)
+    paced.acquire("T1", "chat.update")
+    assert time_.sleeps == [5.0]
+    paced.acquire("T1", "views.open")  # other methods go on
+    assert time_.sleeps == [5.0]
+
+
+def test_each_process_takes_its_share(time_):
+    paced = pacer(time_, share=0.5)  # two processes
+    for _ in range(5):
+        paced.acquire("T1", "chat.update")
+    paced.acquire("T1", "chat.update")
+    assert time_.sleeps == [2.4]
+    with pytest.raises(ValueError):
+        Pacer(0)
+
+
+def test_a_caller_that_cannot_wait_is_told_at_once(time_):
+    paced = pacer(time_)
+    paced.pause("T1", "users.info", 30)
+    with pytest.raises(RateLimited):
+        paced.acquire("T1", "users.info", max_wait=0.0)
+    assert time_.sleeps == []
+
+
+def test_the_client_paces_its_calls_and_shares_429_pauses(time_):
+    """Two clients of one process: the second waits out the Retry-After the first was given,
+    without calling Slack meanwhile."""
+    paced = pacer(time_)
+    with FakeSlack() as fake:
+        settings = Settings(slack_bot_token="xoxb-test", slack_api_url=fake.api_url)
+        first = slack_client(settings, pacer=paced)
+        second = slack_client(settings, pacer=paced)
+        posted = first.chat_postMessage(channel="C1", text="v1")
+        fake.fail_next("chat.update", status=429, retry_after=1)
+        first.chat_update(channel=posted["channel"], ts=posted["ts"], text="v2")  # retried
+        assert time_.sleeps == []
+        second.chat_update(channel=posted["channel"], ts=posted["ts"], text="v3")
+        # Paced by the pause (then by a bucket Slack had emptied), not by another 429.
+        assert time_.sleeps[0] == 1.0 and sum(time_.sleeps) < 1.5
+        assert [c.status for c in fake.calls("chat.update")] == [429, 200, 200]
+        quick = slack_client(settings, pacer=paced, quick=True)
+        paced.pause(quick._workspace, "users.info", 30)
+        with pytest.raises(Exception, match="paced"):
+            quick.users_info(user="U0REQ0001")
+        assert fake.calls("users.info") == []
