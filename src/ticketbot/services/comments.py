@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from ticketbot.i18n import _
 from ticketbot.services import webhooks
 from ticketbot.services.access import Viewer, can_see
+from ticketbot.services.conversation import note_response
 from ticketbot.services.errors import Forbidden, InvalidInput
 from ticketbot.services.inputs import TEXT_MAX, clean_text
 from ticketbot.services.webhooks import Outbound
@@ -59,8 +60,7 @@ def add_comment(
     )
     session.add(comment)
     ticket.updated_at = now
-    if ticket.first_response_at is None and viewer.user_id != ticket.requester_id:
-        ticket.first_response_at = now
+    note_response(ticket, viewer, now)
     session.flush()
     webhooks.emit(
         session=session,

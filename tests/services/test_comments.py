@@ -1,0 +1,82 @@
+"""Comments on both databases: whose words are a first response, files shared in a thread,
+and what a deletion in Slack leaves behind."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from tests.support.factories import AGENT, OTHER_REQUESTER, REQUESTER, WORKSPACE, make_ticket
+from ticketbot.services import comments, emails, tickets
+from ticketbot.services.inputs import TicketEdit
+from ticketbot.services.periods import parse_period
+from ticketbot.services.reports import Durations, build_report
+
+H = timedelta(hours=1)
+
+
+def first_response(database, clock):
+    with database.snapshot() as s:
+        period = parse_period("7d", now=clock.now(), timezone="UTC")
+        report = build_report(session=s, workspace_id=WORKSPACE, period=period, now=clock.now())
+    return report.first_response
+
+
+def number_one(session):
+    return tickets.get_ticket(session=session, workspace_id=WORKSPACE, number=1, viewer=AGENT)
+
+
+def test_only_an_agents_answer_is_a_first_response(database, clock, policy):
+    with database.transaction() as s:
+        ticket = make_ticket(s, policy=policy, now=clock.now())  # public, raised by REQUESTER
+        clock.advance(H)
+        comments.add_comment(
+            session=s, ticket=ticket, viewer=OTHER_REQUESTER, text="Me too", now=clock.now()
+        )
+        assert ticket.first_response_at is None  # a colleague's "me too" answers nothing
+        clock.advance(H)
+        comments.add_comment(
+            session=s, ticket=ticket, viewer=REQUESTER, text="Any news?", now=clock.now()
+        )
+        tickets.edit_ticket(
+            session=s,
+            ticket=ticket,
+            edit=TicketEdit(title="Printer on floor 3 jammed again"),
+            viewer=REQUESTER,
+            now=clock.now(),
+            policy=policy,
+        )
+        assert ticket.first_response_at is None
+    assert first_response(database, clock) == Durations(0, None, None)
+
+    with database.transaction() as s:
+        clock.advance(H)
+        ticket = number_one(s)
+        comments.add_comment(
+            session=s, ticket=ticket, viewer=AGENT, text="On my way", now=clock.now()
+        )
+        answered = clock.now()
+        clock.advance(H)
+        comments.add_comment(session=s, ticket=ticket, viewer=AGENT, text="Fixed", now=clock.now())
+    assert first_response(database, clock) == Durations(1, 3 * H, 3 * H)
+    with database.snapshot() as s:
+        assert number_one(s).first_response_at == answered
+
+
+def test_a_change_or_an_email_by_an_agent_is_a_first_response(database, clock, policy):
+    with database.transaction() as s:
+        assigned = make_ticket(s, policy=policy, now=clock.now())
+        mailed = make_ticket(s, policy=policy, now=clock.now())
+        own = make_ticket(s, policy=policy, now=clock.now(), requester=AGENT)
+        clock.advance(H)
+        tickets.assign(
+            session=s, ticket=assigned, assignee_id=AGENT.user_id, viewer=AGENT, now=clock.now()
+        )
+        draft = emails.EmailDraft(to=("ops@example.com",), subject="Toner", body="Ordered")
+        emails.record_email(
+            session=s, ticket=mailed, viewer=AGENT, draft=draft, message_id="<1@x>", now=clock.now()
+        )
+        # An agent's words on a ticket they raised themselves answer nobody.
+        comments.add_comment(session=s, ticket=own, viewer=AGENT, text="Noted", now=clock.now())
+        assert (assigned.first_response_at, mailed.first_response_at) == (clock.now(),) * 2
+        assert own.first_response_at is None
+    assert first_response(database, clock) == Durations(2, H, H)
