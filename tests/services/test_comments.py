@@ -5,8 +5,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from tests.support.factories import AGENT, OTHER_REQUESTER, REQUESTER, WORKSPACE, make_ticket
 from ticketbot.services import comments, emails, tickets
+from ticketbot.services.comments import SharedFile
+from ticketbot.services.errors import InvalidInput
 from ticketbot.services.inputs import TicketEdit
 from ticketbot.services.periods import parse_period
 from ticketbot.services.reports import Durations, build_report
@@ -80,3 +84,55 @@ def test_a_change_or_an_email_by_an_agent_is_a_first_response(database, clock, p
         assert (assigned.first_response_at, mailed.first_response_at) == (clock.now(),) * 2
         assert own.first_response_at is None
     assert first_response(database, clock) == Durations(2, H, H)
+
+
+LOG = "https://test.slack.com/files/U0AGT0001/F0LOG00001/boot-log.txt"
+IN_SLACK = dict(slack_channel_id="C0SUPPORT1", slack_ts="1700000100.000100")
+
+
+def test_files_are_kept_with_clean_names_and_only_plain_https_links(database, clock, policy):
+    with database.transaction() as s:
+        ticket = make_ticket(s, policy=policy, now=clock.now())
+        shared = [
+            SharedFile("boot\x00-log\u202e.txt", LOG),
+            SharedFile("not a link", "javascript:alert(1)"),
+            SharedFile("breaks out", LOG + "|click me>"),
+            SharedFile("no link at all"),
+            SharedFile(" \u200b ", LOG),  # nothing left of the name: left out
+        ]
+        kept = comments.add_comment(
+            session=s, ticket=ticket, viewer=AGENT, text="", files=shared, now=clock.now()
+        )
+        assert (kept.text, kept.files) == (
+            "",
+            [
+                {"name": "boot-log.txt", "permalink": LOG},
+                {"name": "not a link", "permalink": None},
+                {"name": "breaks out", "permalink": None},
+                {"name": "no link at all", "permalink": None},
+            ],
+        )
+        with pytest.raises(InvalidInput):  # no words and no file is no comment
+            comments.add_comment(
+                session=s, ticket=ticket, viewer=AGENT, text=" ", files=shared[4:], now=clock.now()
+            )
+
+
+def test_an_edit_changes_the_files_only_when_it_carries_them(database, clock, policy):
+    with database.transaction() as s:
+        ticket = make_ticket(s, policy=policy, now=clock.now())
+        log = SharedFile("boot-log.txt", LOG)
+        comment = comments.add_comment(
+            session=s, ticket=ticket, viewer=AGENT, text="Log", files=[log], now=clock.now(),
+            **IN_SLACK,
+        )  # fmt: skip
+        edit = dict(session=s, channel_id="C0SUPPORT1", ts="1700000100.000100", now=clock.now())
+        comments.edit_comment_from_slack(text="The log", **edit)
+        kept = [{"name": "boot-log.txt", "permalink": LOG}]
+        assert (comment.text, comment.files) == ("The log", kept)
+        comments.edit_comment_from_slack(text="", **edit)  # the file still speaks for it
+        assert (comment.text, comment.files) == ("", kept)
+        assert comments.edit_comment_from_slack(text="", files=[], **edit) is None  # nothing left
+        assert comment.files == kept
+        comments.edit_comment_from_slack(text="Only words now", files=[], **edit)
+        assert (comment.text, comment.files) == ("Only words now", None)

@@ -20,6 +20,8 @@ from ticketbot.services.parties import find_or_create_party
 from ticketbot.store.models import Rating
 from ticketbot.vocabulary import PartyKind, Status
 
+LOG = "https://test.slack.com/files/U0AGT0001/F0LOG00001/boot-log.txt"
+
 
 @pytest.fixture
 def filled(database, clock, policy):
@@ -37,6 +39,7 @@ def filled(database, clock, policy):
         tickets.assign(session=s, ticket=first, assignee_id=AGENT.user_id, viewer=AGENT,
                        now=clock.now() + timedelta(minutes=5))  # fmt: skip
         comments.add_comment(session=s, ticket=first, viewer=AGENT, text="On my way",
+                             files=[comments.SharedFile("boot-log.txt", LOG)],
                              now=clock.now() + timedelta(minutes=6))  # fmt: skip
         gone = comments.add_comment(session=s, ticket=first, viewer=REQUESTER, text="Secret",
                                     now=clock.now() + timedelta(minutes=7))  # fmt: skip
@@ -93,7 +96,9 @@ def test_json_holds_every_ticket_with_its_history_and_comments(filled, tmp_path)
         (AGENT.user_id, "On my way"),
         (REQUESTER.user_id, None),  # deleted in Slack: its text does not come back
     ]
+    assert first["comments"][0]["files"] == [{"name": "boot-log.txt", "permalink": LOG}]
     assert first["comments"][1]["deleted_at"] == "2026-11-23T09:08:00Z"
+    assert first["comments"][1]["files"] is None
     assert second["title"] == 'VPN, "down" again' and second["visibility"] == "internal"
     assert (second["history"], second["comments"], second["rating"]) == ([], [], None)
     assert third["number"] == 3
@@ -123,6 +128,8 @@ def test_csv_to_a_directory_writes_tickets_history_and_comments(filled, tmp_path
         ("T0TEAM001", "1", "On my way"),
         ("T0TEAM001", "1", ""),
     ]
+    assert json.loads(notes[0]["files"]) == [{"name": "boot-log.txt", "permalink": LOG}]
+    assert notes[1]["files"] == ""
 
 
 def test_since_keeps_the_tickets_raised_from_that_date(filled, tmp_path):

@@ -10,7 +10,7 @@ from ticketbot.services.history import ChangeLine, TimelineEntry
 from ticketbot.services.related import parse_history_value
 from ticketbot.store.models import Ticket
 from ticketbot.views.blocks import actions, button, context, modal, section
-from ticketbot.views.text import date_token, safe, user
+from ticketbot.views.text import date_token, safe, user, with_files
 from ticketbot.vocabulary import Engagement, Field, PartyKind, Priority, Status, Visibility
 
 PAGE_SIZE = 40
@@ -76,7 +76,7 @@ def timeline_line(entry: TimelineEntry) -> str:
     when = date_token(entry.at)
     who = user(entry.actor_id)
     if entry.kind == "comment":
-        return f"{when} {who} :speech_balloon: {safe(entry.text, 1500)}"
+        return f"{when} {who} :speech_balloon: {with_files(entry.text, entry.files, 1500)}"
     return (
         f"{when} {who} *{field_name(entry.field or '')}*: "
         f"{field_value(entry.field or '', entry.old_value)} → "
