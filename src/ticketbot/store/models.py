@@ -179,7 +179,7 @@ class Comment(Base):
     author_id: Mapped[str] = mapped_column(SlackId)
     text: Mapped[str] = mapped_column(Text)
     # Files shared with a reply in the card's thread: [{"name": ..., "permalink": ...}].
-    files: Mapped[list[dict] | None] = mapped_column(JSON)
+    files: Mapped[list[dict] | None] = mapped_column(JSON(none_as_null=True))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
