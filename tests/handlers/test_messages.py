@@ -19,9 +19,9 @@ from tests.support.steps import (
     texts,
     ticket,
 )
-from tests.support.thread_messages import edited, file_reply, reply, shared_file
+from tests.support.thread_messages import deleted, edited, file_reply, reply, shared_file
 from ticketbot.ids import ActionId
-from ticketbot.store.models import Comment
+from ticketbot.store.models import Comment, TicketChange
 
 LOG = shared_file("F0LOG00001", "boot-log.txt", user=AGENT)
 PHOTO = shared_file(
@@ -121,3 +121,36 @@ def test_only_an_agents_reply_in_the_thread_is_a_first_response(slack):
     slack.send.event(reply("On my way", "1700000100.000300", thread, user=AGENT, channel=TRIAGE))
     slack.settle()
     assert ticket(slack).first_response_at == slack.clock.now()
+
+
+def test_a_message_deleted_in_slack_leaves_only_a_line_in_the_history(slack):
+    thread = card_thread(slack)
+    secret = file_reply("My password is hunter2", "1700000100.000100", thread,
+                        [shared_file("F0IMG00003", "hunter2.png", user=REQUESTER)],
+                        user=REQUESTER, channel=TRIAGE)  # fmt: skip
+    slack.send.event(secret, event_id="Ev0SECRET1")
+    slack.settle()
+    slack.clock.advance(timedelta(minutes=2))
+    slack.send.event(deleted(secret, ts="1700000220.000100"))
+    slack.settle()
+    deleted_at = slack.clock.now()
+
+    # What arrives after the deletion cannot bring the text back: a late edit, the original
+    # message delivered again under another event id.
+    slack.clock.advance(timedelta(minutes=1))
+    slack.send.event(edited(secret, "My password is hunter2!", ts="1700000280.000100"))
+    slack.send.event(secret, event_id="Ev0SECRET2", retry_num=3, retry_reason="http_error")
+    slack.settle()
+
+    assert stored(slack) == [(REQUESTER, "", None)]
+    with slack.database.transaction() as session:
+        [comment] = session.scalars(select(Comment)).all()
+        assert comment.deleted_at == deleted_at
+        lines = session.scalars(select(TicketChange).where(TicketChange.field == "comment")).all()
+        assert [(c.new_value, c.actor_id, c.at) for c in lines] == [
+            ("deleted", REQUESTER, deleted_at)
+        ]
+    view = opened(slack, lambda: card_action(slack, ActionId.HISTORY, user_id=AGENT))
+    assert "hunter2" not in str(view)
+    last = [b["elements"][0]["text"] for b in view["blocks"] if b["type"] == "context"][-1]
+    assert last.endswith(f"<@{REQUESTER}> :wastebasket: _Comment deleted_")

@@ -6,14 +6,17 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import func, or_, select
 
 from tests.support.factories import AGENT, OTHER_REQUESTER, REQUESTER, WORKSPACE, make_ticket
-from ticketbot.services import comments, emails, tickets
+from ticketbot.services import comments, emails, history, tickets
 from ticketbot.services.comments import SharedFile
 from ticketbot.services.errors import InvalidInput
+from ticketbot.services.export import export_tickets
 from ticketbot.services.inputs import TicketEdit
 from ticketbot.services.periods import parse_period
 from ticketbot.services.reports import Durations, build_report
+from ticketbot.store.models import Comment, TicketChange
 
 H = timedelta(hours=1)
 
@@ -136,3 +139,42 @@ def test_an_edit_changes_the_files_only_when_it_carries_them(database, clock, po
         assert comment.files == kept
         comments.edit_comment_from_slack(text="Only words now", files=[], **edit)
         assert (comment.text, comment.files) == ("Only words now", None)
+
+
+def test_a_comment_deleted_in_slack_keeps_no_text_and_the_history_says_so(database, clock, policy):
+    with database.transaction() as s:
+        ticket = make_ticket(s, policy=policy, now=clock.now())
+        comments.add_comment(
+            session=s, ticket=ticket, viewer=REQUESTER, text="My password is hunter2",
+            files=[SharedFile("hunter2.png", LOG)], now=clock.now(), **IN_SLACK,
+        )  # fmt: skip
+        version = ticket.version
+    clock.advance(H)
+    where = dict(channel_id="C0SUPPORT1", ts="1700000100.000100", now=clock.now())
+    with database.transaction() as s:
+        gone = comments.delete_comment_from_slack(session=s, **where)
+        assert (gone.text, gone.files, gone.deleted_at) == ("", None, clock.now())
+        assert comments.delete_comment_from_slack(session=s, **where) is None  # said once
+    with database.transaction() as s:  # an edit arriving after the deletion changes nothing
+        assert comments.edit_comment_from_slack(session=s, text="hunter2 again", **where) is None
+
+    with database.snapshot() as s:
+        ticket = number_one(s)
+        said = or_(Comment.text.contains("hunter2"), Comment.files.is_not(None))
+        assert s.scalar(select(func.count()).select_from(Comment).where(said)) == 0
+        lines = [(c.field, c.old_value, c.new_value, c.actor_id, c.at) for c in
+                 history.changes_page(session=s, ticket=ticket)[0]]  # fmt: skip
+        assert lines == [("comment", None, "deleted", REQUESTER.user_id, clock.now())]
+        assert not any("hunter2" in str(v) for v in s.scalars(select(TicketChange.new_value)))
+        # Not a change of the ticket: no new version, nothing for a stale edit to report.
+        assert ticket.version == version
+        assert history.changes_since(session=s, ticket=ticket, version=version - 1) == []
+        entries, _total = history.timeline_page(session=s, ticket=ticket)
+        assert [(e.kind, e.field, e.new_value, e.text) for e in entries] == [
+            ("change", "comment", "deleted", None)
+        ]
+        [exported] = export_tickets(session=s)
+        assert [(c["text"], c["files"]) for c in exported["comments"]] == [(None, None)]
+        assert [(h["field"], h["new_value"]) for h in exported["history"]] == [
+            ("comment", "deleted")
+        ]

@@ -1,7 +1,10 @@
 """How a comment shows in the History modal and `/ticket show`: the files shared with it as
-links named by their escaped titles, whatever the text and names hold."""
+links named by their escaped titles, whatever the text and names hold; a deleted one as a
+line that says so, in both languages."""
 
 from __future__ import annotations
+
+import pytest
 
 from tests.support.blockkit import message_problems, view_problems
 from tests.support.samples import (
@@ -15,6 +18,7 @@ from tests.support.samples import (
     texts,
     ticket,
 )
+from ticketbot.i18n import speaking
 from ticketbot.services.history import TimelineEntry
 from ticketbot.views import card, history
 from ticketbot.views.text import ELLIPSIS, with_files
@@ -65,3 +69,13 @@ def test_hostile_names_and_text_never_ping_and_stay_within_slacks_limits():
         assert all(f"<{LOG}|" in t for t in shown)
         leaked = [t[:80] for t in shown if any(ping in t for ping in PINGS)]
         assert not leaked
+
+
+@pytest.mark.parametrize(
+    ("language", "words"), [("en", "Comment deleted"), ("fr", "Commentaire supprimé")]
+)
+def test_a_deleted_comment_is_a_line_that_says_so(language, words):
+    gone = TimelineEntry("change", NOW, AGENT, field="comment", new_value="deleted")
+    with speaking(language):
+        line = history.timeline_line(gone)
+    assert line.endswith(f"<@{AGENT}> :wastebasket: _{words}_")

@@ -11,14 +11,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ticketbot.i18n import _
-from ticketbot.services import webhooks
+from ticketbot.services import history, webhooks
 from ticketbot.services.access import Viewer, can_see
 from ticketbot.services.conversation import note_response
 from ticketbot.services.errors import Forbidden, InvalidInput
 from ticketbot.services.inputs import TEXT_MAX, TITLE_MAX, clean_line, clean_text
 from ticketbot.services.webhooks import Outbound
 from ticketbot.store.models import Comment, Ticket
-from ticketbot.vocabulary import WebhookEvent
+from ticketbot.vocabulary import COMMENT_DELETED, Field, WebhookEvent
 
 FILES_MAX = 20  # Slack shares at most 10 files with one message
 _LINK = re.compile(r"https://[^\s<>|]{1,2000}")
@@ -136,10 +136,21 @@ def edit_comment_from_slack(
 def delete_comment_from_slack(
     *, session: Session, channel_id: str, ts: str, now: datetime
 ) -> Comment | None:
+    """A message deleted in Slack is gone from the ticket too: its text and files are erased,
+    and the history keeps only that its author's comment was deleted, and when."""
     comment = _by_slack_message(session, channel_id, ts)
     if comment is None or comment.deleted_at is not None:
         return None
-    comment.deleted_at = now
+    comment.text, comment.files, comment.deleted_at = "", None, now
+    history.record_change(
+        session=session,
+        ticket=session.get_one(Ticket, comment.ticket_id),
+        field=Field.COMMENT,
+        old=None,
+        new=COMMENT_DELETED,
+        actor=comment.author_id,
+        now=now,
+    )
     return comment
 
 

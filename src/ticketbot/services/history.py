@@ -80,7 +80,7 @@ class ChangeLine:
 
 
 # Lines that record work around a ticket without changing its fields or its version.
-UNVERSIONED = (Field.RELATED.value, Field.FAQ.value)
+UNVERSIONED = (Field.RELATED.value, Field.FAQ.value, Field.COMMENT.value)
 
 
 def changes_since(*, session: Session, ticket: Ticket, version: int) -> list[ChangeLine]:

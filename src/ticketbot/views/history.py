@@ -11,7 +11,15 @@ from ticketbot.services.related import parse_history_value
 from ticketbot.store.models import Ticket
 from ticketbot.views.blocks import actions, button, context, modal, section
 from ticketbot.views.text import date_token, safe, user, with_files
-from ticketbot.vocabulary import Engagement, Field, PartyKind, Priority, Status, Visibility
+from ticketbot.vocabulary import (
+    COMMENT_DELETED,
+    Engagement,
+    Field,
+    PartyKind,
+    Priority,
+    Status,
+    Visibility,
+)
 
 PAGE_SIZE = 40
 _ENUMS = {
@@ -77,6 +85,9 @@ def timeline_line(entry: TimelineEntry) -> str:
     who = user(entry.actor_id)
     if entry.kind == "comment":
         return f"{when} {who} :speech_balloon: {with_files(entry.text, entry.files, 1500)}"
+    if entry.field == Field.COMMENT and entry.new_value == COMMENT_DELETED:
+        deleted = _("Comment deleted")
+        return f"{when} {who} :wastebasket: _{deleted}_"
     return (
         f"{when} {who} *{field_name(entry.field or '')}*: "
         f"{field_value(entry.field or '', entry.old_value)} → "
