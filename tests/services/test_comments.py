@@ -130,7 +130,12 @@ def test_an_edit_changes_the_files_only_when_it_carries_them(database, clock, po
             **IN_SLACK,
         )  # fmt: skip
         edit = dict(session=s, channel_id="C0SUPPORT1", ts="1700000100.000100", now=clock.now())
+        assert comments.edit_comment_from_slack(text="Log", files=[log], **edit) is None
+        assert comment.edited_at is None  # Slack changed what it adds, not what was said
+        clock.advance(H)
+        edit["now"] = clock.now()
         comments.edit_comment_from_slack(text="The log", **edit)
+        assert comment.edited_at == clock.now()
         kept = [{"name": "boot-log.txt", "permalink": LOG}]
         assert (comment.text, comment.files) == ("The log", kept)
         comments.edit_comment_from_slack(text="", **edit)  # the file still speaks for it

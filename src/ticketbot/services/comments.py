@@ -120,13 +120,16 @@ def edit_comment_from_slack(
     now: datetime,
     files: Sequence[SharedFile] | None = None,
 ) -> Comment | None:
-    """The message as edited in Slack; `files` None: the edit did not say, they stay."""
+    """The message as edited in Slack; `files` None: the edit did not say, they stay.
+
+    Slack also sends a `message_changed` when only what it adds changes (a link's preview, a
+    file's thumbnail): with the same words and files, the comment is not edited."""
     comment = _by_slack_message(session, channel_id, ts)
     if comment is None or comment.deleted_at is not None:
         return None
     body = clean_text(text)[:TEXT_MAX]
     kept = comment.files if files is None else stored_files(files)
-    if not body and not kept:
+    if (not body and not kept) or (body, kept) == (comment.text, comment.files):
         return None
     comment.text, comment.files = body, kept
     comment.edited_at = now
