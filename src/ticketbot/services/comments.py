@@ -145,9 +145,11 @@ def delete_comment_from_slack(
     if comment is None or comment.deleted_at is not None:
         return None
     comment.text, comment.files, comment.deleted_at = "", None, now
+    ticket = session.get(Ticket, comment.ticket_id)
+    assert ticket is not None  # the comment's foreign key
     history.record_change(
         session=session,
-        ticket=session.get_one(Ticket, comment.ticket_id),
+        ticket=ticket,
         field=Field.COMMENT,
         old=None,
         new=COMMENT_DELETED,
