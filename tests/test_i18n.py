@@ -119,6 +119,7 @@ ENTRIES = [
         ("visibility", "public", "internal"),
         ("title", "1", "2"),
         ("link", None, "https://t.slack.com/x"),
+        ("comment", None, "deleted"),
     ]
 ] + [TimelineEntry("comment", NOW, "U0REQ0001", text="88")] * 40
 

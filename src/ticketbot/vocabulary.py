@@ -82,6 +82,10 @@ class Field(StrEnum):
     EMAIL = "email"  # an email sent from the ticket: "subject\nrecipients"
     RELATED = "related"  # a related item added, closed or removed
     FAQ = "faq"  # the ticket became a FAQ entry
+    COMMENT = "comment"  # a comment deleted in Slack: new value COMMENT_DELETED, no text
+
+
+COMMENT_DELETED = "deleted"
 
 
 class WebhookEvent(StrEnum):

@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from tests.support.scenario import SIGNING_SECRET
 from tests.support.slack_requests import FORM, JSON, sign, slack_json
 from tests.support.steps import AGENT, GENERAL, REQUESTER, TRIAGE, seed_ticket
+from tests.support.thread_messages import file_reply, shared_file
 from ticketbot.ids import ActionId, ticket_block_id
 from ticketbot.store.models import Comment, Ticket, TicketChange
 
@@ -255,3 +256,33 @@ def test_hundreds_of_mutated_payloads_never_get_a_5xx_or_a_traceback(slack, quie
     no_tracebacks(quiet_log)
     with slack.database.transaction() as session:
         assert set(session.scalars(select(Ticket.assignee_id))) <= {None, AGENT}
+
+
+def test_mutated_files_of_a_reply_in_a_card_thread_never_get_a_5xx(slack, quiet_log):
+    """Every field of a shared file, one at a time: refused, or kept as a name and a safe link."""
+    seed_ticket(slack, "Printer jammed")
+    thread = "1700000000.000100"
+    with slack.database.transaction() as session:
+        found = session.scalars(select(Ticket)).one()
+        found.card_channel_id, found.card_ts = TRIAGE, thread
+    log = shared_file("F0LOG00001", "boot-log.txt", user=REQUESTER)
+    share = file_reply("See the log", "1", thread, [log], user=REQUESTER, channel=TRIAGE)
+    payload = slack.send.build.event(share)
+    statuses: dict[int, int] = {}
+    for n, path in enumerate(_paths(payload["event"]["files"], ("event", "files"))):
+        for m, value in enumerate(WRONG_VALUES):
+            mutated = _mutated(payload, path, value)
+            mutated["event"]["ts"] = f"1700000001.{n:04d}{m:02d}"
+            mutated["event_id"] = f"Ev0FILE{n:04d}{m:02d}"
+            response = slack.send.post(json.dumps(mutated).encode(), JSON)
+            statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+    slack.settle()
+    assert set(statuses) == {200, 400}, statuses
+    no_tracebacks(quiet_log)
+    with slack.database.transaction() as session:
+        kept = session.scalars(select(Comment.files)).all()
+    assert len(kept) > 50
+    for files in kept:
+        for shared in files or []:
+            assert set(shared) == {"name", "permalink"} and isinstance(shared["name"], str)
+            assert shared["permalink"] in (None, log["permalink"])

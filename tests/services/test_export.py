@@ -20,6 +20,9 @@ from ticketbot.services.parties import find_or_create_party
 from ticketbot.store.models import Rating
 from ticketbot.vocabulary import PartyKind, Status
 
+LOG = "https://test.slack.com/files/U0AGT0001/F0LOG00001/boot-log.txt"
+IN_SLACK = {"slack_channel_id": "C0SUPPORT1", "slack_ts": "1700000100.000100"}
+
 
 @pytest.fixture
 def filled(database, clock, policy):
@@ -37,10 +40,13 @@ def filled(database, clock, policy):
         tickets.assign(session=s, ticket=first, assignee_id=AGENT.user_id, viewer=AGENT,
                        now=clock.now() + timedelta(minutes=5))  # fmt: skip
         comments.add_comment(session=s, ticket=first, viewer=AGENT, text="On my way",
+                             files=[comments.SharedFile("boot-log.txt", LOG)],
                              now=clock.now() + timedelta(minutes=6))  # fmt: skip
-        gone = comments.add_comment(session=s, ticket=first, viewer=REQUESTER, text="Secret",
-                                    now=clock.now() + timedelta(minutes=7))  # fmt: skip
-        gone.deleted_at = clock.now() + timedelta(minutes=8)
+        comments.add_comment(session=s, ticket=first, viewer=REQUESTER, text="Secret",
+                             now=clock.now() + timedelta(minutes=7), **IN_SLACK)  # fmt: skip
+        comments.delete_comment_from_slack(session=s, channel_id=IN_SLACK["slack_channel_id"],
+                                           ts=IN_SLACK["slack_ts"],
+                                           now=clock.now() + timedelta(minutes=8))  # fmt: skip
         later = clock.now() + timedelta(hours=1)
         tickets.change_status(session=s, ticket=first, status=Status.CLOSED, solution="Roller",
                               viewer=AGENT, now=later, policy=policy)  # fmt: skip
@@ -85,6 +91,7 @@ def test_json_holds_every_ticket_with_its_history_and_comments(filled, tmp_path)
     assert first["assignee_id"] == AGENT.user_id and first["solution"] == "Roller"
     assert [(h["field"], h["old_value"], h["new_value"]) for h in first["history"]] == [
         ("assignee", None, AGENT.user_id),
+        ("comment", None, "deleted"),  # who deleted a comment and when, never what it said
         ("solution", None, "Roller"),
         ("status", "open", "closed"),
     ]
@@ -93,7 +100,10 @@ def test_json_holds_every_ticket_with_its_history_and_comments(filled, tmp_path)
         (AGENT.user_id, "On my way"),
         (REQUESTER.user_id, None),  # deleted in Slack: its text does not come back
     ]
+    assert "Secret" not in done.stdout
+    assert first["comments"][0]["files"] == [{"name": "boot-log.txt", "permalink": LOG}]
     assert first["comments"][1]["deleted_at"] == "2026-11-23T09:08:00Z"
+    assert first["comments"][1]["files"] is None
     assert second["title"] == 'VPN, "down" again' and second["visibility"] == "internal"
     assert (second["history"], second["comments"], second["rating"]) == ([], [], None)
     assert third["number"] == 3
@@ -114,6 +124,7 @@ def test_csv_to_a_directory_writes_tickets_history_and_comments(filled, tmp_path
         history = list(csv.DictReader(f))
     assert [(h["number"], h["field"], h["new_value"]) for h in history] == [
         ("1", "assignee", AGENT.user_id),
+        ("1", "comment", "deleted"),
         ("1", "solution", "Roller"),
         ("1", "status", "closed"),
     ]
@@ -123,6 +134,8 @@ def test_csv_to_a_directory_writes_tickets_history_and_comments(filled, tmp_path
         ("T0TEAM001", "1", "On my way"),
         ("T0TEAM001", "1", ""),
     ]
+    assert json.loads(notes[0]["files"]) == [{"name": "boot-log.txt", "permalink": LOG}]
+    assert notes[1]["files"] == ""
 
 
 def test_since_keeps_the_tickets_raised_from_that_date(filled, tmp_path):

@@ -92,6 +92,7 @@ def test_every_kind_of_change_queues_its_event_with_the_ticket_as_it_became(desk
             ticket=t,
             viewer=AGENT,
             text="On my way",
+            files=[comments.SharedFile("boot-log.txt", "https://test.slack.com/files/U1/F1/b")],
             now=desk.clock.now(),
             outbound=desk.outbound,
         ),
@@ -143,6 +144,9 @@ def test_every_kind_of_change_queues_its_event_with_the_ticket_as_it_became(desk
     assert edited["occurred_at"] == "2026-11-23T09:05:00Z" and edited["actor_id"] == "U0AGT0001"
     assert edited["ticket"]["priority"] == "high" and edited["ticket"]["version"] == 2
     assert bodies[4]["comment"]["text"] == "On my way"
+    assert bodies[4]["comment"]["files"] == [
+        {"name": "boot-log.txt", "permalink": "https://test.slack.com/files/U1/F1/b"}
+    ]
     assert bodies[5]["email"] == {
         "to": ["ada@example.com"],
         "subject": "Hi",

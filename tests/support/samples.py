@@ -54,8 +54,8 @@ def hostile_ticket(**overrides) -> Ticket:
     return ticket(status=Status.CLOSED, party=party(HOSTILE), **(text | overrides))
 
 
-def comment(text: str = "Replaced the roller.") -> Comment:
-    return Comment(id=1, ticket_id=1, author_id=AGENT, text=text, created_at=NOW)
+def comment(text: str = "Replaced the roller.", files: list[dict] | None = None) -> Comment:
+    return Comment(id=1, ticket_id=1, author_id=AGENT, text=text, files=files, created_at=NOW)
 
 
 def link(i: int = 1, permalink: str | None = CARD_LINK) -> ConversationLink:

@@ -7,6 +7,9 @@ from slack_bolt import App
 from ticketbot.runtime import Runtime
 from ticketbot.slack import relay
 
+# A reply typed, also sent to the channel, or sharing files: each is a comment.
+COMMENTS = (None, "thread_broadcast", "file_share")
+
 
 def register(app: App) -> None:
     @app.event("message")
@@ -20,6 +23,7 @@ def register(app: App) -> None:
                     channel_id=event["channel"],
                     ts=message.get("ts", ""),
                     text=message.get("text") or "",
+                    files=message.get("files"),
                 )
             return
         if subtype == "message_deleted":
@@ -27,7 +31,7 @@ def register(app: App) -> None:
                 runtime, channel_id=event["channel"], ts=event.get("deleted_ts", "")
             )
             return
-        if subtype not in (None, "thread_broadcast") or event.get("bot_id"):
+        if subtype not in COMMENTS or event.get("bot_id"):
             return  # joins, bot posts and other housekeeping are not comments
         thread_ts = event.get("thread_ts")
         if not thread_ts or thread_ts == event.get("ts"):
@@ -40,4 +44,5 @@ def register(app: App) -> None:
             thread_ts=thread_ts,
             ts=event["ts"],
             text=event.get("text") or "",
+            files=event.get("files"),
         )

@@ -2,19 +2,47 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ticketbot.i18n import _
-from ticketbot.services import webhooks
+from ticketbot.services import history, webhooks
 from ticketbot.services.access import Viewer, can_see
+from ticketbot.services.conversation import note_response
 from ticketbot.services.errors import Forbidden, InvalidInput
-from ticketbot.services.inputs import TEXT_MAX, clean_text
+from ticketbot.services.inputs import TEXT_MAX, TITLE_MAX, clean_line, clean_text
 from ticketbot.services.webhooks import Outbound
 from ticketbot.store.models import Comment, Ticket
-from ticketbot.vocabulary import WebhookEvent
+from ticketbot.vocabulary import COMMENT_DELETED, Field, WebhookEvent
+
+FILES_MAX = 20  # Slack shares at most 10 files with one message
+_LINK = re.compile(r"https://[^\s<>|]{1,2000}")
+
+
+@dataclass(frozen=True)
+class SharedFile:
+    """A file shared with a reply in the card's thread: its title (or name), and the link to
+    it in Slack, when Slack gave one that can be linked safely."""
+
+    name: str
+    permalink: str | None = None
+
+
+def stored_files(files: Sequence[SharedFile]) -> list[dict] | None:
+    """Files as the comment keeps them: cleaned names, links only where they are plain https."""
+    kept = []
+    for shared in files[:FILES_MAX]:
+        name = clean_line(shared.name)[:TITLE_MAX]
+        if not name:
+            continue
+        link = shared.permalink if shared.permalink and _LINK.fullmatch(shared.permalink) else None
+        kept.append({"name": name, "permalink": link})
+    return kept or None
 
 
 def add_comment(
@@ -27,12 +55,15 @@ def add_comment(
     slack_channel_id: str | None = None,
     slack_ts: str | None = None,
     outbound: Outbound | None = None,
+    files: Sequence[SharedFile] = (),
 ) -> Comment | None:
-    """Returns None when that Slack message is already a comment (a retried event)."""
+    """Returns None when that Slack message is already a comment (a retried event).
+
+    A comment is its text, plus the files shared with it: a file alone is a comment too."""
     if not can_see(viewer, ticket):
         raise Forbidden(_("You cannot comment on this ticket."))
-    body = clean_text(text)
-    if not body:
+    body, kept = clean_text(text), stored_files(files)
+    if not body and not kept:
         raise InvalidInput(_("A comment cannot be empty."), field="comment")
     if len(body) > TEXT_MAX:
         raise InvalidInput(
@@ -53,14 +84,14 @@ def add_comment(
         ticket_id=ticket.id,
         author_id=viewer.user_id,
         text=body,
+        files=kept,
         created_at=now,
         slack_channel_id=slack_channel_id,
         slack_ts=slack_ts,
     )
     session.add(comment)
     ticket.updated_at = now
-    if ticket.first_response_at is None and viewer.user_id != ticket.requester_id:
-        ticket.first_response_at = now
+    note_response(ticket, viewer, now)
     session.flush()
     webhooks.emit(
         session=session,
@@ -81,13 +112,26 @@ def _by_slack_message(session: Session, channel_id: str, ts: str) -> Comment | N
 
 
 def edit_comment_from_slack(
-    *, session: Session, channel_id: str, ts: str, text: str, now: datetime
+    *,
+    session: Session,
+    channel_id: str,
+    ts: str,
+    text: str,
+    now: datetime,
+    files: Sequence[SharedFile] | None = None,
 ) -> Comment | None:
+    """The message as edited in Slack; `files` None: the edit did not say, they stay.
+
+    Slack also sends a `message_changed` when only what it adds changes (a link's preview, a
+    file's thumbnail): with the same words and files, the comment is not edited."""
     comment = _by_slack_message(session, channel_id, ts)
-    body = clean_text(text)[:TEXT_MAX]
-    if comment is None or comment.deleted_at is not None or not body:
+    if comment is None or comment.deleted_at is not None:
         return None
-    comment.text = body
+    body = clean_text(text)[:TEXT_MAX]
+    kept = comment.files if files is None else stored_files(files)
+    if (not body and not kept) or (body, kept) == (comment.text, comment.files):
+        return None
+    comment.text, comment.files = body, kept
     comment.edited_at = now
     return comment
 
@@ -95,10 +139,23 @@ def edit_comment_from_slack(
 def delete_comment_from_slack(
     *, session: Session, channel_id: str, ts: str, now: datetime
 ) -> Comment | None:
+    """A message deleted in Slack is gone from the ticket too: its text and files are erased,
+    and the history keeps only that its author's comment was deleted, and when."""
     comment = _by_slack_message(session, channel_id, ts)
     if comment is None or comment.deleted_at is not None:
         return None
-    comment.deleted_at = now
+    comment.text, comment.files, comment.deleted_at = "", None, now
+    ticket = session.get(Ticket, comment.ticket_id)
+    assert ticket is not None  # the comment's foreign key
+    history.record_change(
+        session=session,
+        ticket=ticket,
+        field=Field.COMMENT,
+        old=None,
+        new=COMMENT_DELETED,
+        actor=comment.author_id,
+        now=now,
+    )
     return comment
 
 

@@ -12,6 +12,7 @@ from ticketbot.addresses import mailbox
 from ticketbot.i18n import _
 from ticketbot.services import history, webhooks
 from ticketbot.services.access import Viewer, can_see
+from ticketbot.services.conversation import note_response
 from ticketbot.services.errors import Forbidden, InvalidInput, NotFound
 from ticketbot.services.inputs import TEXT_MAX, TITLE_MAX, clean_line, clean_text
 from ticketbot.services.webhooks import Outbound
@@ -131,8 +132,7 @@ def record_email(
     session.add(item)
     ticket.version += 1
     ticket.updated_at = now
-    if ticket.first_response_at is None and viewer.user_id != ticket.requester_id:
-        ticket.first_response_at = now
+    note_response(ticket, viewer, now)
     change = history.record_change(
         session=session,
         ticket=ticket,

@@ -26,7 +26,7 @@ TICKET_FIELDS = (
     "card_permalink",
 )  # fmt: skip
 HISTORY_FIELDS = ("at", "actor_id", "field", "old_value", "new_value")
-COMMENT_FIELDS = ("at", "author_id", "text", "edited_at", "deleted_at")
+COMMENT_FIELDS = ("at", "author_id", "text", "files", "edited_at", "deleted_at")
 
 
 def neutral(value: object) -> object:
@@ -91,6 +91,7 @@ def _comments(session: Session, ids: list[int]) -> dict[int, list[dict]]:
                 "author_id": comment.author_id,
                 # A message deleted in Slack does not come back through an export.
                 "text": None if comment.deleted_at else comment.text,
+                "files": None if comment.deleted_at else comment.files or [],
                 "edited_at": neutral(comment.edited_at),
                 "deleted_at": neutral(comment.deleted_at),
             }

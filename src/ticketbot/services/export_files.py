@@ -2,7 +2,7 @@
 
 JSON is one array of tickets, each with its `history` and `comments`. CSV is one row per
 ticket; given a directory, the export also writes `history.csv` and `comments.csv`, whose
-rows name their ticket by `workspace_id` and `number`."""
+rows name their ticket by `workspace_id` and `number` (a comment's `files` as JSON)."""
 
 from __future__ import annotations
 
@@ -35,6 +35,13 @@ def _csv(out: TextIO, fields: tuple[str, ...]) -> csv.DictWriter:
     return writer
 
 
+def _flat(row: dict) -> dict:
+    """A CSV cell holds one value: a list (a comment's files) is written as its JSON."""
+    return {
+        k: json.dumps(v, ensure_ascii=False) if isinstance(v, list) else v for k, v in row.items()
+    }
+
+
 def write_csv(
     tickets: Iterable[dict],
     out: TextIO,
@@ -52,7 +59,7 @@ def write_csv(
         if changes is not None:
             changes.writerows(key | line for line in ticket["history"])
         if notes is not None:
-            notes.writerows(key | note for note in ticket["comments"])
+            notes.writerows(key | _flat(note) for note in ticket["comments"])
         count += 1
     return count
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, func, literal, null, select, union_all
+from sqlalchemy import JSON, ColumnElement, func, literal, null, select, type_coerce, union_all
 from sqlalchemy.orm import Session
 
 from ticketbot.store.models import Comment, Party, Ticket, TicketChange
@@ -80,7 +80,7 @@ class ChangeLine:
 
 
 # Lines that record work around a ticket without changing its fields or its version.
-UNVERSIONED = (Field.RELATED.value, Field.FAQ.value)
+UNVERSIONED = (Field.RELATED.value, Field.FAQ.value, Field.COMMENT.value)
 
 
 def changes_since(*, session: Session, ticket: Ticket, version: int) -> list[ChangeLine]:
@@ -107,6 +107,7 @@ class TimelineEntry:
     old_value: str | None = None
     new_value: str | None = None
     text: str | None = None
+    files: list[dict] | None = None
 
 
 def timeline_page(
@@ -129,6 +130,7 @@ def timeline_page(
         TicketChange.old_value.label("old_value"),
         TicketChange.new_value.label("new_value"),
         null().label("text"),
+        type_coerce(null(), JSON).label("files"),
     ).where(TicketChange.ticket_id == ticket.id)
     if hide is not None:
         changes = changes.where(~hide)
@@ -141,6 +143,7 @@ def timeline_page(
         null(),
         null(),
         Comment.text,
+        Comment.files,
     ).where(Comment.ticket_id == ticket.id, Comment.deleted_at.is_(None))
     merged = union_all(changes, notes).subquery()
     total = session.scalar(select(func.count()).select_from(merged)) or 0
@@ -158,6 +161,7 @@ def timeline_page(
             old_value=row.old_value,
             new_value=row.new_value,
             text=row.text,
+            files=row.files,
         )
         for row in rows
     ]

@@ -11,6 +11,7 @@ from ticketbot.i18n import _
 from ticketbot.services import history, webhooks
 from ticketbot.services.access import Viewer, can_edit, can_see
 from ticketbot.services.alert_plan import plan_alerts
+from ticketbot.services.conversation import note_response
 from ticketbot.services.deadlines import DeadlinePolicy
 from ticketbot.services.errors import Forbidden, InvalidInput, NotFound, StaleTicket
 from ticketbot.services.inputs import TicketDraft, TicketEdit
@@ -160,8 +161,7 @@ def _begin_change(ticket: Ticket, viewer: Viewer, now: datetime) -> None:
         raise Forbidden(_("Only agents can change tickets raised by someone else."))
     ticket.version += 1
     ticket.updated_at = now
-    if ticket.first_response_at is None and viewer.user_id != ticket.requester_id:
-        ticket.first_response_at = now
+    note_response(ticket, viewer, now)
 
 
 def _set(

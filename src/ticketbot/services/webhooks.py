@@ -85,6 +85,7 @@ def comment_details(comment: Comment) -> dict:
             "id": comment.id,
             "author_id": comment.author_id,
             "text": comment.text,
+            "files": comment.files or [],
             "created_at": timestamp(comment.created_at),
         }
     }

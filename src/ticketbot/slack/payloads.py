@@ -119,10 +119,21 @@ class _Item(_Part):
         return self
 
 
+class _File(_Part):
+    """A file shared with a message; one hidden from the app carries only its id."""
+
+    id: Id
+    name: Text | None = None
+    title: Text | None = None
+    permalink: Url | None = None
+    mode: Id | None = None
+
+
 class _EditedMessage(_Part):
     ts: MessageTs
     thread_ts: MessageTs | None = None
     text: Text | None = None
+    files: list[_File] | None = None
 
 
 class _Event(_Part):
@@ -134,6 +145,7 @@ class _Event(_Part):
     deleted_ts: MessageTs | None = None
     subtype: Id | None = None
     text: Text | None = None
+    files: list[_File] | None = None
     reaction: Id | None = None
     item: _Item | None = None
     message: _EditedMessage | None = None

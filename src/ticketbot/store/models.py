@@ -7,6 +7,7 @@ from enum import StrEnum
 from typing import ClassVar
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Date,
     Enum,
@@ -177,6 +178,8 @@ class Comment(Base):
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
     author_id: Mapped[str] = mapped_column(SlackId)
     text: Mapped[str] = mapped_column(Text)
+    # Files shared with a reply in the card's thread: [{"name": ..., "permalink": ...}].
+    files: Mapped[list[dict] | None] = mapped_column(JSON(none_as_null=True))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -23,7 +23,7 @@ from ticketbot.views.blocks import (
     users_select,
 )
 from ticketbot.views.related_text import counts_text
-from ticketbot.views.text import date_token, duration, safe, user
+from ticketbot.views.text import date_token, duration, safe, user, with_files
 from ticketbot.vocabulary import RelatedKind, Status, Visibility
 
 CARD_DESCRIPTION = 600
@@ -183,7 +183,7 @@ def ticket_detail(
             blocks.append(
                 context(
                     f"{user(comment.author_id)} {date_token(comment.created_at)}",
-                    safe(comment.text, 1000),
+                    with_files(comment.text, comment.files, 1000),
                 )
             )
     if links:

@@ -10,8 +10,16 @@ from ticketbot.services.history import ChangeLine, TimelineEntry
 from ticketbot.services.related import parse_history_value
 from ticketbot.store.models import Ticket
 from ticketbot.views.blocks import actions, button, context, modal, section
-from ticketbot.views.text import date_token, safe, user
-from ticketbot.vocabulary import Engagement, Field, PartyKind, Priority, Status, Visibility
+from ticketbot.views.text import date_token, safe, user, with_files
+from ticketbot.vocabulary import (
+    COMMENT_DELETED,
+    Engagement,
+    Field,
+    PartyKind,
+    Priority,
+    Status,
+    Visibility,
+)
 
 PAGE_SIZE = 40
 _ENUMS = {
@@ -76,7 +84,10 @@ def timeline_line(entry: TimelineEntry) -> str:
     when = date_token(entry.at)
     who = user(entry.actor_id)
     if entry.kind == "comment":
-        return f"{when} {who} :speech_balloon: {safe(entry.text, 1500)}"
+        return f"{when} {who} :speech_balloon: {with_files(entry.text, entry.files, 1500)}"
+    if entry.field == Field.COMMENT and entry.new_value == COMMENT_DELETED:
+        deleted = _("Comment deleted")
+        return f"{when} {who} :wastebasket: _{deleted}_"
     return (
         f"{when} {who} *{field_name(entry.field or '')}*: "
         f"{field_value(entry.field or '', entry.old_value)} → "

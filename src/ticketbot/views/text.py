@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import UTC
 
 from babel.dates import format_date, format_time
@@ -33,6 +34,28 @@ def safe(text: str | None, limit: int = SECTION_TEXT) -> str:
     if amp != -1 and ";" not in cut[amp:]:
         cut = cut[:amp]
     return cut.rstrip() + ELLIPSIS
+
+
+def with_files(text: str | None, files: Sequence[Mapping] | None, limit: int) -> str:
+    """A comment: its text escaped, then each file shared with it as a link named by its
+    escaped title. The links are kept whole; the text is cut to leave them room."""
+    links = [
+        f"<{shared['permalink']}|{safe(shared['name'], 150)}>"
+        if shared.get("permalink")
+        else safe(shared["name"], 150)
+        for shared in files or ()
+    ]
+    if not links:
+        return safe(text, limit)
+    tail = ":paperclip:"
+    for link in links:
+        if len(tail) + len(link) + len(ELLIPSIS) + 2 > limit:
+            tail += " " + ELLIPSIS
+            break
+        tail += " " + link
+    room = limit - len(tail) - 1
+    body = safe(text, room) if text and room > len(ELLIPSIS) else ""
+    return f"{body}\n{tail}" if body else tail
 
 
 def plain(text: str, limit: int) -> dict:
