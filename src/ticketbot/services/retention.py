@@ -15,9 +15,10 @@ and are never touched. Each kind says when its rows were finished:
   they only guard against Slack's retries.
 
 `purge_batch` deletes at most `limit` rows of one kind in the caller's transaction, by key
-from a SELECT ... LIMIT (the same on SQLite and PostgreSQL; locked rows skipped on
-PostgreSQL). The DELETE checks the SELECT's conditions again, so a row changed meanwhile (a
-given-up card marked again) stays."""
+from a SELECT ... LIMIT (the same on SQLite and PostgreSQL). On PostgreSQL the SELECT locks
+its rows FOR UPDATE SKIP LOCKED: a row another transaction holds (a given-up card being
+marked again) is left for a later pass rather than waited for, and one changed since the
+statement began is checked again as it now is. SQLite has one writer at a time."""
 
 from __future__ import annotations
 
@@ -99,14 +100,22 @@ def purge_batch(
 ) -> int:
     """Delete up to `limit` finished, old rows of `kind`; returns how many went. Fewer than
     `limit`: none is left (but for rows another transaction holds on PostgreSQL)."""
-    where = kind.finished(now, retention)
     key = getattr(kind.model, kind.key)
-    batch = select(key).where(*where).limit(limit)
+    batch = select(key).where(*kind.finished(now, retention)).limit(limit)
     if session.get_bind().dialect.name == "postgresql":
-        batch = batch.with_for_update(skip_locked=True)
+        # Materialised, run once: as a plain IN (subquery) PostgreSQL may rescan the LIMIT
+        # for each row of a nested loop, every rescan passing over the rows just deleted to
+        # the next ones, and so delete them all in one statement.
+        batch = (
+            batch.with_for_update(skip_locked=True)
+            .cte("batch")
+            .prefix_with("MATERIALIZED", dialect="postgresql")
+        )
+        keys = select(batch.c[kind.key])
+    else:
+        # SQLite runs an uncorrelated IN (subquery) once (and counts no rows of a WITH).
+        keys = batch.scalar_subquery()
     result = session.execute(
-        delete(kind.model)
-        .where(key.in_(batch.scalar_subquery()), *where)
-        .execution_options(synchronize_session=False)
+        delete(kind.model).where(key.in_(keys)).execution_options(synchronize_session=False)
     )
     return result.rowcount or 0
