@@ -6,7 +6,7 @@ and are never touched. Each kind says when its rows were finished:
 
 - deadline warnings (sent, cancelled, superseded or failed) from `sent_at`, else `created_at`;
   the warnings and breach of an open ticket's current deadline stay however old, because
-  re-planning that deadline (any edit of the ticket) inserts the rows that are not there:
+  re-planning that deadline (saving the ticket's edit form) inserts the rows that are not there:
   purged, a breach sent weeks ago would be posted again;
 - webhook deliveries (delivered or failed) from `delivered_at`, else `created_at`;
 - card refreshes only once given up (`failed`; a pending one is a card still to show), from
@@ -15,7 +15,7 @@ and are never touched. Each kind says when its rows were finished:
   they only guard against Slack's retries.
 
 `purge_batch` deletes at most `limit` rows of one kind in the caller's transaction, by key
-from a SELECT ... LIMIT (the same on SQLite and PostgreSQL). On PostgreSQL the SELECT locks
+from a SELECT ... LIMIT (a WITH on PostgreSQL, a subquery on SQLite). On PostgreSQL it locks
 its rows FOR UPDATE SKIP LOCKED: a row another transaction holds (a given-up card being
 marked again) is left for a later pass rather than waited for, and one changed since the
 statement began is checked again as it now is. SQLite has one writer at a time."""
