@@ -154,6 +154,30 @@ def test_a_currency_that_is_not_three_letters_is_refused(written):
     assert str(caught.value).startswith("ticketbot.yml: currency: ")
 
 
+@pytest.mark.parametrize(("written", "kept"), [(None, 30), (1, 1), (7, 7), (365, 365)])
+def test_retention_is_thirty_days_unless_told(written, kept):
+    text = "" if written is None else f"retention_days: {written}"
+    assert parse_config(text).retention_days == kept
+
+
+@pytest.mark.parametrize(
+    ("written", "message"),
+    [
+        ("0", "Input should be greater than or equal to 1"),
+        ("-3", "Input should be greater than or equal to 1"),
+        ("2.5", "Input should be a valid integer"),
+        ("true", "Input should be a valid integer"),  # not read as 1 day
+        ("'30'", "Input should be a valid integer"),
+        ("", "Input should be a valid integer"),
+        ("100000", "Input should be less than or equal to 36500"),
+    ],
+)
+def test_a_bad_retention_is_named(written, message):
+    with pytest.raises(ConfigError) as caught:
+        parse_config(f"retention_days: {written}", "ticketbot.yml")
+    assert caught.value.problems == (f"ticketbot.yml: retention_days: {message}",)
+
+
 def test_a_bad_currency_says_what_a_code_looks_like():
     with pytest.raises(ConfigError) as caught:
         parse_config("currency: euro", "ticketbot.yml")

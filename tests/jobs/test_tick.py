@@ -21,9 +21,17 @@ from ticketbot.runtime import Runtime
 from ticketbot.services.refreshes import mark_card
 from ticketbot.store.db import Database
 from ticketbot.store.migrate import upgrade
-from ticketbot.store.models import CardRefresh, ScheduledRun, Ticket, WebhookDelivery
+from ticketbot.store.models import (
+    CardRefresh,
+    ProcessedEvent,
+    ScheduledRun,
+    SlaAlert,
+    Ticket,
+    WebhookDelivery,
+)
 
 H = timedelta(hours=1)
+DAY = timedelta(days=1)
 
 
 class Receiver(ThreadingHTTPServer):
@@ -123,7 +131,7 @@ def test_tick_runs_every_scheduled_pass_once(office, fake_slack, receiver, clock
         "cards: 1 brought up to date",
         "weekly report: posted",
         "webhooks: 1 delivered, 0 to retry, 0 given up",
-        "processed events forgotten: 0",
+        "purged: 0 old outbox rows, 0 processed events",
     ]
     posts = [c.args for c in fake_slack.calls("chat.postMessage")]
     channels = sorted(p["channel"] for p in posts)
@@ -140,6 +148,45 @@ def test_tick_runs_every_scheduled_pass_once(office, fake_slack, receiver, clock
     assert "deadline warnings: 0 sent" in again.stdout
     assert "weekly report: not due" in again.stdout
     assert len(fake_slack.calls("chat.postMessage")) == 3 and len(receiver.bodies) == 1
+
+
+def test_tick_purges_what_is_older_than_the_retention(office, fake_slack, clock, tmp_path):
+    env, database = office
+    config = tmp_path / "ticketbot.yml"
+    config.write_text(config.read_text() + "retention_days: 10\n")
+    later = clock.now() + 3 * H
+    with database.transaction() as session:
+        [ticket] = session.scalars(select(Ticket)).unique()
+        for age, label in ((11 * DAY, "old"), (9 * DAY, "young")):
+            at = later - age
+            session.add(
+                WebhookDelivery(
+                    delivery_id=label, url="https://hooks.example.com/x", event="ticket.created",
+                    payload="{}", state="delivered", attempts=1, available_at=at,
+                    created_at=at, delivered_at=at,
+                )
+            )  # fmt: skip
+            session.add(
+                SlaAlert(
+                    ticket_id=ticket.id, kind="breach", step=100, deadline=at, target=label,
+                    notify_at=at, available_at=at, state="cancelled", created_at=at,
+                )
+            )  # fmt: skip
+        session.add(ProcessedEvent(event_id="Ev3DAYS", received_at=later - 3 * DAY))
+        session.add(ProcessedEvent(event_id="Ev1DAY", received_at=later - DAY))
+    database.dispose()
+
+    result = run(env, "tick", "--now", later.isoformat())
+    assert result.returncode == 0, result.stderr
+    assert "purged: 2 old outbox rows, 1 processed events" in result.stdout.splitlines()
+    with database.transaction() as session:
+        seeded = WebhookDelivery.delivery_id.in_(["old", "young"])
+        assert session.scalars(select(WebhookDelivery.delivery_id).where(seeded)).all() == ["young"]
+        # What this tick delivered and posted is young: kept.
+        assert session.scalars(select(WebhookDelivery.state).where(~seeded)).all() == ["delivered"]
+        targets = session.scalars(select(SlaAlert.target).where(SlaAlert.state != "pending"))
+        assert sorted(targets) == ["channel", "young"]
+        assert session.scalars(select(ProcessedEvent.event_id)).all() == ["Ev1DAY"]
 
 
 def test_sla_tick_runs_the_deadline_pass_alone(office, fake_slack, receiver, clock):

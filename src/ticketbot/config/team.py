@@ -27,6 +27,7 @@ from ticketbot.vocabulary import Priority, RelatedKind, Status, WebhookEvent
 DEFAULT_CONFIG_PATH = Path("ticketbot.yml")
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 DEFAULT_CURRENCY = "EUR"
+DEFAULT_RETENTION_DAYS = 30
 _CURRENCY_CODE = re.compile(r"^[A-Z]{3}$")  # the shape of an ISO 4217 code
 
 
@@ -201,6 +202,10 @@ class TicketbotConfig(Strict):
     modules: dict[RelatedKind, bool] = Field(default_factory=dict)
     # The currency an expense, quote or purchase order starts from, e.g. EUR or USD.
     currency: str = DEFAULT_CURRENCY
+    # Days a delivered or given-up outbox row (deadline warnings, webhook deliveries, cards)
+    # is kept before the scheduled pass purges it; 100 years at most. A whole number: `true`
+    # or "30" is refused rather than read as 1 or 30.
+    retention_days: Annotated[int, Field(ge=1, le=36500, strict=True)] = DEFAULT_RETENTION_DAYS
 
     @property
     def channel_language(self) -> str:

@@ -9,12 +9,12 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from slack_sdk import WebClient
 
 from ticketbot.jobs.cards import catch_up_cards
+from ticketbot.jobs.retention import PurgeReport, purge_old_rows
 from ticketbot.jobs.sla_alerts import PassReport, run_pass
 from ticketbot.jobs.webhooks import DeliveryReport, deliver_webhooks
 from ticketbot.jobs.weekly_report import send_weekly_report_if_due
 from ticketbot.pacing import background
 from ticketbot.runtime import Runtime
-from ticketbot.services.events import forget_old_events
 
 logger = logging.getLogger("ticketbot.sla")
 
@@ -27,7 +27,7 @@ class TickReport:
     sla: PassReport | None = None
     weekly_report: bool = False
     webhooks: DeliveryReport | None = None
-    forgotten_events: int = 0
+    purged: PurgeReport | None = None
     failed: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
@@ -46,7 +46,12 @@ class TickReport:
                 f"webhooks: {len(hooks.delivered)} delivered, {len(hooks.retrying)} to retry, "
                 f"{len(hooks.failed)} given up"
             )
-        lines.append(f"processed events forgotten: {self.forgotten_events}")
+        if self.purged is not None:
+            purged = self.purged
+            lines.append(
+                f"purged: {purged.outbox} old outbox rows, {purged.events} processed events"
+                + ("" if purged.finished else " (more next pass)")
+            )
         return lines + [f"failed: {name} (see the log)" for name in self.failed]
 
 
@@ -76,9 +81,8 @@ def tick(runtime: Runtime, client: WebClient) -> TickReport:
                 report.sla.digests,
             )
 
-    def forget() -> None:
-        with runtime.database.transaction() as session:
-            report.forgotten_events = forget_old_events(session=session, now=runtime.clock.now())
+    def purge() -> None:
+        report.purged = purge_old_rows(runtime)
 
     def weekly() -> None:
         report.weekly_report = send_weekly_report_if_due(runtime, client)
@@ -89,9 +93,9 @@ def tick(runtime: Runtime, client: WebClient) -> TickReport:
     for name, work in (
         ("deadline warnings", sla),  # first: it marks the cards of the tickets it warns about
         ("cards", cards),
-        ("processed events", forget),
         ("weekly report", weekly),
         ("webhooks", webhooks),
+        ("retention", purge),  # last: housekeeping after the work people wait for
     ):
         run(name, work)
     return report

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ticketbot.store.models import ProcessedEvent
 
-KEEP_FOR = timedelta(days=2)
+KEEP_FOR = timedelta(days=2)  # then purged by the retention pass (services/retention.py)
 
 
 def first_delivery(*, session: Session, event_id: str, now: datetime) -> bool:
@@ -23,10 +23,3 @@ def first_delivery(*, session: Session, event_id: str, now: datetime) -> bool:
     except IntegrityError:
         return False
     return True
-
-
-def forget_old_events(*, session: Session, now: datetime) -> int:
-    result = session.execute(
-        delete(ProcessedEvent).where(ProcessedEvent.received_at < now - KEEP_FOR)
-    )
-    return result.rowcount or 0

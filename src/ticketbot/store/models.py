@@ -240,6 +240,8 @@ class SlaAlert(Base):
             sqlite_where=text("state = 'pending'"),
         ),
         Index("ix_sla_alerts_ticket", "ticket_id", "state"),
+        # The retention purge finds the finished rows raised before its cutoff.
+        Index("ix_sla_alerts_finished", "state", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -350,6 +352,8 @@ class WebhookDelivery(Base):
             postgresql_where=text("state = 'pending'"),
             sqlite_where=text("state = 'pending'"),
         ),
+        # The retention purge finds the finished rows raised before its cutoff.
+        Index("ix_webhook_deliveries_finished", "state", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
