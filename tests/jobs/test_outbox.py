@@ -172,3 +172,12 @@ def test_racing_passes_never_claim_the_same_row(database, database_url, clock, r
         thread.join()
     every = sorted(i for mine in claimed for i in mine)
     assert every == ids  # each row once, none lost
+
+
+def test_a_claim_over_a_backlog_leases_exactly_its_limit(database, clock, rows):
+    """PostgreSQL may run an IN (subquery) again per row, each run finding the next rows."""
+    rows(25)
+    claimed = BOX.claim(database, now=clock.now(), token="a", limit=10)
+    assert len(claimed) == 10
+    held = [r for r in stored(database).values() if r.claim_token == "a"]
+    assert len(held) == 10

@@ -99,10 +99,19 @@ class Outbox:
         """One statement: lease the due rows and return them (UPDATE ... RETURNING)."""
         due = self.due(now, *where).with_only_columns(self._key).limit(limit)
         if database.dialect == "postgresql":
-            due = due.with_for_update(skip_locked=True)
+            # Locked once, in a WITH run once: an IN (subquery) may be run again per row by
+            # the planner, each run finding the next due rows, and lease more than `limit`.
+            locked = (
+                due.with_for_update(skip_locked=True)
+                .cte("due")
+                .prefix_with("MATERIALIZED", dialect="postgresql")
+            )
+            keys = select(locked.c[self.key])
+        else:
+            keys = due.scalar_subquery()
         leased = session.scalars(
             update(self.model)
-            .where(self._key.in_(due.scalar_subquery()))
+            .where(self._key.in_(keys))
             .values(claim_token=token, available_at=now + self.lease)
             .returning(self.model)
             .execution_options(synchronize_session=False)
