@@ -38,6 +38,7 @@ class CountingFake(FakeSlack):
         self.clock_offset = 0.0
         self._last_ts = 0.0
         self._late: dict[str, deque[float]] = {}
+        self.faults_met: Counter[str] = Counter()  # planned faults that calls ran into
         self._answer_after = threading.local()
 
     def next_ts(self) -> str:
@@ -54,13 +55,24 @@ class CountingFake(FakeSlack):
                 self.fail_next(method, status=200, delay=delay, drop=drop)
                 self._late.setdefault(method, deque()).append(late)
 
+    def clear_faults(self) -> None:
+        with self._lock:
+            self._faults.clear()
+            self._late.clear()
+
     def _take_fault(self, method):
         # Taken with the harness's fault of the same call, under the same lock: the two
         # queues stay in step whatever the order of concurrent calls.
         with self._lock:
             fault = super()._take_fault(method)
             late = self._late.get(method)
-            self._answer_after.seconds = late.popleft() if fault is not None and late else 0.0
+            after = self._answer_after.seconds = late.popleft() if fault is not None and late else 0
+            if fault is not None and fault.drop:
+                self.faults_met[f"{method}: answer lost"] += 1
+            elif after:
+                self.faults_met[f"{method}: answered {after:g} s late"] += 1
+            elif fault is not None and fault.delay:
+                self.faults_met[f"{method}: done {fault.delay:g} s late"] += 1
             return fault
 
     def _answer(self, verb, raw_path, headers, body):
@@ -98,6 +110,7 @@ class CountingFake(FakeSlack):
                 "failures": dict(self.failures),
                 "rejected": self.dropped_errors + len(self.errors),
                 "errors": list(self.errors[:5]),
+                "faults": dict(self.faults_met),
             }
 
     def posted(self, channel: str | None) -> list[dict[str, Any]]:
@@ -170,6 +183,9 @@ def _serve(connection, usergroups: dict[str, list[str]], nice: int) -> None:
                 connection.send(None)
             elif command == "plan":
                 fake.plan(*args)
+                connection.send(None)
+            elif command == "clear_faults":
+                fake.clear_faults()
                 connection.send(None)
             elif command == "clock_offset":
                 fake.clock_offset = args[0]
@@ -252,6 +268,10 @@ class FakeSlackProcess:
     def plan(self, method: str, outcomes: list[tuple[float, bool, float]]) -> None:
         """The next calls of `method`, one (delay, drop, late) each: see CountingFake.plan."""
         self._ask("plan", method, [tuple(o) for o in outcomes])
+
+    def clear_faults(self) -> None:
+        """Forget the faults planned and not yet met."""
+        self._ask("clear_faults")
 
     def clock_offset(self, seconds: float) -> None:
         """Message ts from now on are the wall clock plus `seconds`."""
