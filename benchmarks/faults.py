@@ -27,6 +27,7 @@ import os
 import signal
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -241,7 +242,16 @@ def locked(kind: str, args) -> dict:
             "p50 / p99 / max while locked": _ms(during),
             "p50 / p99 / max overall": _ms(every),
             f"over {ACK_LIMIT:.0f} s": sum(1 for s in every if s > ACK_LIMIT),
+            "of which": _kinds(o for o in result.outcomes if o.seconds > ACK_LIMIT),
         }
+
+
+KINDS = {"ls": "status", "lr": "reply", "lc": "comment", "lh": "/ticket help", "lo": "home"}
+
+
+def _kinds(outcomes) -> str:
+    counted = Counter(KINDS[o.request.tag[:2]] for o in outcomes)
+    return ", ".join(f"{kind}: {n}" for kind, n in counted.most_common()) or "-"
 
 
 def _ms(ordered: list[float]) -> str:

@@ -26,7 +26,7 @@ sys.path[1:1] = [str(ROOT / "src"), str(ROOT)]
 
 import requests  # noqa: E402
 from loadkit.burst import Request  # noqa: E402
-from loadkit.faultkit import Bench, bench, comment_views, open_view, settle  # noqa: E402
+from loadkit.faultkit import Bench, bench, comment_views, interaction, open_view, settle  # noqa: E402
 from loadkit.malformed import Case, Real, forged, mutations, structural  # noqa: E402
 from loadkit.payloads import AGENTS, GENERAL, REQUESTER  # noqa: E402
 from loadkit.targets import POSTGRES, SIGNING_SECRET  # noqa: E402
@@ -53,6 +53,7 @@ class Result:
     forged_statuses: Counter[str] = field(default_factory=Counter)
     forged_calls: int = 0
     forged_rows: int = 0
+    rejected: int = 0  # payloads the app sent that the fake Slack refused (Block Kit rules)
 
 
 def real_payloads(b: Bench) -> list[Real]:
@@ -64,7 +65,7 @@ def real_payloads(b: Bench) -> list[Real]:
     link_click = build.message_action(
         CallbackId.SHORTCUT_LINK, user_id=AGENTS[0], channel_id=GENERAL, message=user_message
     )
-    link_view = open_view(b, Real("", "interaction", link_click).request(), CallbackId.LINK_MODAL)
+    link_view = open_view(b, interaction(link_click), CallbackId.LINK_MODAL)
     actions = next(x for x in card.message["blocks"] if x.get("type") == "actions")
     status = {
         "action_id": ActionId.STATUS,
@@ -217,6 +218,7 @@ def run(db: str, args: argparse.Namespace) -> Result:
         result.forged = len(forgeries)
         result.forged_calls = total_calls(b) - calls
         result.forged_rows = sum(rows(b)) - sum(before)
+        result.rejected = b.fake.report()["rejected"]
         result.tracebacks = b.tracebacks()
         result.exceptions = traceback_summary(b.server.log)
         if args.log:
@@ -227,8 +229,8 @@ def run(db: str, args: argparse.Namespace) -> Result:
 def table(results: list[Result]) -> str:
     lines = [
         "| db | signed malformed | answered 200 | 400 | other | 5xx or no answer | tracebacks "
-        "| forged | 401 | Web API calls after forged | rows written by forged |",
-        "| --- | --: | --: | --: | --- | --: | --: | --: | --: | --: | --: |",
+        "| Slack refused | forged | 401 | Web API calls after forged | rows written by forged |",
+        "| --- | --: | --: | --: | --- | --: | --: | --: | --: | --: | --: | --: |",
     ]
     for r in results:
         other = {k: v for k, v in r.statuses.items() if k not in ("200", "400")}
@@ -236,7 +238,7 @@ def table(results: list[Result]) -> str:
         other_text = ", ".join(f"{k}: {v}" for k, v in sorted(other.items())) or "-"
         lines.append(
             f"| {r.db} | {r.malformed} | {r.statuses.get('200', 0)} | {r.statuses.get('400', 0)} "
-            f"| {other_text} | {bad} | {r.tracebacks} | {r.forged} "
+            f"| {other_text} | {bad} | {r.tracebacks} | {r.rejected} | {r.forged} "
             f"| {r.forged_statuses.get('401', 0)} | {r.forged_calls} | {r.forged_rows} |"
         )
     return "\n".join(lines)

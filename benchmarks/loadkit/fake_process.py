@@ -113,13 +113,13 @@ class CountingFake(FakeSlack):
                 "faults": dict(self.faults_met),
             }
 
-    def posted(self, channel: str | None) -> list[dict[str, Any]]:
-        """Every message posted with metadata (to `channel`, or anywhere): where and what."""
+    def posted(self, channel: str | None, everything: bool = False) -> list[dict[str, Any]]:
+        """Every message posted with metadata (or any: `everything`) to `channel`, or anywhere."""
         with self._lock:
             return [
-                {"channel": c, "ts": ts, "metadata": m["metadata"], "text": m.get("text", "")}
+                {"channel": c, "ts": ts, "metadata": m.get("metadata"), "text": m.get("text", "")}
                 for (c, ts), m in self.messages.items()
-                if m.get("metadata") and (channel is None or c == channel)
+                if (everything or m.get("metadata")) and (channel is None or c == channel)
             ]
 
     def latest_view(self, callback_id: str) -> dict[str, Any] | None:
@@ -249,9 +249,9 @@ class FakeSlackProcess:
     def message(self, channel: str, ts: str) -> dict:
         return self._ask("message", channel, ts)
 
-    def posted(self, channel: str | None = None) -> list[dict]:
-        """Messages posted with metadata: [{"channel", "ts", "metadata", "text"}]."""
-        return self._ask("posted", channel)
+    def posted(self, channel: str | None = None, everything: bool = False) -> list[dict]:
+        """Messages posted with metadata (or all): [{"channel", "ts", "metadata", "text"}]."""
+        return self._ask("posted", channel, everything)
 
     def latest_view(self, callback_id: str) -> dict | None:
         """The last view opened, pushed, updated or published with this callback_id."""

@@ -71,9 +71,8 @@ def bench(
     threads: int = 8,
     admin_url: str = POSTGRES,
     own_role: bool = False,
-    start: bool = True,
 ) -> Iterator[Bench]:
-    """Everything up and seeded; `start=False` leaves the server to the caller's `with`."""
+    """Everything up and seeded: the fake Slack, the database, `cards` cards, the server."""
     with ExitStack() as stack:
         tmp = Path(stack.enter_context(workdir()))
         fake = stack.enter_context(FakeSlackProcess(USERGROUPS))
@@ -81,8 +80,7 @@ def bench(
         seeded = seed_cards(url, fake, cards)
         env = server_env(url, fake.api_url, tmp)
         server = ticketbot_server(env, tmp, workers=workers, threads=threads)
-        if start:
-            stack.enter_context(server)
+        stack.enter_context(server)
         db = Database(url)
         stack.callback(db.dispose)
         yield Bench(kind, url, tmp, fake, seeded, server, env, db, builder(fake))
