@@ -292,6 +292,8 @@ def main() -> None:
     )
     parser.add_argument("--log", type=Path, help="keep the servers' logs in this directory")
     args = parser.parse_args()
+    if args.log:
+        args.log.mkdir(parents=True, exist_ok=True)
     kinds = [args.db] if args.db else ["sqlite", "postgresql"]
     began = time.monotonic()
     for key in args.scenarios.split(","):

@@ -261,6 +261,8 @@ def main() -> None:
     parser.add_argument("--url", default=POSTGRES, help="PostgreSQL to make a schema in")
     parser.add_argument("--log", type=Path, help="keep the server's log in this directory")
     args = parser.parse_args()
+    if args.log:
+        args.log.mkdir(parents=True, exist_ok=True)
     results = []
     for db in [args.db] if args.db else ["sqlite", "postgresql"]:
         result = run(db, args)
