@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import sys
 import threading
 import time
 from collections import Counter, deque
@@ -40,6 +41,18 @@ class CountingFake(FakeSlack):
         self._late: dict[str, deque[float]] = {}
         self.faults_met: Counter[str] = Counter()  # planned faults that calls ran into
         self._answer_after = threading.local()
+
+    def _make_server(self):
+        server = super()._make_server()
+        report = server.handle_error
+
+        def handle_error(request, client_address) -> None:
+            # A worker killed on purpose resets its kept connections: not worth a traceback.
+            if not isinstance(sys.exc_info()[1], ConnectionError):
+                report(request, client_address)
+
+        server.handle_error = handle_error
+        return server
 
     def next_ts(self) -> str:
         # Slack's ts is when it stored the message; the base class counts from a fixed epoch.
