@@ -223,10 +223,14 @@ def locked(kind: str, args) -> dict:
                 home["channel"] = "D0HOME0001"
                 envelope = b.build.event(home, event_id=f"EvL{n:09d}")
                 requests.append(event(envelope, tag=f"lo-{n:06d}"))
-        holder = SqliteWriteLock(b.url) if kind == "sqlite" else PostgresRowLocks(b.url)
-        held = hold(holder, after=2.0, seconds=6.0)
+        locker = SqliteWriteLock if kind == "sqlite" else PostgresRowLocks
+        held = hold(locker(b.url), after=2.0, seconds=6.0)
         result = Burst(b.send(requests, concurrency=40, rate=20))
         held.join()
+        # Then six changes of one ticket at once, the lock held again: one queue of waiters.
+        same = [status_change(b.build, b.cards[0], "open", f"lp-{n:06d}") for n in range(6)]
+        with locker(b.url):
+            together = sorted(o.seconds for o in b.send(same, concurrency=6))
         settle(b)
         during = result.latencies(lambda o: held.during(o.sent_at))
         every = result.latencies()
@@ -243,6 +247,7 @@ def locked(kind: str, args) -> dict:
             "p50 / p99 / max overall": _ms(every),
             f"over {ACK_LIMIT:.0f} s": sum(1 for s in every if s > ACK_LIMIT),
             "of which": _kinds(o for o in result.outcomes if o.seconds > ACK_LIMIT),
+            "6 changes of one ticket at once": " / ".join(f"{s:.2f}" for s in together) + " s",
         }
 
 
