@@ -59,22 +59,21 @@ ACK_LIMIT = 3.0  # Slack's wait for an answer
 TOLD = ("Nothing was changed", "try again")
 
 
-LAST_TRACEBACKS: dict[str, int] = {}
-
-
-def _keep_log(b: Bench, args, name: str) -> None:
-    LAST_TRACEBACKS[b.kind] = b.tracebacks()
+def _finished(b: Bench, args, name: str, row: dict) -> dict:
+    """The row with the tracebacks of the server's log; the log kept if asked."""
+    row["tracebacks"] = b.tracebacks()
     if args.log:
         (args.log / f"faults-{name}-{b.kind}.log").write_text(b.server.log)
+    return row
 
 
-def _wait_workers(b: Bench, gone: int, limit: float = 60.0) -> float:
-    """Seconds until gunicorn has its workers again, without `gone`."""
+def _wait_workers(b: Bench, gone: int, limit: float = 60.0) -> None:
+    """Until gunicorn has all its workers again, `gone` not among them."""
     began = time.monotonic()
     while time.monotonic() - began < limit:
         workers = b.server.workers()
         if gone not in workers and len(workers) >= b.server.expected_workers:
-            return time.monotonic() - began
+            return
         time.sleep(0.1)
     raise RuntimeError("gunicorn did not replace the killed worker")
 
@@ -129,8 +128,7 @@ def killed_worker(kind: str, args) -> dict:
         silent = [o for o in outcomes if o.status != 200]
         forms = [o for o in silent if o.request.tag.startswith("kc-")]
         events = [o for o in silent if o.request.tag.startswith("kr-")]
-        _keep_log(b, args, "kill")
-        return {
+        row = {
             "db": kind,
             "sent (forms + events)": f"{len(outcomes)} (100 + 100)",
             "acked": len(acked),
@@ -144,6 +142,7 @@ def killed_worker(kind: str, args) -> dict:
             "stored twice": _stored_twice(b),
             "events never acked": never,
         }
+        return _finished(b, args, "kill", row)
 
 
 # --- b. a 5-second database outage --------------------------------------------------------
@@ -188,8 +187,7 @@ def outage(kind: str, args) -> dict:
         row["acked and lost"] = lost_events + lost_clicks
         row["slowest answer"] = f"{max(o.seconds for o in outcomes) * 1000:.0f} ms"
         row["events never acked"] = never
-        _keep_log(b, args, "outage")
-        return row
+        return _finished(b, args, "outage", row)
 
 
 def _split(outcomes) -> str:
@@ -234,8 +232,7 @@ def locked(kind: str, args) -> dict:
         settle(b)
         during = result.latencies(lambda o: held.during(o.sent_at))
         every = result.latencies()
-        _keep_log(b, args, "locked")
-        return {
+        row = {
             "db": kind,
             "lock": "write lock (BEGIN IMMEDIATE)"
             if kind == "sqlite"
@@ -249,6 +246,7 @@ def locked(kind: str, args) -> dict:
             "of which": _kinds(o for o in result.outcomes if o.seconds > ACK_LIMIT),
             "6 changes of one ticket at once": " / ".join(f"{s:.2f}" for s in together) + " s",
         }
+        return _finished(b, args, "locked", row)
 
 
 KINDS = {"ls": "status", "lr": "reply", "lc": "comment", "lh": "/ticket help", "lo": "home"}
@@ -308,8 +306,6 @@ def main() -> None:
             started = time.monotonic()
             rows.append(scenario(kind, args))
             rows[-1]["run"] = f"{time.monotonic() - started:.0f} s"
-            if "tracebacks" not in rows[-1]:
-                rows[-1]["tracebacks"] = LAST_TRACEBACKS.pop(kind, "?")
         print(f"\n{title}\n\n{table(rows)}", flush=True)
     print(f"\n{(time.monotonic() - began) / 60:.1f} min in all")
 

@@ -93,11 +93,8 @@ def interaction(payload: dict, tag: str = "") -> Request:
     return Request(urlencode({"payload": slack_json(payload)}).encode(), FORM, tag=tag)
 
 
-def event(envelope: dict, tag: str = "", retry: int | None = None) -> Request:
-    headers = () if retry is None else (("X-Slack-Retry-Num", str(retry)),)
-    if retry is not None:
-        headers += (("X-Slack-Retry-Reason", "http_error"),)
-    return Request(slack_json(envelope).encode(), JSON, headers, tag)
+def event(envelope: dict, tag: str = "") -> Request:
+    return Request(slack_json(envelope).encode(), JSON, tag=tag)
 
 
 def command(fields: dict, tag: str = "") -> Request:
@@ -137,11 +134,10 @@ def thread_reply_event(card: Card, marker: str, seq: int, *, user: str = REQUEST
     }
 
 
-def thread_reply(
-    build: PayloadBuilder, card: Card, marker: str, seq: int, retry: int | None = None
-) -> Request:
+def thread_reply(build: PayloadBuilder, card: Card, marker: str, seq: int) -> Request:
+    """A reply in the card's thread carrying `marker`; `seq` makes its ts and event id."""
     envelope = build.event(thread_reply_event(card, marker, seq), event_id=f"EvF{seq:09d}")
-    return event(envelope, tag=marker, retry=retry)
+    return event(envelope, tag=marker)
 
 
 def resend(request: Request, retry: int) -> Request:
