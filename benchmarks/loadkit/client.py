@@ -101,7 +101,15 @@ class _Connection:
         self.reader = self.writer = None
 
 
-def _request(host: str, port: int, path: str, secret: bytes, body: bytes, ctype: str) -> bytes:
+def _request(
+    host: str,
+    port: int,
+    path: str,
+    secret: bytes,
+    body: bytes,
+    ctype: str,
+    headers: tuple[tuple[str, str], ...] = (),
+) -> bytes:
     timestamp = str(int(time.time())).encode()
     head = [
         b"POST " + path.encode() + b" HTTP/1.1",
@@ -111,6 +119,7 @@ def _request(host: str, port: int, path: str, secret: bytes, body: bytes, ctype:
         b"Content-Length: " + str(len(body)).encode(),
         b"X-Slack-Request-Timestamp: " + timestamp,
         b"X-Slack-Signature: " + _sign(secret, timestamp, body),
+        *(f"{name}: {value}".encode() for name, value in headers),
     ]
     return b"\r\n".join(head) + b"\r\n\r\n" + body
 

@@ -12,7 +12,10 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
-from collections import Counter
+import sys
+import threading
+import time
+from collections import Counter, deque
 from typing import Any
 
 from tests.support import blockkit
@@ -21,6 +24,7 @@ from tests.support.fake_slack import FakeSlack, _Answer
 KEEP_ERRORS = 20
 MAX_VERDICTS = 50_000
 KEEP_VIEWS = 2000  # a long run opens a modal per request: keep the fake's memory bounded
+KEEP_RESPONSES = 50_000  # response_url names whose posts are kept for `told()`
 
 
 class CountingFake(FakeSlack):
@@ -31,12 +35,74 @@ class CountingFake(FakeSlack):
         self.counts: Counter[str] = Counter()
         self.failures: Counter[str] = Counter()
         self.dropped_errors = 0
+        self.responses: dict[str, list[str]] = {}  # response_url name -> bodies posted
+        self.clock_offset = 0.0
+        self._last_ts = 0.0
+        self._late: dict[str, deque[float]] = {}
+        self.faults_met: Counter[str] = Counter()  # planned faults that calls ran into
+        self._answer_after = threading.local()
+
+    def _make_server(self):
+        server = super()._make_server()
+        report = server.handle_error
+
+        def handle_error(request, client_address) -> None:
+            # A worker killed on purpose resets its kept connections: not worth a traceback.
+            if not isinstance(sys.exc_info()[1], ConnectionError):
+                report(request, client_address)
+
+        server.handle_error = handle_error
+        return server
+
+    def next_ts(self) -> str:
+        # Slack's ts is when it stored the message; the base class counts from a fixed epoch.
+        self._last_ts = max(time.time() + self.clock_offset, self._last_ts + 0.0001)
+        return f"{self._last_ts:.6f}"
+
+    def plan(self, method: str, outcomes: list[tuple[float, bool, float]]) -> None:
+        """The next calls of `method`, one (delay, drop, late) each: wait `delay` s before doing
+        it (the harness's `fail_next(delay=...)`), do it but never answer (`drop`), or do it
+        and answer `late` s later. (0, False, 0) is a call answered as usual."""
+        with self._lock:
+            for delay, drop, late in outcomes:
+                self.fail_next(method, status=200, delay=delay, drop=drop)
+                self._late.setdefault(method, deque()).append(late)
+
+    def clear_faults(self) -> None:
+        with self._lock:
+            self._faults.clear()
+            self._late.clear()
+
+    def _take_fault(self, method):
+        # Taken with the harness's fault of the same call, under the same lock: the two
+        # queues stay in step whatever the order of concurrent calls.
+        with self._lock:
+            fault = super()._take_fault(method)
+            late = self._late.get(method)
+            after = self._answer_after.seconds = late.popleft() if fault is not None and late else 0
+            if fault is not None and fault.drop:
+                self.faults_met[f"{method}: answer lost"] += 1
+            elif after:
+                self.faults_met[f"{method}: answered {after:g} s late"] += 1
+            elif fault is not None and fault.delay:
+                self.faults_met[f"{method}: done {fault.delay:g} s late"] += 1
+            return fault
+
+    def _answer(self, verb, raw_path, headers, body):
+        self._answer_after.seconds = 0.0
+        answer = super()._answer(verb, raw_path, headers, body)
+        if self._answer_after.seconds:
+            time.sleep(self._answer_after.seconds)  # done already; the answer comes late
+        return answer
 
     def _finish(self, method, args, path, answer, *, status=200, headers=None):
         # The base class also keeps a deep copy of every call for tests to inspect; here
         # only counts are read, and that copy was a tenth of the fake's CPU.
         with self._lock:
             self.counts[method] += 1
+            if method == "response_url" and len(self.responses) < KEEP_RESPONSES:
+                name = path.removeprefix("/response/")
+                self.responses.setdefault(name, []).append(json.dumps(args)[:4000])
             if status != 200 or not answer.get("ok"):
                 self.failures[method] += 1
             if len(self.views) > KEEP_VIEWS:
@@ -57,7 +123,26 @@ class CountingFake(FakeSlack):
                 "failures": dict(self.failures),
                 "rejected": self.dropped_errors + len(self.errors),
                 "errors": list(self.errors[:5]),
+                "faults": dict(self.faults_met),
             }
+
+    def posted(self, channel: str | None, everything: bool = False) -> list[dict[str, Any]]:
+        """Every message posted with metadata (or any: `everything`) to `channel`, or anywhere."""
+        with self._lock:
+            return [
+                {"channel": c, "ts": ts, "metadata": m.get("metadata"), "text": m.get("text", "")}
+                for (c, ts), m in self.messages.items()
+                if (everything or m.get("metadata")) and (channel is None or c == channel)
+            ]
+
+    def latest_view(self, callback_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            found = [v for v in self.views.values() if v.get("callback_id") == callback_id]
+            return json.loads(json.dumps(found[-1])) if found else None
+
+    def told(self, names: list[str]) -> dict[str, list[str]]:
+        with self._lock:
+            return {name: list(self.responses.get(name, [])) for name in names}
 
 
 def _remember_sdk_verdicts() -> None:
@@ -103,6 +188,21 @@ def _serve(connection, usergroups: dict[str, list[str]], nice: int) -> None:
                 connection.send(fake.report())
             elif command == "message":
                 connection.send(fake.message(*args))
+            elif command in ("posted", "latest_view", "told"):
+                connection.send(getattr(fake, command)(*args))
+            elif command == "fail_next":
+                method, options = args
+                fake.fail_next(method, **options)
+                connection.send(None)
+            elif command == "plan":
+                fake.plan(*args)
+                connection.send(None)
+            elif command == "clear_faults":
+                fake.clear_faults()
+                connection.send(None)
+            elif command == "clock_offset":
+                fake.clock_offset = args[0]
+                connection.send(None)
     finally:
         fake.stop()
         connection.close()
@@ -161,6 +261,34 @@ class FakeSlackProcess:
 
     def message(self, channel: str, ts: str) -> dict:
         return self._ask("message", channel, ts)
+
+    def posted(self, channel: str | None = None, everything: bool = False) -> list[dict]:
+        """Messages posted with metadata (or all): [{"channel", "ts", "metadata", "text"}]."""
+        return self._ask("posted", channel, everything)
+
+    def latest_view(self, callback_id: str) -> dict | None:
+        """The last view opened, pushed, updated or published with this callback_id."""
+        return self._ask("latest_view", callback_id)
+
+    def told(self, names: list[str]) -> dict[str, list[str]]:
+        """What was posted to each of these response_url names (JSON bodies)."""
+        return self._ask("told", list(names))
+
+    def fail_next(self, method: str, **options: Any) -> None:
+        """The harness's FakeSlack.fail_next, in the fake's process."""
+        self._ask("fail_next", method, options)
+
+    def plan(self, method: str, outcomes: list[tuple[float, bool, float]]) -> None:
+        """The next calls of `method`, one (delay, drop, late) each: see CountingFake.plan."""
+        self._ask("plan", method, [tuple(o) for o in outcomes])
+
+    def clear_faults(self) -> None:
+        """Forget the faults planned and not yet met."""
+        self._ask("clear_faults")
+
+    def clock_offset(self, seconds: float) -> None:
+        """Message ts from now on are the wall clock plus `seconds`."""
+        self._ask("clock_offset", seconds)
 
     @property
     def pid(self) -> int | None:

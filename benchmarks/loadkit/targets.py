@@ -19,6 +19,7 @@ from pathlib import Path
 
 from pydantic import SecretStr
 from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.engine import make_url
 
 from loadkit.payloads import ADMIN, AGENT_GROUP, AGENTS, CONFIG_YAML, REQUESTER, Card
 from tests.support.slack_payloads import TEAM_ID
@@ -27,7 +28,7 @@ from ticketbot.config import Settings, parse_config
 from ticketbot.runtime import Runtime
 from ticketbot.services.inputs import TicketDraft, validate
 from ticketbot.services.tickets import create_ticket
-from ticketbot.slack.cards import publish_card
+from ticketbot.slack.cards import send_card
 from ticketbot.slack.client import slack_client
 from ticketbot.store.db import Database
 from ticketbot.store.migrate import upgrade
@@ -47,9 +48,18 @@ APPLICATION_NAME = "ticketbot_bench"
 
 @contextmanager
 def database(
-    kind: str, workdir: Path, admin_url: str = POSTGRES, application: str = APPLICATION_NAME
+    kind: str,
+    workdir: Path,
+    admin_url: str = POSTGRES,
+    application: str = APPLICATION_NAME,
+    *,
+    own_role: bool = False,
 ) -> Iterator[str]:
-    """A fresh, migrated database: a SQLite file, or a private PostgreSQL schema dropped after."""
+    """A fresh, migrated database: a SQLite file, or a private PostgreSQL schema dropped after.
+
+    `own_role`: on PostgreSQL the schema belongs to a login role made for the run (not a
+    superuser), and the URL connects as it, so that its connections alone can be refused
+    (`ALTER ROLE ... CONNECTION LIMIT 0`) without touching anyone else's. Dropped after."""
     if kind == "sqlite":
         url = f"sqlite:///{workdir / 'bench.db'}"
         upgrade_url(url)
@@ -57,19 +67,38 @@ def database(
         return
     schema = f"bench_{uuid.uuid4().hex[:8]}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    base = make_url(admin_url)
     with admin.connect() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+        if own_role:
+            connection.execute(text(f'CREATE ROLE "{schema}" LOGIN'))
+            connection.execute(text(f'CREATE SCHEMA "{schema}" AUTHORIZATION "{schema}"'))
+            base = base.set(username=schema, password=None)
+        else:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     try:
-        separator = "&" if "?" in admin_url else "?"
-        url = (
-            f"{admin_url}{separator}options=-csearch_path%3D{schema}&application_name={application}"
-        )
+        plain = base.render_as_string(hide_password=False)
+        separator = "&" if "?" in plain else "?"
+        url = f"{plain}{separator}options=-csearch_path%3D{schema}&application_name={application}"
         upgrade_url(url)
         yield url
     finally:
         with admin.connect() as connection:
+            if own_role:
+                connection.execute(text(f'ALTER ROLE "{schema}" CONNECTION LIMIT -1'))
+                end_sessions(connection, schema)
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            if own_role:
+                connection.execute(text(f'DROP ROLE "{schema}"'))
         admin.dispose()
+
+
+def end_sessions(connection, role: str) -> int:
+    """Terminate every backend of `role` (what they had not committed rolls back)."""
+    ended = connection.execute(
+        text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = :role"),
+        {"role": role},
+    )
+    return len(ended.all())
 
 
 def upgrade_url(url: str) -> None:
@@ -119,8 +148,9 @@ def seed_cards(database_url: str, fake, count: int) -> list[Card]:
                     now=datetime.now(UTC),
                     policy=runtime.policy,
                 )
-            if not publish_card(runtime, client, ticket):
-                raise RuntimeError(f"the fake Slack refused the card of #{ticket.number}")
+            # Posted and recorded as the request that raises a ticket does; raises when the
+            # fake Slack refuses it.
+            send_card(runtime, client, ticket, look_first=False)
             cards.append(
                 Card(
                     number=ticket.number,
@@ -233,11 +263,15 @@ class Server:
 
 
 def server_env(
-    database_url: str, api_url: str, workdir: Path, src: Path = ROOT / "src"
+    database_url: str,
+    api_url: str,
+    workdir: Path,
+    src: Path = ROOT / "src",
+    config_yaml: str = CONFIG_YAML,
 ) -> dict[str, str]:
     """The server's environment; `src` chooses which ticketbot code it runs."""
     config = workdir / "ticketbot.yml"
-    config.write_text(CONFIG_YAML)
+    config.write_text(config_yaml)
     paths = [str(src), str(ROOT), os.environ.get("PYTHONPATH", "")]
     return {
         **os.environ,
