@@ -40,16 +40,17 @@ LISTENER_SCOPES = {"command": {"commands"}, "shortcut": {"commands"}}
 EVENT_SCOPES = {
     "app_home_opened": set(),
     "reaction_added": {"reactions:read"},
-    "message": {"channels:history", "groups:history"},
+    "message": {"channels:history", "groups:history", "im:history"},
 }
 # Every Web API method the app calls. A new call fails the test until it is listed here.
 METHOD_SCOPES = {
     "chat_postMessage": {"chat:write"},
     "chat_postEphemeral": {"chat:write"},
     "chat_update": {"chat:write"},
+    "chat_delete": {"chat:write"},
     "chat_getPermalink": set(),
-    "conversations_history": {"channels:history", "groups:history"},
-    "conversations_replies": {"channels:history", "groups:history"},
+    "conversations_history": {"channels:history", "groups:history", "im:history"},
+    "conversations_replies": {"channels:history", "groups:history", "im:history"},
     "conversations_open": {"im:write"},
     "usergroups_users_list": {"usergroups:read"},
     "users_info": {"users:read"},
@@ -135,6 +136,7 @@ def test_bot_events_and_request_urls(manifest):
         "reaction_added",
         "message.channels",
         "message.groups",
+        "message.im",
     }
     interactivity = settings["interactivity"]
     assert interactivity["is_enabled"] is True

@@ -26,7 +26,7 @@ class Directory:
         self._clock = clock
         self._lock = threading.Lock()
         self._groups: dict[str, tuple[datetime, frozenset[str]]] = {}
-        self._languages: dict[str, tuple[datetime, str]] = {}
+        self._users: dict[str, tuple[datetime, dict]] = {}
 
     def _members(self, client: WebClient, group_id: str) -> frozenset[str]:
         now = self._clock.now()
@@ -58,6 +58,23 @@ class Directory:
             return Viewer(user_id, Role.AGENT)
         return Viewer(user_id, Role.REQUESTER)
 
+    def _user(self, client: WebClient, user_id: str) -> dict | None:
+        """The person's users.info (with their locale), cached an hour; None when Slack
+        cannot say (the last one known stays in use)."""
+        now = self._clock.now()
+        with self._lock:
+            cached = self._users.get(user_id)
+        if cached and now - cached[0] < LANGUAGE_CACHE_FOR:
+            return cached[1]
+        try:
+            user = client.users_info(user=user_id, include_locale=True)["user"]
+        except SLACK_FAILURES as error:
+            logger.info("no profile for %s: %s", user_id, failure_reason(error))
+            return cached[1] if cached else None
+        with self._lock:
+            self._users[user_id] = (now, user)
+        return user
+
     def language(self, client: WebClient, user_id: str | None) -> str:
         """The language a person is answered in: the config's, or their Slack locale's."""
         chosen = self._config.language
@@ -65,18 +82,22 @@ class Directory:
             return chosen
         if not user_id:
             return self._config.channel_language
-        now = self._clock.now()
-        with self._lock:
-            cached = self._languages.get(user_id)
-        if cached and now - cached[0] < LANGUAGE_CACHE_FOR:
-            return cached[1]
-        try:
-            user = client.users_info(user=user_id, include_locale=True)["user"]
-            language = language_of_locale(user.get("locale"))
-        except SLACK_FAILURES as error:
-            logger.info("no locale for %s: %s", user_id, failure_reason(error))
-            return cached[1] if cached else self._config.channel_language
-        with self._lock:
-            self._languages[user_id] = (now, language)
-        return language
+        user = self._user(client, user_id)
+        if user is None:
+            return self._config.channel_language
+        return language_of_locale(user.get("locale"))
 
+    def name(self, client: WebClient, user_id: str) -> str:
+        """How a person is called in a message that must not ping them: their Slack name."""
+        user = self._user(client, user_id) or {}
+        profile = user.get("profile") or {}
+        return (
+            profile.get("real_name")
+            or profile.get("display_name")
+            or user.get("real_name")
+            or user.get("name")
+            or user_id
+        )
+
+    def names(self, client: WebClient, user_ids) -> dict[str, str]:
+        return {user_id: self.name(client, user_id) for user_id in user_ids if user_id}

@@ -153,6 +153,7 @@ _LABELS: dict[StrEnum, str] = {
     Field.EMAIL: N_("Email"),
     Field.RELATED: N_("Related item"),
     Field.FAQ: N_("FAQ entry"),
+    Field.REPLY: N_("Reply to the requester"),
     Field.COMMENT: N_("Comments"),
     RelatedKind.ACTIVITY: N_("Activity"),
     RelatedKind.DOCUMENT: N_("Document"),

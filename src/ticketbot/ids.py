@@ -21,6 +21,11 @@ class CallbackId(StrEnum):
     EMAIL_MODAL = "ticket_email"
     RELATED_ITEM_MODAL = "related_item_add"
     FAQ_MODAL = "ticket_faq"
+    # The conversation with the requester.
+    REPLY_MODAL = "ticket_reply"  # an agent's reply to the requester
+    ANSWER_MODAL = "ticket_answer"  # the requester's answer, from their status message
+    RESOLVE_MODAL = "ticket_resolve"  # the requester closes their own ticket
+    FOLLOWERS_MODAL = "ticket_followers"
 
 
 class InputId(StrEnum):
@@ -57,6 +62,10 @@ class InputId(StrEnum):
     ITEM_WORKER = "item_worker"
     FAQ_QUESTION = "faq_question"
     FAQ_ANSWER = "faq_answer"
+    # The conversation's forms.
+    REPLY_TEXT = "reply_text"
+    REPLY_WAITING = "reply_waiting"
+    FOLLOWERS = "followers"
 
 
 class ActionId(StrEnum):
@@ -82,6 +91,14 @@ class ActionId(StrEnum):
     RELATED_ADD = "related_add"
     RELATED_ITEM = "related_item"
     FAQ_CONVERT = "faq_convert"
+    # The conversation with the requester: on the card, and on their status message.
+    REPLY_TO_REQUESTER = "card_reply"
+    FOLLOW = "ticket_follow"
+    STATUS_REPLY = "status_reply"
+    STATUS_CLOSE = "status_close"
+    STATUS_REOPEN = "status_reopen"
+    STATUS_FOLLOWERS = "status_followers"
+    NOTIFY_LEVEL = "home_notify"
 
 
 class BlockId(StrEnum):

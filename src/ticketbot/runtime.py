@@ -42,8 +42,9 @@ class Runtime:
     outbound: Outbound | None = field(init=False)
     # Delivers webhook events right after the change that emitted them (see cli.py).
     dispatcher: Nudgeable | None = field(init=False, default=None)
-    # Shows each change on its card moments after it commits (see cli.py).
-    cards: Nudgeable | None = field(init=False, default=None)
+    # Shows each change in Slack (cards, status messages, queued messages) moments after it
+    # commits (see cli.py).
+    deliverer: Nudgeable | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self.policy = DeadlinePolicy.from_config(self.config.sla)
@@ -60,10 +61,11 @@ class Runtime:
         self.dispatcher = dispatcher
         self.outbound = Outbound(self.outbound.hooks, nudge=dispatcher.kick)
 
-    def cards_changed(self) -> None:
-        """A transaction that marked cards has committed: show them now, not at the next pass."""
-        if self.cards is not None:
-            self.cards.kick()
+    def slack_changed(self) -> None:
+        """A transaction that marked cards or queued messages has committed: deliver them
+        now, not at the next scheduled pass."""
+        if self.deliverer is not None:
+            self.deliverer.kick()
 
     @classmethod
     def from_environment(cls, clock: Clock | None = None) -> Runtime:

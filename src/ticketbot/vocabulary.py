@@ -83,6 +83,7 @@ class Field(StrEnum):
     RELATED = "related"  # a related item added, closed or removed
     FAQ = "faq"  # the ticket became a FAQ entry
     COMMENT = "comment"  # a comment deleted in Slack: new value COMMENT_DELETED, no text
+    REPLY = "reply"  # an agent's reply to the requester (its first words)
 
 
 COMMENT_DELETED = "deleted"

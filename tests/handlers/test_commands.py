@@ -123,6 +123,8 @@ def test_show_carries_the_card_controls_and_share_posts_in_channel(slack, detail
         ActionId.COMMENT,
         ActionId.HISTORY,
         ActionId.RELATED,
+        ActionId.REPLY_TO_REQUESTER,
+        ActionId.FOLLOW,
     ]
     assert controls["elements"][0]["initial_option"]["value"] == "open"
     assert controls["elements"][1]["initial_user"] == AGENT

@@ -74,10 +74,11 @@ def test_create_ticket_shortcut_prefills_and_links_the_message(slack):
     assert "The message will be linked to the new ticket." in texts(view["blocks"])
 
     _submit_create(slack, view)
+    # The requester's status message goes in the message's thread, for the channel to see:
+    # the ticket and its progress, not the agents' card.
     [reply] = _thread_replies(slack, GENERAL, MESSAGE_TS)
-    card = slack.card(1)
-    card_link = f"https://test.slack.com/archives/{TRIAGE}/p{card['ts'].replace('.', '')}"
-    assert f":ticket: Ticket raised: <{card_link}|#1>: Laptop will not boot" in texts(reply)
+    assert ":ticket: *#1* Laptop will not boot" in texts(reply) and "Open" in texts(reply)
+    assert TRIAGE not in str(reply["blocks"])
     raised = ticket(slack)
     assert raised.source is Source.MESSAGE_SHORTCUT
     assert raised.description == TEXT
@@ -180,11 +181,11 @@ def test_global_shortcut_opens_the_create_form(slack):
     assert block(view, InputId.TITLE)["element"].get("initial_value", "") == ""
 
     _submit_create(slack, view, {InputId.TITLE: {InputId.TITLE: plain("Badge reader broken")}})
-    # No response_url from a global shortcut: the confirmation comes as a direct message.
+    # The requester's status message comes as a direct message: it is the confirmation.
     [dm] = slack.fake.wait_for(
         "chat.postMessage", predicate=lambda c: c.args.get("channel") == REQUESTER
     )
-    assert "Ticket *#1* created: Badge reader broken" in texts(dm.args)
+    assert ":ticket: *#1* Badge reader broken" in texts(dm.args)
     assert ticket(slack).source is Source.GLOBAL_SHORTCUT
 
 
@@ -206,7 +207,7 @@ def test_a_ticket_reaction_raises_a_ticket_once(slack):
 
     assert slack.send.event(_reaction(OTHER), event_id="Ev0REACT01").status_code == 200
     [reply] = _thread_replies(slack, GENERAL, MESSAGE_TS)
-    assert "Ticket raised:" in texts(reply) and "#1" in texts(reply)
+    assert ":ticket: *#1* Laptop will not boot" in texts(reply)  # the status message
     card = slack.card(1)
     assert card["channel"] == TRIAGE
     assert card["blocks"][0]["text"]["text"] == "#1 Laptop will not boot"

@@ -87,6 +87,8 @@ def test_create_card_status_history_and_alert_in_french(slack):
         "Commenter",
         "Historique",
         "Éléments liés",
+        "Répondre au demandeur",
+        "Suivre",
     ]
 
     card_action(

@@ -77,7 +77,7 @@ def test_any_form_values_give_a_ticket_or_a_form_error(slack, title, description
     view = slack.fake.wait_for("views.open", len(slack.fake.calls("views.open")) or 1)[-1]
     with slack.database.transaction() as session:
         tickets_before = session.scalar(select(func.count()).select_from(Ticket))
-    posts = len(slack.fake.calls("response_url"))
+    posts = len(slack.fake.calls("chat.postMessage"))
     response = slack.send.view_submission(
         view.args["view"],
         {
@@ -93,7 +93,8 @@ def test_any_form_values_give_a_ticket_or_a_form_error(slack, title, description
         with slack.database.transaction() as session:
             assert session.scalar(select(func.count()).select_from(Ticket)) == tickets_before
         return
-    slack.fake.wait_for("response_url", posts + 1)
+    slack.fake.wait_for("chat.postMessage", posts + 2)  # its card and its status message
+    slack.settle()
     with slack.database.transaction() as session:
         assert session.scalar(select(func.count()).select_from(Ticket)) == tickets_before + 1
         ticket = session.scalars(select(Ticket).order_by(Ticket.id.desc())).first()

@@ -41,7 +41,8 @@ def requests_sent(slack) -> list:
     return [
         c
         for c in slack.fake.calls("chat.postMessage")
-        if c.args["channel"] == REQUESTER and "how did we do" in c.args["text"]
+        # In the thread of the requester's status message, in their direct message.
+        if c.args["channel"] in (REQUESTER, DM) and "how did we do" in c.args["text"]
     ]
 
 
@@ -148,7 +149,7 @@ def test_an_unreachable_requester_does_not_stop_the_close(slack):
     slack.fake.fail_next("chat.postMessage", status=200, error="cannot_dm_bot")
     close(slack)
     [refused] = [c for c in slack.fake.calls("chat.postMessage") if c.failed]
-    assert refused.args["channel"] == REQUESTER
+    assert refused.args["channel"] == DM  # the closing notice, in the requester's conversation
     with slack.database.transaction() as session:
         assert session.scalars(select(Ticket)).one().status is Status.CLOSED
     assert "Replaced the roller" in str(slack.card(1)["blocks"])

@@ -350,6 +350,7 @@ def test_an_item_added_after_the_related_modal_was_closed_still_lands(slack):
     orphan = form | {"private_metadata": '{"number": 1, "kind": "activity", '
                                           '"parent_view_id": "V99999999"}'}  # fmt: skip
     cards = _count(slack, "chat.update")
+    posts = _count(slack, "chat.postMessage")
     values = {InputId.ITEM_TITLE: {InputId.ITEM_TITLE: plain("Call back")}}
     assert slack.send.view_submission(orphan, values, user_id=AGENT).text in ("", "null")
     slack.fake.wait_for("chat.update", cards + 1)
@@ -357,7 +358,7 @@ def test_an_item_added_after_the_related_modal_was_closed_still_lands(slack):
     assert _items(slack) == [("activity", "Call back")]
     failed = [c for c in slack.fake.calls("views.update") if c.failed]
     assert [c.error for c in failed] == ["not_found"]
-    assert not slack.fake.calls("chat.postMessage")[1:]  # no error message to anyone
+    assert not slack.fake.calls("chat.postMessage")[posts:]  # no error message to anyone
 
 
 @pytest.fixture

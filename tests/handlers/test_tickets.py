@@ -7,6 +7,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from tests.support.slack_payloads import plain, radio, static, users
+from tests.support.steps import raised, status_posts, texts
 from ticketbot.ids import ActionId, CallbackId, InputId
 from ticketbot.store.models import Ticket, TicketChange
 from ticketbot.vocabulary import Status
@@ -27,12 +28,14 @@ def create_ticket(slack, title="Printer jammed", *, user_id=REQUESTER, **values)
     fields = {InputId.PRIORITY: {InputId.PRIORITY: static(values.pop("priority", "normal"))}}
     for block, value in values.items():
         fields[block] = value
-    confirmations = len(slack.fake.calls("response_url"))
-    response = slack.send.view_submission(view, fields, user_id=user_id)
-    assert response.status_code == 200 and response.text in ("", "null")
-    # The confirmation goes last, once the card is posted and remembered.
-    slack.fake.wait_for("response_url", confirmations + 1)
+    # The requester's status message goes last, once the card is posted and remembered.
+    raised(slack, lambda: _submitted(slack.send.view_submission(view, fields, user_id=user_id)))
     return view
+
+
+def _submitted(response):
+    assert response.status_code == 200 and response.text in ("", "null")
+    return response
 
 
 def test_help_lists_the_subcommands(slack):
@@ -160,11 +163,19 @@ def test_submit_posts_the_card_and_confirms_to_the_requester(slack, database):
         ActionId.COMMENT,
         ActionId.HISTORY,
         ActionId.RELATED,
+        ActionId.REPLY_TO_REQUESTER,
+        ActionId.FOLLOW,
     ]
-    [confirmation] = responses(slack)
-    assert confirmation["response_type"] == "ephemeral"
-    assert "#1" in confirmation["text"]
-    assert confirmation["blocks"][0]["accessory"]["url"].startswith("https://")
+    # The requester hears it once: their status message, in a direct message from the bot
+    # (no separate confirmation), naming the assignee without pinging them.
+    assert slack.fake.calls("response_url") == []
+    [status] = [c.args for c in status_posts(slack)]
+    assert status["channel"] == REQUESTER and "#1" in status["text"]
+    shown = texts(status["blocks"])
+    assert "Printer jammed" in shown and "Open" in shown and f"User {AGENT}" in shown
+    assert "<@" not in str(status["blocks"]) and "Urgent" not in shown  # no deadline machinery
+    buttons = [e["action_id"] for e in status["blocks"][-1]["elements"]]
+    assert buttons == [ActionId.STATUS_REPLY, ActionId.STATUS_CLOSE, ActionId.STATUS_FOLLOWERS]
     with database.transaction() as session:
         ticket = session.scalars(select(Ticket)).one()
         assert ticket.card_channel_id == "C0SUPPORT1"

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from tests.support.slack_payloads import static
 from tests.support.steps import card_action as _card_action
-from tests.support.steps import create_ticket
+from tests.support.steps import create_ticket, raised
 from ticketbot.ids import ActionId
 from ticketbot.jobs.cards import catch_up_cards
 from ticketbot.store.models import CardRefresh, Ticket
@@ -42,19 +42,22 @@ def test_a_card_that_could_not_be_posted_is_posted_later(slack, database):
     slack.fake.fail_next("chat.postMessage", status=200, error="service_unavailable")
     slack.send.command("new Laptop screen flickers")
     view = slack.fake.wait_for("views.open")[0].args["view"]
-    slack.send.view_submission(view, {})
-    [confirmation] = [c.args for c in slack.fake.wait_for("response_url")]
+    status = raised(slack, lambda: slack.send.view_submission(view, {}))
     slack.settle()
-    assert "#1" in confirmation["text"]  # the requester still hears about the ticket
+    assert "#1" in status["text"]  # the requester still hears about the ticket
     with database.transaction() as session:
         ticket = session.scalars(select(Ticket)).one()
         assert ticket.card_ts is None
     client = WebClient(token="xoxb-test", base_url=slack.fake.api_url)
+    assert catch_up_cards(slack.runtime, client) == 0  # not before its backoff
+    slack.clock.advance(timedelta(minutes=1))
     slack.fake.fail_next("chat.postMessage", status=200, error="service_unavailable")
     assert catch_up_cards(slack.runtime, client) == 0  # still down: kept, retried later
-    assert catch_up_cards(slack.runtime, client) == 0  # not before its backoff
-    slack.clock.advance(timedelta(minutes=3))
+    slack.clock.advance(timedelta(minutes=1))
+    assert catch_up_cards(slack.runtime, client) == 0  # the second backoff is longer
+    slack.clock.advance(timedelta(minutes=1))
     assert catch_up_cards(slack.runtime, client) == 1
+    assert len([c for c in slack.fake.calls("chat.postMessage") if c.failed]) == 2
     card = slack.card(1)
     assert card["channel"] == "C0SUPPORT1" and "#1 Laptop screen flickers" in card["text"]
 

@@ -11,7 +11,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from ticketbot.jobs.outbox import FAILED, PENDING, Outbox, new_token, retry_delay
+from ticketbot.failures import retry_delay
+from ticketbot.jobs.outbox import FAILED, PENDING, Outbox, new_token
 from ticketbot.store.db import Database
 from ticketbot.store.models import WebhookDelivery
 

@@ -129,6 +129,8 @@ def test_tick_runs_every_scheduled_pass_once(office, fake_slack, receiver, clock
     assert result.stdout.splitlines() == [
         "deadline warnings: 1 sent, 0 failed, 0 digest(s)",
         "cards: 1 brought up to date",
+        "status messages: 0 brought up to date",
+        "messages: 0 posted",
         "weekly report: posted",
         "webhooks: 1 delivered, 0 to retry, 0 given up",
         "purged: 0 old outbox rows, 0 processed events",

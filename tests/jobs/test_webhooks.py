@@ -23,7 +23,7 @@ from tests.support.webhooks import (
     posts,
     signed,
 )
-from ticketbot.jobs.outbox import retry_delay
+from ticketbot.failures import retry_delay
 from ticketbot.jobs.scheduler import tick
 from ticketbot.jobs.webhooks import BATCH, LEASE, MAX_ATTEMPTS, OUTBOX, deliver_webhooks
 from ticketbot.runtime import Runtime

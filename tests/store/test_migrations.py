@@ -7,10 +7,9 @@ from datetime import timedelta
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect, select, text
 
-from tests.support.factories import REQUESTER, make_ticket
-from ticketbot.services import comments
+from tests.support.factories import REQUESTER
 from ticketbot.store.migrate import alembic_config, current_revision, upgrade
 from ticketbot.store.models import Base, Comment, TicketChange
 
@@ -54,14 +53,34 @@ def test_comments_deleted_before_0008_lose_their_text_and_gain_a_history_line(
     with database.engine.begin() as connection:
         config.attributes["connection"] = connection
         command.downgrade(config, "0007")
-    with database.transaction() as s:  # as a deletion in Slack left a comment until then
-        ticket = make_ticket(s, policy=policy, now=clock.now())
-        kept = comments.add_comment(session=s, ticket=ticket, viewer=REQUESTER, text="Kept",
-                                    now=clock.now())  # fmt: skip
-        old = comments.add_comment(session=s, ticket=ticket, viewer=REQUESTER, text="hunter2",
-                                   now=clock.now())  # fmt: skip
-        old.deleted_at = clock.now() + timedelta(minutes=5)
-        kept_id, version = kept.id, ticket.version
+    now, deleted = clock.now(), clock.now() + timedelta(minutes=5)
+    with database.engine.begin() as c:  # as a deletion in Slack left a comment until then
+        # The tables as they were at 0007: written without the models, which are newer.
+        ticket_id = c.execute(
+            text(
+                "INSERT INTO tickets (workspace_id, number, title, description, solution, "
+                "status, priority, engagement, requester_id, visibility, source, created_at, "
+                "updated_at, sla_started_at, paused_seconds, version) VALUES ('T0TEAM001', 1, "
+                "'Printer', '', '', 'open', 'normal', 'standard', :requester, 'public', "
+                "'slash_command', :now, :now, :now, 0, 1) RETURNING id"
+            ),
+            {"requester": REQUESTER.user_id, "now": now.replace(tzinfo=None)},
+        ).scalar_one()
+        comment = text(
+            "INSERT INTO comments (ticket_id, author_id, text, created_at, deleted_at) "
+            "VALUES (:ticket, :author, :text, :now, :deleted) RETURNING id"
+        )
+        kept_id = c.execute(
+            comment,
+            {"ticket": ticket_id, "author": REQUESTER.user_id, "text": "Kept",
+             "now": now.replace(tzinfo=None), "deleted": None},
+        ).scalar_one()  # fmt: skip
+        c.execute(
+            comment,
+            {"ticket": ticket_id, "author": REQUESTER.user_id, "text": "hunter2",
+             "now": now.replace(tzinfo=None), "deleted": deleted.replace(tzinfo=None)},
+        )  # fmt: skip
+        version = 1
     upgrade(database)
     with database.snapshot() as s:
         rows = s.scalars(select(Comment).order_by(Comment.id)).all()

@@ -50,7 +50,7 @@ class SlackScenario:
         cards and webhooks it woke, and what those woke in turn): the point after which
         "nothing else happened" can be asserted."""
         deadline = time.monotonic() + timeout
-        waiting = [self.background.work, self.background.cards, self.background.dispatcher]
+        waiting = [self.background.work, self.background.deliverer, self.background.dispatcher]
         while True:
             for part in waiting:
                 if part is not None and not part.wait_idle(max(deadline - time.monotonic(), 0)):

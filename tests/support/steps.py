@@ -98,15 +98,46 @@ def listed_numbers(message: dict) -> list[int]:
     return [int(re.search(r"\*#(\d+)\*", row).group(1)) for row in rows]
 
 
+STATUS_EVENT = "ticketbot_status"
+
+
+def status_posts(slack) -> list:
+    """The requester's status messages the bot posted (each ticket's first, then updated)."""
+    return [
+        c
+        for c in slack.fake.calls("chat.postMessage")
+        if not c.failed and (c.args.get("metadata") or {}).get("event_type") == STATUS_EVENT
+    ]
+
+
+def raised(slack, trigger: Callable[[], Any]) -> dict:
+    """Do what raises a ticket; return its status message as posted (the requester's
+    confirmation, posted once the card is posted and remembered)."""
+    before = len(status_posts(slack))
+    response = trigger()
+    assert response.status_code == 200, response.text
+    slack.fake.wait_for(
+        "chat.postMessage",
+        predicate=lambda c: (c.args.get("metadata") or {}).get("event_type") == STATUS_EVENT,
+        count=before + 1,
+    )
+    return status_posts(slack)[before].args
+
+
+def number_of(status: dict) -> int:
+    return int(re.search(r"#(\d+)", status["text"]).group(1))
+
+
 def create_ticket(
     slack, title: str = "Printer jammed", *, user_id: str = REQUESTER, **values: Any
 ) -> int:
-    """Raise a ticket through `/ticket new` and its modal; wait for the card and confirmation."""
+    """Raise a ticket through `/ticket new` and its modal; wait for the card and the
+    requester's status message."""
     view = opened(slack, lambda: slack.send.command(f"new {title}", user_id=user_id))
     fields = {InputId.PRIORITY: {InputId.PRIORITY: static(values.pop("priority", "normal"))}}
     fields.update(values)
-    confirmed = answer(slack, lambda: slack.send.view_submission(view, fields, user_id=user_id))
-    return int(re.search(r"#(\d+)", confirmed["text"]).group(1))
+    status = raised(slack, lambda: slack.send.view_submission(view, fields, user_id=user_id))
+    return number_of(status)
 
 
 def card_action(slack, action_id: str, *, number: int = 1, user_id: str = AGENT, **chosen):

@@ -85,6 +85,7 @@ def test_ticket_card_shows_every_field_and_the_controls():
     assert [e["action_id"] for e in controls["elements"]] == [
         ActionId.STATUS, ActionId.ASSIGN, ActionId.EDIT,
         ActionId.COMMENT, ActionId.HISTORY, ActionId.RELATED,
+        ActionId.REPLY_TO_REQUESTER, ActionId.FOLLOW,
     ]  # fmt: skip
     assert controls["elements"][0]["initial_option"]["value"] == Status.OPEN
     assert controls["elements"][1]["initial_user"] == AGENT

@@ -138,6 +138,16 @@ class ReportsConfig(Strict):
     weekly: WeeklyReportConfig | None = None
 
 
+class ConversationConfig(Strict):
+    """The conversation with the requester. `card_thread_replies`: replies in the card's
+    thread are `internal` notes (the default) or `public`, relayed to the requester.
+    `auto_close_days`: a ticket waiting on the requester's reply this long is closed (they
+    are reminded halfway); unset, tickets wait as long as it takes."""
+
+    card_thread_replies: Literal["internal", "public"] = "internal"
+    auto_close_days: Annotated[int, Field(ge=2, le=365, strict=True)] | None = None
+
+
 WEBHOOK_SECRET_MIN = 16
 
 
@@ -194,6 +204,7 @@ class TicketbotConfig(Strict):
     reaction_emoji: Annotated[str, Field(pattern=r"^[a-z0-9_+\-']+$")] = "ticket"
     sla: SlaConfig = Field(default_factory=SlaConfig)
     reports: ReportsConfig = Field(default_factory=ReportsConfig)
+    conversation: ConversationConfig = Field(default_factory=ConversationConfig)
     # en, fr, or auto: each person in their Slack language. Channels hear workspace_language.
     language: Literal["en", "fr", "auto"] = "en"
     workspace_language: Literal["en", "fr"] | None = None

@@ -8,6 +8,7 @@ from slack_bolt import App
 from ticketbot.handlers import (
     card_actions,
     commands,
+    conversation,
     email,
     faq,
     home,
@@ -33,6 +34,7 @@ MODULES = (
     ratings,
     related,
     faq,
+    conversation,
 )
 
 

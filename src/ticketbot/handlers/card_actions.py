@@ -94,7 +94,9 @@ def _show(runtime: Runtime, client: WebClient, respond: Respond, body: dict, act
 
 def register(app: App) -> None:
     @app.action(ActionId.STATUS)
-    def on_status(ack: Ack, body: dict, action: dict, client, respond, runtime, viewer, later):
+    def on_status(
+        ack: Ack, body: dict, action: dict, client, quick, respond, runtime, viewer, later
+    ):
         status = chosen_status(action)
         number = ticket_number(action)
         if status is Status.CLOSED:
@@ -102,16 +104,18 @@ def register(app: App) -> None:
             ack()
             return
         ticket, _changed = flows.set_status(
-            runtime, workspace_id=workspace_of(body), number=number, viewer=viewer, status=status
-        )
+            runtime, quick, workspace_id=workspace_of(body), number=number, viewer=viewer,
+            status=status,
+        )  # fmt: skip
         ack()
         if is_ephemeral(body) and body.get("response_url"):
             later.soon(_show_again, runtime, body, respond, ticket, viewer)
 
     @app.action(ActionId.ASSIGN)
-    def on_assign(ack: Ack, body: dict, action: dict, respond: Respond, runtime, viewer, later):
+    def on_assign(ack: Ack, body: dict, action: dict, quick, respond, runtime, viewer, later):
         ticket = flows.assign_ticket(
             runtime,
+            quick,
             workspace_id=workspace_of(body),
             number=ticket_number(action),
             viewer=viewer,

@@ -10,11 +10,9 @@ from ticketbot.runtime import Runtime
 from ticketbot.services.access import Viewer
 from ticketbot.services.errors import InvalidInput, StaleTicket, TicketbotError
 from ticketbot.services.inputs import TicketDraft, TicketEdit, clean_text, validate
-from ticketbot.services.ratings import should_ask
 from ticketbot.slack import flows
 from ticketbot.slack.forms import ModalContext, changed, error_for, submitted, text_of
 from ticketbot.slack.publish import (
-    ask_for_rating,
     echo_comment,
     publish_new_ticket,
     reply_in_thread,
@@ -72,7 +70,7 @@ def register(app: App) -> None:
             ack(**error_for(error.field, error.message))
             return
         ack()
-        later.soon(publish_new_ticket, runtime, client, new, response_url=meta.response_url)
+        later.soon(publish_new_ticket, runtime, client, new)
 
     @app.view(CallbackId.EDIT_MODAL)
     def on_edit(ack: Ack, body: dict, view: dict, runtime: Runtime, viewer: Viewer):
@@ -103,23 +101,22 @@ def register(app: App) -> None:
         ack()
 
     @app.view(CallbackId.CLOSE_MODAL)
-    def on_close(ack: Ack, body: dict, view: dict, client, runtime: Runtime, viewer, later):
+    def on_close(ack: Ack, body: dict, view: dict, quick, runtime: Runtime, viewer):
         meta = ModalContext.load(view)
         solution = clean_text(text_of(view, InputId.SOLUTION))
         if not solution:
             ack(**error_for("solution", _("A solution is required to close a ticket.")))
             return
-        ticket, closed = flows.set_status(
+        flows.set_status(
             runtime,
+            quick,
             workspace_id=workspace_of(body),
             number=meta.number or 0,
             viewer=viewer,
             status=Status.CLOSED,
             solution=solution,
-        )
+        )  # the requester hears of it, with the rating buttons
         ack()
-        if closed and should_ask(ticket, viewer):
-            later.soon(ask_for_rating, runtime, client, ticket)
 
     @app.view(CallbackId.COMMENT_MODAL)
     def on_comment(ack: Ack, body: dict, view: dict, client, runtime: Runtime, viewer, later):

@@ -29,4 +29,4 @@ def register(app: App) -> None:
             later.soon(cannot_read, client, item["channel"], viewer.user_id)
             return
         if new is not None:
-            later.soon(publish_new_ticket, runtime, client, new, response_url=None)
+            later.soon(publish_new_ticket, runtime, client, new)

@@ -1,8 +1,9 @@
-"""The card deliverer: render every marked card as its ticket is now, until Slack takes it.
+"""The deliverer: render every marked card and status message as its ticket is now, and post
+the queued messages, until Slack takes them.
 
-Woken right after each change (`CardDeliverer.kick`) and run by the scheduled pass too, on
-every replica: the card outbox's claims make each card row worked by one of them at a time,
-and a card marked again while its update is in flight is simply done once more."""
+Woken right after each change (`Deliverer.kick`) and run by the scheduled pass too, on every
+replica: the outboxes' claims make each row worked by one of them at a time, and a message
+marked again while its update is in flight is simply done once more."""
 
 from __future__ import annotations
 
@@ -13,15 +14,18 @@ from slack_sdk import WebClient
 from sqlalchemy import select
 
 from ticketbot.jobs.background import Nudged
+from ticketbot.jobs.messages import deliver_messages
 from ticketbot.jobs.outbox import Outbox, new_token
 from ticketbot.runtime import Runtime
 from ticketbot.slack.cards import card_extras, send_card
 from ticketbot.slack.client import SLACK_FAILURES, failure_reason
-from ticketbot.store.models import CardRefresh, Ticket
+from ticketbot.slack.status import send_status
+from ticketbot.store.models import CardRefresh, StatusRefresh, Ticket
 
 logger = logging.getLogger("ticketbot.cards")
 BATCH = 50
 OUTBOX = Outbox(CardRefresh, lease=timedelta(minutes=2), key="ticket_id")
+STATUS_OUTBOX = Outbox(StatusRefresh, lease=timedelta(minutes=2), key="ticket_id")
 
 
 def catch_up_cards(runtime: Runtime, client: WebClient, *, now: datetime | None = None) -> int:
@@ -62,15 +66,55 @@ def deliver_cards(
     return len(rows), landed
 
 
-class CardDeliverer(Nudged):
+def deliver_statuses(
+    runtime: Runtime, client: WebClient, *, now: datetime | None = None
+) -> tuple[int, int]:
+    """One pass over the requester's status messages waiting to be shown."""
+    now = now or runtime.clock.now()
+    token = new_token()
+    database = runtime.database
+    tickets: dict[int, Ticket] = {}
+
+    def load(session, rows: list[StatusRefresh]) -> None:
+        ids = [row.ticket_id for row in rows]
+        tickets.update(
+            (t.id, t) for t in session.scalars(select(Ticket).where(Ticket.id.in_(ids))).unique()
+        )
+
+    rows = STATUS_OUTBOX.claim(database, now=now, token=token, limit=BATCH, then=load)
+    landed = 0
+    for row in rows:
+        ticket = tickets.get(row.ticket_id)
+        if ticket is None:
+            continue
+        try:
+            send_status(runtime, client, ticket)
+        except SLACK_FAILURES as error:
+            reason = failure_reason(error)
+            logger.warning("status of #%s not shown (%s); retrying later", ticket.number, reason)
+            STATUS_OUTBOX.retry(database, row, token, now=runtime.clock.now(), error=reason)
+            continue
+        STATUS_OUTBOX.clear(database, [row.ticket_id], token)
+        landed += 1
+    return len(rows), landed
+
+
+def deliver_all(runtime: Runtime, client: WebClient) -> bool:
+    """Cards, status messages, then queued messages (which may wait for a card's place).
+    True when a pass filled a batch: there may be more."""
+    passes = (deliver_cards, deliver_statuses, deliver_messages)
+    return any(work(runtime, client)[0] >= BATCH for work in passes)
+
+
+class Deliverer(Nudged):
     """Shows changes moments after they commit, on a thread of its own."""
 
     def __init__(self, runtime: Runtime, client: WebClient) -> None:
         # A full batch may leave more behind; a change made meanwhile kicks again anyway.
-        super().__init__("cards", lambda: deliver_cards(runtime, client)[0] >= BATCH)
+        super().__init__("deliverer", lambda: deliver_all(runtime, client))
 
 
-def start_card_deliverer(runtime: Runtime, client: WebClient) -> CardDeliverer:
-    deliverer = CardDeliverer(runtime, client)
-    runtime.cards = deliverer
+def start_deliverer(runtime: Runtime, client: WebClient) -> Deliverer:
+    deliverer = Deliverer(runtime, client)
+    runtime.deliverer = deliverer
     return deliverer

@@ -24,16 +24,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, delete, select, update
 from sqlalchemy.orm import Session
 
+from ticketbot.failures import retry_delay
 from ticketbot.store.db import Database
 
 PENDING, FAILED = "pending", "failed"
-RETRY_FIRST = timedelta(minutes=1)
-RETRY_CAP = timedelta(hours=1)
-
-
-def retry_delay(attempts: int) -> timedelta:
-    """1, 2, 4, 8... minutes after the n-th failed attempt, at most an hour."""
-    return min(RETRY_FIRST * 2 ** max(attempts - 1, 0), RETRY_CAP)
 
 
 def new_token() -> str:

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from apscheduler.schedulers.background import BackgroundScheduler
 from slack_sdk import WebClient
 
-from ticketbot.jobs.cards import catch_up_cards
+from ticketbot.jobs.cards import deliver_cards, deliver_statuses
+from ticketbot.jobs.messages import deliver_messages
 from ticketbot.jobs.retention import PurgeReport, purge_old_rows
 from ticketbot.jobs.sla_alerts import PassReport, run_pass
 from ticketbot.jobs.webhooks import DeliveryReport, deliver_webhooks
@@ -24,6 +25,8 @@ class TickReport:
     """What one run of every scheduled pass did; `failed` names the passes that raised."""
 
     cards: int = 0
+    statuses: int = 0
+    messages: int = 0
     sla: PassReport | None = None
     weekly_report: bool = False
     webhooks: DeliveryReport | None = None
@@ -39,6 +42,8 @@ class TickReport:
                 f"{sla.digests} digest(s)"
             )
         lines.append(f"cards: {self.cards} brought up to date")
+        lines.append(f"status messages: {self.statuses} brought up to date")
+        lines.append(f"messages: {self.messages} posted")
         lines.append(f"weekly report: {'posted' if self.weekly_report else 'not due'}")
         if self.webhooks is not None:
             hooks = self.webhooks
@@ -69,7 +74,9 @@ def tick(runtime: Runtime, client: WebClient) -> TickReport:
             report.failed.append(name)
 
     def cards() -> None:
-        report.cards = catch_up_cards(runtime, client)
+        report.cards = deliver_cards(runtime, client)[1]
+        report.statuses = deliver_statuses(runtime, client)[1]
+        report.messages = deliver_messages(runtime, client)[1]
 
     def sla() -> None:
         report.sla = run_pass(runtime, client)
@@ -117,16 +124,17 @@ def start_scheduler(runtime: Runtime, client: WebClient) -> BackgroundScheduler:
 
 
 class Background:
-    """What a process runs besides answering requests: the work after the acks, the card
-    deliverer and the webhook dispatcher (both woken by changes), and the scheduled passes."""
+    """What a process runs besides answering requests: the work after the acks, the deliverer
+    of cards and messages and the webhook dispatcher (both woken by changes), and the
+    scheduled passes."""
 
     def __init__(self, runtime: Runtime, client: WebClient, work, *, schedule: bool) -> None:
-        from ticketbot.jobs.cards import start_card_deliverer
+        from ticketbot.jobs.cards import start_deliverer
         from ticketbot.jobs.webhooks import start_dispatcher
 
         self.work = work
         self.dispatcher = start_dispatcher(runtime)
-        self.cards = start_card_deliverer(runtime, client)
+        self.deliverer = start_deliverer(runtime, client)
         self.scheduler = start_scheduler(runtime, client) if schedule else None
 
     def stop(self, timeout: float = 20.0) -> None:
@@ -135,6 +143,6 @@ class Background:
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=True)
         self.work.shutdown(wait=True)
-        for nudged in (self.cards, self.dispatcher):
+        for nudged in (self.deliverer, self.dispatcher):
             if nudged is not None:
                 nudged.stop(timeout)

@@ -180,7 +180,7 @@ def run_pass(
     with runtime.database.transaction() as session:
         for ticket in {d.ticket.id: d.ticket for d in deliveries}.values():
             refresh_card(session=session, ticket=ticket, now=now)
-    runtime.cards_changed()
+    runtime.slack_changed()
     return report
 
 

@@ -19,8 +19,9 @@ import requests
 
 from ticketbot import __version__
 from ticketbot.config import WebhookConfig
+from ticketbot.failures import retry_delay
 from ticketbot.jobs.background import Nudged
-from ticketbot.jobs.outbox import FAILED, Outbox, new_token, retry_delay
+from ticketbot.jobs.outbox import FAILED, Outbox, new_token
 from ticketbot.runtime import Runtime
 from ticketbot.services.webhooks import DELIVERED
 from ticketbot.store.models import WebhookDelivery

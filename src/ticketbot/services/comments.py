@@ -56,10 +56,12 @@ def add_comment(
     slack_ts: str | None = None,
     outbound: Outbound | None = None,
     files: Sequence[SharedFile] = (),
+    internal: bool = False,
 ) -> Comment | None:
     """Returns None when that Slack message is already a comment (a retried event).
 
-    A comment is its text, plus the files shared with it: a file alone is a comment too."""
+    A comment is its text, plus the files shared with it: a file alone is a comment too.
+    `internal`: a note agents keep among themselves, never shown to the requester."""
     if not can_see(viewer, ticket):
         raise Forbidden(_("You cannot comment on this ticket."))
     body, kept = clean_text(text), stored_files(files)
@@ -85,6 +87,7 @@ def add_comment(
         author_id=viewer.user_id,
         text=body,
         files=kept,
+        internal=internal,
         created_at=now,
         slack_channel_id=slack_channel_id,
         slack_ts=slack_ts,
@@ -167,6 +170,25 @@ def latest_comments(*, session: Session, ticket: Ticket, limit: int = 3) -> list
         .limit(limit)
     ).all()
     return list(reversed(rows))
+
+
+def latest_public_reply(*, session: Session, ticket: Ticket) -> Comment | None:
+    """The latest comment the requester may read (not an internal note, not deleted)."""
+    return session.scalars(
+        select(Comment)
+        .where(
+            Comment.ticket_id == ticket.id,
+            Comment.deleted_at.is_(None),
+            Comment.internal.is_(False),
+        )
+        .order_by(Comment.id.desc())
+        .limit(1)
+    ).first()
+
+
+def comment_of_message(*, session: Session, channel_id: str, ts: str) -> Comment | None:
+    """The comment a Slack message became, if it did."""
+    return _by_slack_message(session, channel_id, ts)
 
 
 def comments_page(

@@ -1,11 +1,23 @@
-"""The conversation with the requester: whose words answer a ticket."""
+"""The conversation with the requester: where it lives, what is public, whose words answer a
+ticket, and what a reply does to it.
+
+A ticket raised from a message (a shortcut, a reaction, a request channel) talks with its
+requester in that message's thread, so the people of that channel see it progress; one
+raised from a form talks in a direct message. An internal ticket always talks in a direct
+message: nothing of it may reach a channel."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from ticketbot.services.access import Viewer
-from ticketbot.store.models import Ticket
+from ticketbot.store.models import Follower, Person, Ticket
+from ticketbot.vocabulary import Status, Visibility
 
 
 def answers(viewer: Viewer, ticket: Ticket) -> bool:
@@ -18,3 +30,157 @@ def note_response(ticket: Ticket, viewer: Viewer, now: datetime) -> None:
     """The first answer starts the ticket's first-response time, the figure reports give."""
     if ticket.first_response_at is None and answers(viewer, ticket):
         ticket.first_response_at = now
+
+
+# --- Where it lives ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where the status message is posted: `channel` (a user id: their direct message) and,
+    in a channel, the thread of the message the ticket came from."""
+
+    channel: str
+    thread_ts: str | None = None
+
+    @property
+    def in_channel(self) -> bool:
+        return self.thread_ts is not None
+
+
+def status_place(ticket: Ticket) -> Place:
+    if ticket.visibility is Visibility.PUBLIC and ticket.origin_channel_id and ticket.origin_ts:
+        return Place(ticket.origin_channel_id, ticket.origin_ts)
+    return Place(ticket.requester_id)
+
+
+def conversation_of(
+    *, session: Session, channel_id: str, thread_ts: str, for_update: bool = False
+) -> Ticket | None:
+    """The ticket whose conversation with its requester is this thread."""
+    query = select(Ticket).where(
+        Ticket.conversation_channel_id == channel_id, Ticket.conversation_ts == thread_ts
+    )
+    if for_update:
+        query = query.with_for_update(of=Ticket)
+    return session.scalars(query).first()
+
+
+def set_conversation(*, ticket: Ticket, channel_id: str, thread_ts: str, status_ts: str) -> None:
+    """Where the status message landed; not a change of the ticket (no history, no version)."""
+    ticket.conversation_channel_id = channel_id
+    ticket.conversation_ts = thread_ts
+    ticket.status_ts = status_ts
+
+
+# --- What a reply does ---------------------------------------------------------------------
+
+
+class Side(StrEnum):
+    """Where a reply was written."""
+
+    REQUESTER = "requester"  # the status message's thread: public, relayed to the card
+    CARD = "card"  # the card's thread in the triage channel
+
+
+def reply_is_public(side: Side, card_thread_replies: str) -> bool:
+    """Replies on the requester's side are public; in the card's thread, internal notes
+    unless the team relays them (`conversation.card_thread_replies: public`)."""
+    return side is Side.REQUESTER or card_thread_replies == "public"
+
+
+def resumes(ticket: Ticket, author: Viewer) -> bool:
+    """The requester answering a ticket that waits on them puts it back to work."""
+    return author.user_id == ticket.requester_id and ticket.status is Status.WAITING
+
+
+def offers_reopen(ticket: Ticket, author: Viewer) -> bool:
+    """A reply on a closed ticket does not reopen it silently: its requester is offered to."""
+    return author.user_id == ticket.requester_id and ticket.status is Status.CLOSED
+
+
+def note_waiting(ticket: Ticket, now: datetime) -> None:
+    """Keep when the ticket started waiting on its requester (for reminders, auto-close)."""
+    if ticket.status is Status.WAITING:
+        if ticket.waiting_since is None:
+            ticket.waiting_since, ticket.reminded_at = now, None
+    else:
+        ticket.waiting_since = ticket.reminded_at = None
+
+
+# --- Who hears what ------------------------------------------------------------------------
+
+
+class Notify(StrEnum):
+    """How much a person hears about the tickets they raised or follow (App Home)."""
+
+    EVERYTHING = "everything"
+    REPLIES = "replies"  # replies and closing: the default
+    NEEDS_ME = "needs_me"
+
+
+class News(StrEnum):
+    """What happened, for deciding who gets a new message about it."""
+
+    REPLY = "reply"  # an agent's public reply
+    WAITING = "waiting"  # the ticket now waits on the requester
+    CLOSED = "closed"
+    CHANGE = "change"  # anything else: status, assignee, priority...
+
+
+HEARS = {
+    Notify.EVERYTHING: frozenset(News),
+    Notify.REPLIES: frozenset({News.REPLY, News.WAITING, News.CLOSED}),
+    Notify.NEEDS_ME: frozenset({News.WAITING}),
+}
+
+
+def notify_level(*, session: Session, workspace_id: str, user_id: str) -> Notify:
+    person = session.get(Person, (workspace_id, user_id))
+    return Notify(person.notify) if person is not None else Notify.REPLIES
+
+
+def set_notify_level(
+    *, session: Session, workspace_id: str, user_id: str, level: Notify, now: datetime
+) -> None:
+    person = session.get(Person, (workspace_id, user_id))
+    if person is None:
+        session.add(
+            Person(workspace_id=workspace_id, user_id=user_id, notify=level, updated_at=now)
+        )
+    else:
+        person.notify, person.updated_at = level, now
+
+
+def followers(*, session: Session, ticket: Ticket) -> list[str]:
+    return list(
+        session.scalars(
+            select(Follower.user_id)
+            .where(Follower.ticket_id == ticket.id)
+            .order_by(Follower.user_id)
+        )
+    )
+
+
+def who_hears(*, session: Session, ticket: Ticket, news: News, actor: str) -> list[str]:
+    """The followers who get a direct message about `news` (never the one who made it). The
+    requester hears in their own conversation: see `requester_hears`."""
+    heard = []
+    for user_id in followers(session=session, ticket=ticket):
+        if user_id == actor or user_id == ticket.requester_id:
+            continue
+        level = notify_level(session=session, workspace_id=ticket.workspace_id, user_id=user_id)
+        if news in HEARS[level]:
+            heard.append(user_id)
+    return heard
+
+
+def requester_hears(*, session: Session, ticket: Ticket, news: News, actor: str) -> bool:
+    """Whether the requester gets a new message (a notification) about `news`, rather than
+    only their status message updated in silence."""
+    if actor == ticket.requester_id:
+        return False
+    level = notify_level(
+        session=session, workspace_id=ticket.workspace_id, user_id=ticket.requester_id
+    )
+    return news in HEARS[level]

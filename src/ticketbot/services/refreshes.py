@@ -1,16 +1,18 @@
-"""Which tickets' cards still have to show their latest state: the card outbox.
+"""Which tickets' Slack messages still have to show their latest state: the card outbox and
+the status outbox (the requester's status message), worked alike.
 
-Every change marks its ticket's card in the change's own transaction, so what a person did is
-shown in Slack even when the process dies right after answering them: a row of
-`card_refreshes` per ticket, however many changes come (a card changed five times in a second
-is rendered once or twice, as it is then). The card deliverer (jobs/cards.py) claims marked
-rows, renders each card as its ticket is at that moment, and clears the row under its claim.
+Every change marks its ticket's card (and status message) in the change's own transaction,
+so what a person did is shown in Slack even when the process dies right after answering
+them: one row per ticket and message, however many changes come (a card changed five times
+in a second is rendered once or twice, as it is then). The deliverer (jobs/cards.py) claims
+marked rows, renders each message as its ticket is at that moment, and clears the row under
+its claim.
 
 Marking again drops any claim on the row and makes it due at once: a delivery that was in
 flight meanwhile (showing an older state) then cannot clear it, and the latest state follows.
-A new ticket's card is posted by the request that raised it; its row is marked already claimed
-by that request (`claim`), for `lease`, after which the deliverer takes over if the request
-never got to it."""
+A new ticket's messages are posted by the request that raised it; their rows are marked
+already claimed by that request (`claim`), for `lease`, after which the deliverer takes over
+if the request never got to it."""
 
 from __future__ import annotations
 
@@ -19,42 +21,58 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from ticketbot.store.models import CardRefresh, Ticket
+from ticketbot.failures import retry_delay
+from ticketbot.store.models import CardRefresh, StatusRefresh, Ticket
 
 PENDING = "pending"
+Refresh = type[CardRefresh] | type[StatusRefresh]
 
 
-def _upsert(session: Session, values: dict) -> None:
+def _upsert(session: Session, model: Refresh, values: dict) -> None:
     if session.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    statement = insert(CardRefresh).values(**values)
+    statement = insert(model).values(**values)
     changed = {k: v for k, v in values.items() if k != "ticket_id"}
     session.execute(statement.on_conflict_do_update(index_elements=["ticket_id"], set_=changed))
 
 
-def mark_card(
+def mark(
     *,
     session: Session,
+    model: Refresh,
     ticket_id: int,
     now: datetime,
     reason: str | None = None,
     claim: str | None = None,
     lease: timedelta = timedelta(0),
 ) -> None:
-    """The ticket's card must be rendered again (`reason`: why the last attempt failed)."""
+    """The ticket's card (CardRefresh) or status message (StatusRefresh) must be rendered
+    again. `reason`: why the attempt just made failed; it counts as the first, and the next
+    comes after the outboxes' backoff."""
+    if reason:
+        lease = max(lease, retry_delay(1))
     _upsert(
         session,
+        model,
         {
             "ticket_id": ticket_id,
             "state": PENDING,
-            "attempts": 0,
+            "attempts": 1 if reason else 0,
             "last_error": reason[:200] if reason else None,
             "claim_token": claim,
             "available_at": now + lease,
         },
     )
+
+
+def mark_card(*, session: Session, ticket_id: int, now: datetime, **options) -> None:
+    mark(session=session, model=CardRefresh, ticket_id=ticket_id, now=now, **options)
+
+
+def mark_status(*, session: Session, ticket_id: int, now: datetime, **options) -> None:
+    mark(session=session, model=StatusRefresh, ticket_id=ticket_id, now=now, **options)
 
 
 def refresh_card(*, session: Session, ticket: Ticket, now: datetime) -> None:
@@ -65,12 +83,26 @@ def refresh_card(*, session: Session, ticket: Ticket, now: datetime) -> None:
         mark_card(session=session, ticket_id=ticket.id, now=now)
 
 
-def card_shown(*, session: Session, ticket_id: int, claim: str) -> bool:
-    """The card shows the ticket as it was when `claim` was taken: done, unless the ticket was
-    marked again since (then the row stays, due, for its next delivery)."""
+def refresh_status(*, session: Session, ticket: Ticket, now: datetime) -> None:
+    """After a change the requester may see: their status message must show it."""
+    if ticket.status_ts is not None or session.get(StatusRefresh, ticket.id) is not None:
+        mark_status(session=session, ticket_id=ticket.id, now=now)
+
+
+def refresh_views(*, session: Session, ticket: Ticket, now: datetime) -> None:
+    """Both the card and the status message follow the change."""
+    refresh_card(session=session, ticket=ticket, now=now)
+    refresh_status(session=session, ticket=ticket, now=now)
+
+
+def shown(*, session: Session, model: Refresh, ticket_id: int, claim: str) -> bool:
+    """The message shows the ticket as it was when `claim` was taken: done, unless the ticket
+    was marked again since (then the row stays, due, for its next delivery)."""
     result = session.execute(
-        delete(CardRefresh).where(
-            CardRefresh.ticket_id == ticket_id, CardRefresh.claim_token == claim
-        )
+        delete(model).where(model.ticket_id == ticket_id, model.claim_token == claim)
     )
     return bool(result.rowcount)
+
+
+def card_shown(*, session: Session, ticket_id: int, claim: str) -> bool:
+    return shown(session=session, model=CardRefresh, ticket_id=ticket_id, claim=claim)

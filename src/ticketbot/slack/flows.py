@@ -26,7 +26,8 @@ from ticketbot.services.errors import Forbidden
 from ticketbot.services.inputs import TicketDraft, TicketEdit
 from ticketbot.services.parties import party_from_choice
 from ticketbot.services.ratings import rate_ticket
-from ticketbot.services.refreshes import mark_card, refresh_card
+from ticketbot.services.refreshes import mark_card, mark_status, refresh_card, refresh_views
+from ticketbot.slack import notify
 from ticketbot.slack.request import permalink
 from ticketbot.store.models import Comment, Ticket
 from ticketbot.vocabulary import Status
@@ -99,7 +100,10 @@ def store_new_ticket(
             now=now,
         )
     claim = uuid.uuid4().hex
+    # The card and the requester's status message are posted by the caller after the ack;
+    # if it never gets to them, the deliverer does once the lease ends.
     mark_card(session=session, ticket_id=ticket.id, now=now, claim=claim, lease=NEW_CARD_LEASE)
+    mark_status(session=session, ticket_id=ticket.id, now=now, claim=claim, lease=NEW_CARD_LEASE)
     return NewTicket(ticket, claim, origin)
 
 
@@ -145,12 +149,12 @@ def change_ticket(
             ticket = find_ticket(session, workspace_id, number, viewer, for_update=True)
             found.append(ticket.id)
             change(session, ticket)
-            refresh_card(session=session, ticket=ticket, now=runtime.clock.now())
+            refresh_views(session=session, ticket=ticket, now=runtime.clock.now())
     except Forbidden:
         if found:  # nothing of the change was kept; the card is drawn again as it is
             redraw_card(runtime, found[0])
         raise
-    runtime.cards_changed()
+    runtime.slack_changed()
     return ticket
 
 
@@ -160,7 +164,7 @@ def redraw_card(runtime: Runtime, ticket_id: int) -> None:
         stored = session.get(Ticket, ticket_id)
         if stored is not None:
             refresh_card(session=session, ticket=stored, now=runtime.clock.now())
-    runtime.cards_changed()
+    runtime.slack_changed()
 
 
 KEEP = object()  # a field the form did not change
@@ -207,6 +211,7 @@ def edit_ticket(
 
 def set_status(
     runtime: Runtime,
+    quick: WebClient,
     *,
     workspace_id: str,
     number: int,
@@ -214,7 +219,8 @@ def set_status(
     status: Status,
     solution: str | None = None,
 ) -> tuple[Ticket, bool]:
-    """A status chosen on the card, or closing with a solution; whether it changed."""
+    """A status chosen on the card, or closing with a solution; whether it changed. Who
+    wants to hear of it is told (the requester of a closing, with its rating buttons)."""
     changed = []
 
     def apply(session: Session, ticket: Ticket) -> None:
@@ -230,6 +236,8 @@ def set_status(
                 outbound=runtime.outbound,
             )
         )
+        if changed[-1]:
+            notify.status_news(runtime, session, quick, ticket, viewer.user_id)
 
     ticket = change_ticket(
         runtime, workspace_id=workspace_id, number=number, viewer=viewer, change=apply
@@ -238,21 +246,29 @@ def set_status(
 
 
 def assign_ticket(
-    runtime: Runtime, *, workspace_id: str, number: int, viewer: Viewer, assignee_id: str | None
+    runtime: Runtime,
+    quick: WebClient,
+    *,
+    workspace_id: str,
+    number: int,
+    viewer: Viewer,
+    assignee_id: str | None,
 ) -> Ticket:
-    return change_ticket(
-        runtime,
-        workspace_id=workspace_id,
-        number=number,
-        viewer=viewer,
-        change=lambda session, ticket: ticket_service.assign(
+    """The assignee hears of it by direct message, unless they assigned themselves."""
+
+    def apply(session: Session, ticket: Ticket) -> None:
+        if ticket_service.assign(
             session=session,
             ticket=ticket,
             assignee_id=assignee_id,
             viewer=viewer,
             now=runtime.clock.now(),
             outbound=runtime.outbound,
-        ),
+        ):
+            notify.assigned(runtime, session, quick, ticket, viewer.user_id)
+
+    return change_ticket(
+        runtime, workspace_id=workspace_id, number=number, viewer=viewer, change=apply
     )
 
 

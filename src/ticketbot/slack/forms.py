@@ -3,6 +3,7 @@ of each input (`view.state`), what the user changed, and errors placed on blocks
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -57,6 +58,8 @@ class ItemFormContext(BaseModel):
             return None
 
 
+USER_ID = re.compile(r"[UW][A-Z0-9]{1,31}")
+
 FIELD_BLOCKS = {
     "title": InputId.TITLE,
     "description": InputId.DESCRIPTION,
@@ -96,6 +99,9 @@ def element_value(state: dict) -> Any:
         return state.get("files") or []
     if kind == "datepicker":
         return state.get("selected_date")
+    if kind == "multi_users_select":
+        chosen = state.get("selected_users") or []
+        return [u for u in chosen if isinstance(u, str) and USER_ID.fullmatch(u)]
     if kind == "checkboxes":
         return [o.get("value") for o in state.get("selected_options") or [] if isinstance(o, dict)]
     return state.get("value")

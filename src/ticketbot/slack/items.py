@@ -57,7 +57,7 @@ def add_related_item(
             now=runtime.clock.now(),
         )
         refresh_card(session=session, ticket=ticket, now=runtime.clock.now())
-    runtime.cards_changed()
+    runtime.slack_changed()
     return ticket
 
 
@@ -86,7 +86,7 @@ def change_related_item(
                 now=runtime.clock.now(),
             )
             refresh_card(session=session, ticket=ticket, now=runtime.clock.now())
-    runtime.cards_changed()
+    runtime.slack_changed()
     return ticket
 
 
@@ -110,7 +110,7 @@ def convert_to_faq(
             now=runtime.clock.now(),
         )
         refresh_card(session=session, ticket=ticket, now=runtime.clock.now())
-    runtime.cards_changed()
+    runtime.slack_changed()
     return ticket
 
 
@@ -164,7 +164,7 @@ def send_email(
             "email %s from #%s was sent but not recorded", message["Message-ID"], ticket.number
         )
         raise
-    runtime.cards_changed()
+    runtime.slack_changed()
 
 
 def requester_address(client: WebClient, user_id: str) -> str | None:

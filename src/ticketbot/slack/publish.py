@@ -6,31 +6,18 @@ from __future__ import annotations
 import logging
 
 from slack_sdk import WebClient
-from slack_sdk.webhook import WebhookClient
 
 from ticketbot.i18n import _, speaking
 from ticketbot.runtime import Runtime
 from ticketbot.slack.cards import publish_card
 from ticketbot.slack.client import SLACK_FAILURES, failure_reason
 from ticketbot.slack.flows import NewTicket
+from ticketbot.slack.status import publish_status
 from ticketbot.store.models import Comment, Ticket
-from ticketbot.views.lists import comment_echo, created_confirmation, pointer_reply
+from ticketbot.views.lists import comment_echo, pointer_reply
 from ticketbot.views.rating import rating_request, rating_thanks
 
 logger = logging.getLogger("ticketbot.publish")
-
-
-def confirm_to_requester(
-    client: WebClient, ticket: Ticket, card_link: str | None, *, response_url: str | None
-) -> None:
-    message = created_confirmation(ticket, card_link)
-    if response_url:
-        sent = WebhookClient(response_url, timeout=10).send(response_type="ephemeral", **message)
-        if sent.status_code == 200:
-            return
-        # response_url lives 30 minutes and five uses: a direct message always arrives.
-        logger.info("response_url answered %s for #%s", sent.status_code, ticket.number)
-    client.chat_postMessage(channel=ticket.requester_id, **message)
 
 
 def reply_in_thread(
@@ -53,18 +40,14 @@ def reply_in_thread(
         logger.info("no thread reply in %s: %s", channel_id, failure_reason(error))
 
 
-def publish_new_ticket(
-    runtime: Runtime, client: WebClient, new: NewTicket, *, response_url: str | None
-) -> str | None:
-    """The card (to the triage channel, else the requester), a confirmation to the
-    requester, and a pointer in the thread of the message it was raised from."""
+def publish_new_ticket(runtime: Runtime, client: WebClient, new: NewTicket) -> None:
+    """The card (to the triage channel, else the requester) and the requester's status
+    message (in the thread of the message it came from, else in a direct message): the one
+    message that tells them it was raised, and shows it from then on."""
     ticket = new.ticket
     publish_card(runtime, client, ticket, new.claim)
-    card_link = ticket.card_permalink
-    confirm_to_requester(client, ticket, card_link, response_url=response_url)
-    if new.origin:
-        reply_in_thread(runtime, client, new.origin[0], new.origin[1], ticket, card_link)
-    return card_link
+    publish_status(runtime, client, ticket, new.claim)
+    runtime.slack_changed()  # what waited for the card's or the status message's place
 
 
 def echo_comment(runtime: Runtime, client: WebClient, ticket: Ticket, comment: Comment) -> None:

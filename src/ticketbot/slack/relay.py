@@ -1,16 +1,43 @@
-"""The conversation in Slack kept on the ticket: replies in a card's thread become comments,
-and follow their edits and deletions."""
+"""The conversation in Slack kept on the ticket, both ways.
+
+A reply in the requester's thread (their status message's, in a direct message or under the
+message the ticket came from) is a public comment, relayed into the card's thread for the
+agents. A reply in the card's thread is an internal note, unless the team relays those too
+(`conversation.card_thread_replies: public`). Edits and deletions follow, on the ticket and
+on the relayed copy. Each reply is taken once however often Slack sends it, and the bot's own
+posts are never taken as replies: nothing is relayed back."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from slack_sdk import WebClient
+
+from ticketbot.i18n import speaking
 from ticketbot.runtime import Runtime
 from ticketbot.services import comments as comment_service
 from ticketbot.services import links as link_service
+from ticketbot.services import messages as outbox
+from ticketbot.services import tickets as ticket_service
 from ticketbot.services.access import Viewer
 from ticketbot.services.comments import SharedFile
+from ticketbot.services.conversation import (
+    News,
+    Side,
+    conversation_of,
+    offers_reopen,
+    reply_is_public,
+    resumes,
+)
 from ticketbot.services.events import first_delivery
+from ticketbot.services.refreshes import refresh_views
+from ticketbot.slack import notify
+from ticketbot.slack.request import permalink
+from ticketbot.slack.status import language_for
+from ticketbot.store.models import Comment, Ticket
+from ticketbot.views import conversation as views
+from ticketbot.views import status as status_views
+from ticketbot.vocabulary import Status
 
 
 def shared_files(files: Any) -> list[SharedFile] | None:
@@ -30,45 +57,135 @@ def shared_files(files: Any) -> list[SharedFile] | None:
     return found
 
 
-def comment_from_thread(
+def _relay_to_card(
+    runtime: Runtime, session, quick: WebClient, ticket: Ticket, comment: Comment, source
+) -> None:
+    outbox.queue_message(
+        session=session, ticket=ticket, kind=outbox.RELAY, channel=outbox.CARD,
+        message=_for_card(runtime, quick, comment, source), now=runtime.clock.now(),
+        source=source,
+    )  # fmt: skip
+
+
+def _relay_to_requester(
+    runtime: Runtime, session, quick: WebClient, ticket: Ticket, comment: Comment, source
+) -> None:
+    if not notify.has_conversation(session, ticket):
+        return
+    outbox.queue_message(
+        session=session, ticket=ticket, kind=outbox.RELAY, channel=outbox.REQUESTER,
+        message=_for_requester(runtime, quick, ticket, comment), now=runtime.clock.now(),
+        source=source,
+    )  # fmt: skip
+    agent = runtime.directory.name(quick, comment.author_id)
+    notify.followers_hear(
+        runtime, session, quick, ticket, News.REPLY, comment.author_id,
+        lambda: views.reply_text(agent, comment.text),
+    )  # fmt: skip
+
+
+def _for_requester(runtime, quick, ticket: Ticket, comment: Comment) -> dict:
+    agent = runtime.directory.name(quick, comment.author_id)
+    with speaking(language_for(runtime, quick, ticket)):
+        return status_views.agent_reply(ticket, agent=agent, text=comment.text, waiting=False)
+
+
+def _for_card(runtime, quick, comment: Comment, source) -> dict:
+    author = runtime.directory.name(quick, comment.author_id)
+    with speaking(runtime.config.channel_language):  # the triage channel reads it
+        return views.relayed_reply(
+            author=author, text=comment.text, files=comment.files, link=permalink(quick, *source)
+        )
+
+
+def reply_in_thread(
     runtime: Runtime,
+    quick: WebClient,
     *,
     event_id: str,
-    viewer: Viewer,
+    author: Viewer,
     channel_id: str,
     thread_ts: str,
     ts: str,
     text: str,
     files: Any = None,
-) -> None:
-    """A reply in a card's thread: a comment by its author, once however often Slack sends it.
-    Files shared with it come with it, as links."""
+) -> bool:
+    """A reply in a thread the bot follows: the requester's conversation or a card's. False
+    when the thread is neither (the reply is not the ticket's)."""
+    source = (channel_id, ts)
     with runtime.database.transaction() as session:
-        ticket = link_service.ticket_for_thread(
-            session=session, channel_id=channel_id, thread_ts=thread_ts
+        if outbox.is_copy(session=session, channel=channel_id, ts=ts):
+            return True  # our own relayed copy: never taken back
+        ticket = conversation_of(
+            session=session, channel_id=channel_id, thread_ts=thread_ts, for_update=True
         )
-        if ticket is None or not first_delivery(
-            session=session, event_id=event_id, now=runtime.clock.now()
-        ):
-            return
-        comment_service.add_comment(
+        side = Side.REQUESTER
+        if ticket is None:
+            ticket = link_service.ticket_for_thread(
+                session=session, channel_id=channel_id, thread_ts=thread_ts
+            )
+            side = Side.CARD
+        if ticket is None:
+            return False
+        if not first_delivery(session=session, event_id=event_id, now=runtime.clock.now()):
+            return True
+        public = reply_is_public(side, runtime.config.conversation.card_thread_replies)
+        comment = comment_service.add_comment(
             session=session,
             ticket=ticket,
-            viewer=viewer,
+            viewer=author,
             text=text,
             files=shared_files(files) or (),
             now=runtime.clock.now(),
             slack_channel_id=channel_id,
             slack_ts=ts,
             outbound=runtime.outbound,
+            internal=not public,
         )
+        if comment is None:
+            return True
+        if side is Side.REQUESTER:
+            _requester_replied(runtime, session, quick, ticket, author, comment, source)
+        elif public:
+            _relay_to_requester(runtime, session, quick, ticket, comment, source)
+        if public:
+            refresh_views(session=session, ticket=ticket, now=runtime.clock.now())
+    runtime.slack_changed()
+    return True
+
+
+def _requester_replied(runtime, session, quick, ticket, author, comment, source) -> None:
+    _relay_to_card(runtime, session, quick, ticket, comment, source)
+    if resumes(ticket, author):
+        ticket_service.change_status(
+            session=session,
+            ticket=ticket,
+            status=Status.IN_PROGRESS,
+            viewer=author,
+            now=runtime.clock.now(),
+            policy=runtime.policy,
+            outbound=runtime.outbound,
+        )
+    elif offers_reopen(ticket, author):
+        notify.to_requester(
+            runtime, session, quick, ticket, lambda: status_views.reopen_offer(ticket)
+        )
+    if ticket.assignee_id and ticket.assignee_id != author.user_id:
+        name = runtime.directory.name(quick, author.user_id)
+        notify.to_person(
+            runtime, session, quick, ticket, ticket.assignee_id,
+            lambda: views.requester_replied_notice(
+                ticket, author=name, text=comment.text, card_link=ticket.card_permalink
+            ),
+        )  # fmt: skip
 
 
 def follow_edit(
-    runtime: Runtime, *, channel_id: str, ts: str, text: str, files: Any = None
+    runtime: Runtime, quick: WebClient, *, channel_id: str, ts: str, text: str, files: Any = None
 ) -> None:
+    """The message was edited in Slack: so is its comment, and the copy relayed from it."""
     with runtime.database.transaction() as session:
-        comment_service.edit_comment_from_slack(
+        comment = comment_service.edit_comment_from_slack(
             session=session,
             channel_id=channel_id,
             ts=ts,
@@ -76,10 +193,33 @@ def follow_edit(
             files=shared_files(files),
             now=runtime.clock.now(),
         )
+        if comment is None or comment.internal:
+            return
+        ticket = session.get(Ticket, comment.ticket_id)
+        assert ticket is not None
+        source = (channel_id, ts)
+        for copy in outbox.copies_of(session=session, source=source):
+            if copy.channel == outbox.CARD:
+                message = _for_card(runtime, quick, comment, source)
+            else:
+                message = _for_requester(runtime, quick, ticket, comment)
+            outbox.edit_copy(session=session, copy=copy, message=message, now=runtime.clock.now())
+        refresh_views(session=session, ticket=ticket, now=runtime.clock.now())
+    runtime.slack_changed()
 
 
 def follow_deletion(runtime: Runtime, *, channel_id: str, ts: str) -> None:
+    """The message was deleted in Slack: its comment's text is erased, its copies deleted."""
     with runtime.database.transaction() as session:
-        comment_service.delete_comment_from_slack(
+        comment = comment_service.delete_comment_from_slack(
             session=session, channel_id=channel_id, ts=ts, now=runtime.clock.now()
         )
+        touched = outbox.follow_deletion(
+            session=session, source=(channel_id, ts), now=runtime.clock.now()
+        )
+        if comment is not None:
+            ticket = session.get(Ticket, comment.ticket_id)
+            if ticket is not None:
+                refresh_views(session=session, ticket=ticket, now=runtime.clock.now())
+    if comment is not None or touched:
+        runtime.slack_changed()

@@ -98,6 +98,8 @@ def card_controls(ticket: Ticket, *, email: bool = False, faq_button: bool = Fal
         button(_("Comment"), ActionId.COMMENT, value=number),
         button(_("History"), ActionId.HISTORY, value=number),
         button(_("Related"), ActionId.RELATED, value=number),
+        button(_("Reply to requester"), ActionId.REPLY_TO_REQUESTER, value=number),
+        button(_("Follow"), ActionId.FOLLOW, value=number),
     ]
     if email:
         controls.append(button(_("Email"), ActionId.EMAIL, value=number))

@@ -1,0 +1,54 @@
+"""The tables, by what they hold: tickets.py, items.py, outboxes.py (base.py: what they share)."""
+
+from ticketbot.store.models.base import NAMING_CONVENTION, Base
+from ticketbot.store.models.items import (
+    FaqEntry,
+    FaqTerm,
+    Rating,
+    RelatedItem,
+)
+from ticketbot.store.models.outboxes import (
+    CardRefresh,
+    OutgoingMessage,
+    ProcessedEvent,
+    ScheduledRun,
+    SlaAlert,
+    StatusRefresh,
+    WebhookDelivery,
+)
+from ticketbot.store.models.tickets import (
+    Comment,
+    ConversationLink,
+    Follower,
+    Party,
+    Person,
+    SearchTerm,
+    Ticket,
+    TicketChange,
+    TicketCounter,
+)
+
+__all__ = [
+    "NAMING_CONVENTION",
+    "Base",
+    "CardRefresh",
+    "Comment",
+    "ConversationLink",
+    "FaqEntry",
+    "FaqTerm",
+    "Follower",
+    "OutgoingMessage",
+    "Party",
+    "Person",
+    "ProcessedEvent",
+    "Rating",
+    "RelatedItem",
+    "ScheduledRun",
+    "SearchTerm",
+    "SlaAlert",
+    "StatusRefresh",
+    "Ticket",
+    "TicketChange",
+    "TicketCounter",
+    "WebhookDelivery",
+]
