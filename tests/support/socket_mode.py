@@ -11,7 +11,8 @@ envelopes a test gives it and records the acks the app sends back:
 
 `refresh()` sends `{"type": "disconnect", "reason": "refresh_requested"}` as Slack does before
 retiring a connection; `drop()` ends one without notice, with a close frame or without one
-(its TCP stream ended or reset, as when the network between goes). An ack Slack would not take
+(its TCP stream ended or reset, as when the network between goes); `silenced()` stops
+answering one, pings included, as a hung peer does. An ack Slack would not take
 (not JSON, an unknown or twice-acked envelope, a payload where none is accepted, a message or
 view Block Kit refuses, later than 3 seconds) is added to `fake.errors`, so the `fake_slack`
 fixture's check covers Socket Mode too.
@@ -22,6 +23,7 @@ slack_builders.PayloadBuilder, the same ones SlackSender posts over HTTP.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import socket
@@ -29,7 +31,7 @@ import struct
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any, Literal
@@ -203,6 +205,22 @@ class SocketModeServer(LoopbackServer):
             raise ValueError(f"drop(how={how!r}): close, eof or reset")
         self.wait_closed(link)
         return link
+
+    @contextlib.contextmanager
+    def silenced(self, link: Link | None = None) -> Iterator[Link]:
+        """Stop reading a connection (the newest by default) for the block, as a peer that
+        hung or a network that lost its way: what the app sends then, its pings included,
+        goes unanswered."""
+        link = link or self._newest()
+        link.websocket.recv_flow_control.acquire()  # the reader waits on it before each read
+        try:
+            # The reader may be waiting for one more read already: the app's pong to this
+            # ping is that read, and the reader stops after it.
+            if not link.websocket.ping().wait(5):
+                raise AssertionError(f"connection #{link.number} answered no ping")
+            yield link
+        finally:
+            link.websocket.recv_flow_control.release()
 
     # the app's side (server threads)
 

@@ -119,6 +119,15 @@ def test_a_connection_is_dropped_with_or_without_a_close_frame(
     assert type(ended.value.__cause__) is (cause or type(None))
 
 
+def test_a_silenced_connection_answers_no_ping(fake_slack, server) -> None:  # noqa: F811
+    with connect(open_url(fake_slack)) as websocket:
+        websocket.recv(timeout=5)  # hello
+        with server.silenced(server.wait_for_link(1)):
+            unanswered = websocket.ping()
+            assert not unanswered.wait(0.5)
+        assert unanswered.wait(5)  # read at last
+
+
 def test_acks_slack_would_not_take_are_reported(fake_slack, server) -> None:  # noqa: F811
     build = PayloadBuilder()
     with connect(open_url(fake_slack)) as websocket:
