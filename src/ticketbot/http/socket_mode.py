@@ -33,8 +33,8 @@ from ticketbot.slack.payloads import payload_problem
 
 logger = logging.getLogger("ticketbot.socket")
 
-PING_INTERVAL = 10.0  # seconds between the client's pings (Bolt's default)
-PONG_TIMEOUT = 5.0  # a ping unanswered this long: the connection is silently gone
+PING_INTERVAL = 10.0  # seconds between the client's pings (Bolt's default); a ping unanswered
+# for half of that means the connection is silently gone
 WATCH_INTERVAL = 0.5  # how often the keeper looks at the connection
 MAX_BACKOFF = 30.0  # the longest wait between two failing attempts to connect
 GOODBYE_TIMEOUT = 2.0  # how long a closing bot waits for Slack's answer to its close frame
@@ -60,16 +60,20 @@ logging.getLogger("websocket").addFilter(_ReportedByKeeper())
 
 class _Client(SocketModeClient):
     """slack_sdk's websocket-client client, whose replaced connection ends at once. When
-    Slack asks it to move, it closes the old connection; websocket-client's reader of that
-    one then sleeps in select() for up to ten seconds, and the new one waits for that
-    reader. Ending the old connection's reading first wakes it."""
+    Slack asks it to move, it closes the old connection; if that closes the socket while
+    websocket-client's reader of it is not in select() yet, the reader then sleeps there
+    for ten seconds, and the new connection waits for that reader. So connect() first ends
+    the old connection's reading and waits for its reader to be done."""
 
     replaced = None  # the connection connect() last replaced
 
     def connect(self) -> None:
-        self.replaced = self.current_session
-        if self.replaced is not None:
-            _cut(self.replaced, socket.SHUT_RD)  # still writable, for its close frame
+        old = self.replaced = self.current_session
+        if old is not None and old.sock is not None:
+            _cut(old, socket.SHUT_RD)  # still writable, for its close frame
+            deadline = time.monotonic() + GOODBYE_TIMEOUT
+            while not old.has_done_teardown and time.monotonic() < deadline:
+                time.sleep(0.01)
         super().connect()
 
 
@@ -101,11 +105,13 @@ class _Handler(BaseSocketModeHandler):
 class _Keeper:
     """Keeps one connection open; `watch()` runs on the main thread until `stop()`."""
 
-    def __init__(self, client: _Client) -> None:
+    def __init__(self, client: _Client, *, pong_timeout: float) -> None:
         self.client = client
+        self.pong_timeout = pong_timeout
         self.failures = 0  # attempts in a row that did not reach an open connection
         self.last_attempt = 0.0
         self.stopping = False
+        self.given_up = None  # the silent connection the keeper cut, reported already
         self.attention = threading.Event()
         self.hung_up = threading.Event()
         client.on_open_listeners.append(self._opened)
@@ -139,8 +145,12 @@ class _Keeper:
         client = self.client
         session = client.current_session
         if session is not None:
-            if _silent(session):
-                logger.warning("Socket Mode connection silent: no pong in %.0fs", PONG_TIMEOUT)
+            if _silent(session, self.pong_timeout):
+                logger.warning(
+                    "Socket Mode connection silent: no pong in %.1fs; reconnecting",
+                    self.pong_timeout,
+                )
+                self.given_up = session
                 _cut(session)  # its end brings the keeper back, with no session
             return
         if time.monotonic() < self.last_attempt + self._backoff():
@@ -169,7 +179,7 @@ class _Keeper:
         self.failures = 0
 
     def _failed(self, session, error: Exception) -> None:
-        if session is self.client.replaced or self.stopping:
+        if session in (self.client.replaced, self.given_up) or self.stopping:
             return
         code = getattr(error, "status_code", None)
         if isinstance(error, WebSocketConnectionClosedException) and code is not None:
@@ -192,12 +202,12 @@ class _Keeper:
         self.attention.set()
 
 
-def _silent(session) -> bool:
+def _silent(session, pong_timeout: float) -> bool:
     pinged, ponged = session.last_ping_tm, session.last_pong_tm
     return (
         session.sock is not None
         and pinged > ponged
-        and time.time() - pinged > PONG_TIMEOUT  # websocket-client's own clock
+        and time.time() - pinged > pong_timeout  # websocket-client's own clock
     )
 
 
@@ -211,7 +221,7 @@ def _cut(session, how: int = socket.SHUT_RDWR) -> None:
 
 def run(app: App, app_token: str, *, ping_interval: float = PING_INTERVAL) -> None:
     handler = _Handler(app, app_token, ping_interval=ping_interval)
-    keeper = _Keeper(handler.client)
+    keeper = _Keeper(handler.client, pong_timeout=ping_interval / 2)
 
     def stop(signum, _frame) -> None:
         logger.info("%s: closing the Socket Mode connection", signal.Signals(signum).name)
