@@ -89,24 +89,25 @@ class _Handler(BaseSocketModeHandler):
         )
         self.client.socket_mode_request_listeners.append(self.handle)  # type: ignore[arg-type]
 
-    def handle(self, client, req) -> None:  # type: ignore[override]
+    def handle(self, socket_client, req) -> None:  # type: ignore[override]
         problem = payload_problem(req.payload) if isinstance(req.payload, dict) else "no payload"
         if problem is not None:
             logger.warning("Socket Mode envelope refused: %s", problem)
-            client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
+            response = SocketModeResponse(envelope_id=req.envelope_id)
+            socket_client.send_socket_mode_response(response)
             return
-        contextvars.Context().run(self._dispatch, client, req)
+        contextvars.Context().run(self._dispatch, socket_client, req)
 
-    def _dispatch(self, client, req) -> None:
+    def _dispatch(self, socket_client, req) -> None:
         started = time.time()  # for Bolt's debug line of the ack's time
-        send_response(client, req, run_bolt_app(self.app, req), started)
+        send_response(socket_client, req, run_bolt_app(self.app, req), started)
 
 
 class _Keeper:
     """Keeps one connection open; `watch()` runs on the main thread until `stop()`."""
 
-    def __init__(self, client: _Client, *, pong_timeout: float) -> None:
-        self.client = client
+    def __init__(self, socket_client: _Client, *, pong_timeout: float) -> None:
+        self.socket_client = socket_client
         self.pong_timeout = pong_timeout
         self.failures = 0  # attempts in a row that did not reach an open connection
         self.last_attempt = 0.0
@@ -114,9 +115,9 @@ class _Keeper:
         self.given_up = None  # the silent connection the keeper cut, reported already
         self.attention = threading.Event()
         self.hung_up = threading.Event()
-        client.on_open_listeners.append(self._opened)
-        client.on_error_listeners.append(self._failed)
-        client.on_close_listeners.append(self._closed)
+        socket_client.on_open_listeners.append(self._opened)
+        socket_client.on_error_listeners.append(self._failed)
+        socket_client.on_close_listeners.append(self._closed)
 
     def watch(self) -> None:
         while not self.stopping:
@@ -133,7 +134,7 @@ class _Keeper:
         """Send a close frame and wait a little for Slack's. (The client's own close() leaves
         its reader asleep in select() for up to ten seconds.)"""
         self.stop()
-        session = self.client.current_session
+        session = self.socket_client.current_session
         if session is None or session.sock is None:
             return
         with contextlib.suppress(Exception):  # gone already
@@ -142,8 +143,8 @@ class _Keeper:
             _cut(session)
 
     def check(self) -> None:
-        client = self.client
-        session = client.current_session
+        socket_client = self.socket_client
+        session = socket_client.current_session
         if session is not None:
             if _silent(session, self.pong_timeout):
                 logger.warning(
@@ -155,14 +156,14 @@ class _Keeper:
             return
         if time.monotonic() < self.last_attempt + self._backoff():
             return
-        with client.connect_operation_lock:
-            if client.current_session is not None or client.closed:
+        with socket_client.connect_operation_lock:
+            if socket_client.current_session is not None or socket_client.closed:
                 return
             self.last_attempt = time.monotonic()
             self.failures += 1
             try:
-                client.wss_uri = client.issue_new_wss_url()
-                client.connect()  # the client's runner opens it within half a second
+                socket_client.wss_uri = socket_client.issue_new_wss_url()
+                socket_client.connect()  # the client's runner opens it within half a second
             except Exception as error:  # Slack or the network is down: try again later
                 logger.warning(
                     "cannot open a Socket Mode connection (%s); trying again in %.0fs",
@@ -179,7 +180,7 @@ class _Keeper:
         self.failures = 0
 
     def _failed(self, session, error: Exception) -> None:
-        if session in (self.client.replaced, self.given_up) or self.stopping:
+        if session in (self.socket_client.replaced, self.given_up) or self.stopping:
             return
         code = getattr(error, "status_code", None)
         if isinstance(error, WebSocketConnectionClosedException) and code is not None:
@@ -192,13 +193,13 @@ class _Keeper:
 
     def _closed(self, session) -> None:
         if self.stopping:
-            if session is self.client.current_session:
+            if session is self.socket_client.current_session:
                 self.hung_up.set()
             return
-        with self.client.connect_operation_lock:
-            if session is not self.client.current_session or self.client.closed:
+        with self.socket_client.connect_operation_lock:
+            if session is not self.socket_client.current_session or self.socket_client.closed:
                 return  # replaced already: Slack asked the client to move
-            self.client.current_session = None  # the runner would run it again, stale URL
+            self.socket_client.current_session = None  # the runner would run it again, stale URL
         self.attention.set()
 
 
