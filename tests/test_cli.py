@@ -99,6 +99,15 @@ def test_socket_mode_needs_the_app_token(tmp_path):
     assert "SLACK_APP_TOKEN" in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize("seconds", ["0", "-1", "inf", "soon"])
+def test_socket_mode_ping_interval_is_a_positive_number_of_seconds(tmp_path, seconds):
+    result = run(["socket", "--ping-interval", seconds], tmp_path, SLACK_BOT_TOKEN="xoxb-1")
+    assert result.returncode == 2
+    assert result.stderr.strip().endswith(
+        f"argument --ping-interval: {seconds!r} is not a positive number of seconds"
+    )
+
+
 def test_db_upgrade_creates_the_default_sqlite_file(tmp_path):
     result = run(["db", "upgrade"], tmp_path)
     assert result.returncode == 0, result.stderr

@@ -21,7 +21,7 @@ from tests.support.databases import empty, postgres_url
 from tests.support.fake_slack import Call, FakeSlack
 from tests.support.slack_builders import PayloadBuilder
 from tests.support.slack_payloads import plain, static
-from tests.support.socket_mode import SocketModeServer
+from tests.support.socket_mode import Link, SocketModeServer
 from ticketbot.ids import CallbackId, InputId
 from ticketbot.store.db import Database
 from ticketbot.store.models import Comment, Ticket
@@ -33,6 +33,7 @@ REQUESTER = "U0REQ0001"
 TRIAGE = "C0SUPPORT1"
 CONFIG = f"agents: [{AGENT}]\ntriage_channel: {TRIAGE}\n"
 OWN_SETTINGS = ("SLACK_", "TICKETBOT_", "DATABASE_URL", "SMTP_", "LOG_")
+RECONNECT_TIMEOUT = 3.0  # seconds; the bot reconnects in about half of one
 COMPLAINT = re.compile(r" (WARNING|ERROR|CRITICAL) |Traceback|xapp-|xoxb-")
 
 
@@ -60,7 +61,7 @@ class SocketBot:
         self.seen = 0  # how much of the current log a test has already looked at
         (workdir / "ticketbot.yml").write_text(CONFIG)
 
-    def start(self) -> None:
+    def start(self, *options: str) -> None:
         self.runs += 1
         connected = len(self.server.links)
         env = {k: v for k, v in os.environ.items() if not k.startswith(OWN_SETTINGS)}
@@ -73,7 +74,7 @@ class SocketBot:
         )
         with self.log.open("w") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "ticketbot.cli", "socket"],
+                [sys.executable, "-m", "ticketbot.cli", "socket", *options],
                 cwd=self.workdir,
                 env=env,
                 stdout=log,
@@ -92,18 +93,19 @@ class SocketBot:
                 self.stop()
                 pytest.fail(f"`ticketbot socket` did not connect:\n{self.output()}")
 
-    def stop(self) -> int:
-        """Ctrl+C: the bot finishes the work it started, then exits. Returns its exit code."""
+    def stop(self, sig: signal.Signals = signal.SIGINT) -> int:
+        """Ctrl+C (or SIGTERM): the bot finishes the work it started, then exits. Returns its
+        exit code."""
         assert self.process is not None
         process, self.process = self.process, None
         if process.poll() is None:
-            process.send_signal(signal.SIGINT)
+            process.send_signal(sig)
         try:
             return process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-            raise AssertionError(f"the bot did not stop on Ctrl+C:\n{self.output()}") from None
+            raise AssertionError(f"the bot did not stop on {sig.name}:\n{self.output()}") from None
 
     @property
     def running(self) -> bool:
@@ -265,21 +267,97 @@ def test_opening_app_home_publishes_the_home_view(bot):
     assert not call.failed
 
 
-def test_the_bot_reconnects_when_slack_retires_its_connection(bot):
-    opens = len(bot.fake.calls("apps.connections.open"))
-    old = bot.server.refresh()  # "disconnect", reason refresh_requested, ...
-    bot.server.drop(old)  # ... and the connection goes
-    # At once, thanks to the disconnect message; a close alone waits for the client's next
-    # health check (Bolt's ping interval, 10 s).
-    new = bot.server.wait_for_link(old.number + 1, timeout=5)
+def reconnected(bot: SocketBot, old: Link, opens: int) -> Link:
+    """The connection the bot opened after `old`, with one new URL, `old` closed."""
+    new = bot.server.wait_for_link(old.number + 1, timeout=RECONNECT_TIMEOUT)
     [call] = bot.fake.calls("apps.connections.open")[opens:]
     assert not call.failed and new.ticket != old.ticket  # a URL opens one connection
+    bot.server.wait_closed(old)
     assert bot.server.open_links() == [new]
+    return new
 
+
+def help_is_answered_on(bot: SocketBot, link: Link) -> None:
     fields = bot.build.command("help", user_id=REQUESTER)
-    ack = bot.server.wait_for_ack(bot.server.slash_command(fields))
-    assert ack.link == new.number
+    envelope_id = bot.server.slash_command(fields)
+    ack = bot.server.wait_for_ack(envelope_id)
+    assert (ack.envelope_id, ack.link) == (envelope_id, link.number)
     assert "ticketbot commands" in bot.answer(fields).args["blocks"][0]["text"]["text"]
+
+
+@pytest.mark.parametrize("slack_closes", [False, True], ids=["bot-closes", "slack-closes"])
+def test_the_bot_moves_when_slack_retires_its_connection(bot, slack_closes):
+    opens = len(bot.fake.calls("apps.connections.open"))
+    old = bot.server.refresh()  # "disconnect", reason refresh_requested
+    if slack_closes:
+        bot.server.drop(old)  # while the bot closes it too
+    help_is_answered_on(bot, reconnected(bot, old, opens))
+
+
+@pytest.mark.parametrize("how", ["eof", "reset", "close"])
+def test_the_bot_reconnects_at_once_when_its_connection_drops(bot, how):
+    opens = len(bot.fake.calls("apps.connections.open"))
+    old = bot.server.drop(how=how)  # no disconnect message first; a close frame or none
+    help_is_answered_on(bot, reconnected(bot, old, opens))
+    logged = bot.complaints()
+    if how == "close":  # Slack closing a connection is routine
+        assert logged == []
+        assert "INFO ticketbot.socket: Slack closed the Socket Mode connection (1001)" in (
+            bot.output()
+        )
+    else:  # logged once, as a warning
+        [warning] = logged
+        assert "WARNING ticketbot.socket: Socket Mode connection ended (" in warning
+
+
+def test_a_connection_gone_silent_is_replaced(bot):
+    bot.stop()
+    bot.start("--ping-interval", "1")  # a ping a second; half a second to answer it
+    bot.complaints()  # starting up
+    opens = len(bot.fake.calls("apps.connections.open"))
+    with bot.server.silenced() as old:  # the TCP connection stays, nothing answers
+        new = bot.server.wait_for_link(old.number + 1, timeout=RECONNECT_TIMEOUT + 2)
+    assert reconnected(bot, old, opens) == new
+    [warning] = bot.complaints()
+    assert "WARNING ticketbot.socket: Socket Mode connection silent: no pong in 0.5s" in warning
+    help_is_answered_on(bot, new)
+    assert bot.stop() == 0  # the next test gets the bot of the usual settings
+
+
+def test_an_event_redelivered_on_a_new_connection_is_handled_once(bot):
+    number, card_ts = raise_ticket(bot, "Door badge rejected")
+    envelope = bot.build.event(reply(bot, "Reset the badge", card_ts))
+    bot.server.wait_for_ack(bot.server.event(envelope))
+    eventually(lambda: comments(bot, number) == ["Reset the badge"], "the comment")
+    opens = len(bot.fake.calls("apps.connections.open"))
+    new = reconnected(bot, bot.server.drop(how="eof"), opens)
+    [warning] = bot.complaints()
+    assert "Socket Mode connection ended" in warning
+    again = bot.server.event(envelope, retry_attempt=1, retry_reason="timeout")
+    ack = bot.server.wait_for_ack(again)
+    assert (ack.envelope_id, ack.link) == (again, new.number)
+    assert bot.stop() == 0  # once the work after the acks is done
+    assert comments(bot, number) == ["Reset the badge"]
+
+
+def test_sigterm_finishes_the_work_in_flight_then_exits_cleanly(bot):
+    opened = len(bot.fake.calls("views.open"))
+    bot.fake.fail_next("views.open", status=200, delay=1.5)  # the form is slow to open
+    fields = bot.build.command("new Projector flickers", user_id=REQUESTER)
+    bot.server.wait_for_ack(bot.server.slash_command(fields))
+    signalled = time.time()
+    assert bot.stop(signal.SIGTERM) == 0
+    exited = time.time()
+    [call] = bot.fake.calls("views.open")[opened:]
+    assert signalled < call.at < exited  # under way when SIGTERM came; the bot waited for it
+    assert call.args["trigger_id"] == fields["trigger_id"] and not call.failed
+    assert call.response["view"]["callback_id"] == CallbackId.CREATE_MODAL
+    lines = bot.output().splitlines()
+    assert any(
+        "INFO ticketbot.socket: SIGTERM: closing the Socket Mode connection" in line
+        for line in lines
+    )
+    assert lines[-1].endswith("INFO ticketbot.cli: stopped cleanly")
 
 
 def test_an_event_delivered_twice_is_handled_once(bot):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import os
 import sys
 from collections.abc import Sequence
@@ -103,7 +104,11 @@ def cmd_socket(args: argparse.Namespace) -> int:
     assert runtime.settings.slack_app_token
     logger.info("connecting to Slack in Socket Mode")
     try:
-        run(app, runtime.settings.slack_app_token.get_secret_value())
+        run(
+            app,
+            runtime.settings.slack_app_token.get_secret_value(),
+            ping_interval=args.ping_interval,
+        )
     finally:
         background.stop()
     logger.info("stopped cleanly")
@@ -246,6 +251,16 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     return 0
 
 
+def _positive_seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = 0.0
+    if not 0 < seconds < math.inf:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds")
+    return seconds
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ticketbot", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -270,6 +285,14 @@ def build_parser() -> argparse.ArgumentParser:
     socket = commands.add_parser("socket", help="connect to Slack in Socket Mode")
     socket.add_argument(
         "--listeners", type=int, default=4, help="threads running the work after the acks"
+    )
+    socket.add_argument(
+        "--ping-interval",
+        type=_positive_seconds,
+        metavar="SECONDS",
+        default=10.0,
+        help="seconds between pings to Slack; one unanswered for half that long ends the "
+        "connection, and the bot opens a new one (default 10)",
     )
     socket.set_defaults(func=cmd_socket)
 

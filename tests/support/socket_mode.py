@@ -10,9 +10,11 @@ envelopes a test gives it and records the acks the app sends back:
     {"envelope_id": "...", "payload": {...}}                           app -> server (ack)
 
 `refresh()` sends `{"type": "disconnect", "reason": "refresh_requested"}` as Slack does before
-retiring a connection; `drop()` closes one without notice. An ack Slack would not take (not
-JSON, an unknown or twice-acked envelope, a payload where none is accepted, a message or view
-Block Kit refuses, later than 3 seconds) is added to `fake.errors`, so the `fake_slack`
+retiring a connection; `drop()` ends one without notice, with a close frame or without one
+(its TCP stream ended or reset, as when the network between goes); `silenced()` stops
+answering one, pings included, as a hung peer does. An ack Slack would not take
+(not JSON, an unknown or twice-acked envelope, a payload where none is accepted, a message or
+view Block Kit refuses, later than 3 seconds) is added to `fake.errors`, so the `fake_slack`
 fixture's check covers Socket Mode too.
 
 The WebSocket side is the `websockets` library's threaded server; payloads come from
@@ -21,15 +23,18 @@ slack_builders.PayloadBuilder, the same ones SlackSender posts over HTTP.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
+import socket
+import struct
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
 
 from websockets.exceptions import ConnectionClosed
@@ -44,6 +49,7 @@ from tests.support.slack_payloads import APP_ID, JsonDict
 
 ACK_DEADLINE = 3.0  # seconds Slack waits for an ack before it gives up on the envelope
 DEBUG_INFO = {"host": "applink-fake-1", "build_number": 1}
+RESET = struct.pack("ii", 1, 0)  # SO_LINGER on, 0 s: close() aborts with a RST
 
 
 @dataclass
@@ -179,13 +185,42 @@ class SocketModeServer(LoopbackServer):
         link.websocket.send(json.dumps(message))
         return link
 
-    def drop(self, link: Link | None = None) -> Link:
-        """Close a connection (the newest by default), as Slack does after a `disconnect`
-        or when one of its servers goes away (1001)."""
+    def drop(
+        self, link: Link | None = None, *, how: Literal["close", "eof", "reset"] = "close"
+    ) -> Link:
+        """End a connection (the newest by default). "close": with a close frame (1001), as
+        Slack does after a `disconnect` or when one of its servers goes away. Without one, as
+        when the network between goes: "eof" ends the TCP stream (FIN), "reset" aborts it
+        (RST)."""
         link = link or self._newest()
-        link.websocket.close(1001, "")
+        if how == "close":
+            link.websocket.close(1001, "")
+        elif how == "eof":
+            link.websocket.socket.shutdown(socket.SHUT_RDWR)
+        elif how == "reset":
+            link.websocket.socket.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, RESET)
+            link.websocket.socket.close()  # before its reader wakes, or that ends it with a FIN
+            link.websocket.close_socket()  # wakes the reader
+        else:
+            raise ValueError(f"drop(how={how!r}): close, eof or reset")
         self.wait_closed(link)
         return link
+
+    @contextlib.contextmanager
+    def silenced(self, link: Link | None = None) -> Iterator[Link]:
+        """Stop reading a connection (the newest by default) for the block, as a peer that
+        hung or a network that lost its way: what the app sends then, its pings included,
+        goes unanswered."""
+        link = link or self._newest()
+        link.websocket.recv_flow_control.acquire()  # the reader waits on it before each read
+        try:
+            # The reader may be waiting for one more read already: the app's pong to this
+            # ping is that read, and the reader stops after it.
+            if not link.websocket.ping().wait(5):
+                raise AssertionError(f"connection #{link.number} answered no ping")
+            yield link
+        finally:
+            link.websocket.recv_flow_control.release()
 
     # the app's side (server threads)
 

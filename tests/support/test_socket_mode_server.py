@@ -1,5 +1,6 @@
-"""The Socket Mode half of the harness, proven against slack_sdk's own Socket Mode client (the
-one `ticketbot socket` runs) and checked for the acks Slack would not take."""
+"""The Socket Mode half of the harness, proven against slack_sdk's builtin Socket Mode client
+(`ticketbot socket` runs its websocket-client one, tests/test_socket_mode.py) and checked for
+the acks Slack would not take and for connections ended with and without a close frame."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.socket_mode.builtin import SocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
-from websockets.exceptions import InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
 from tests.support.fake_slack import FakeSlack
@@ -95,6 +96,36 @@ def test_a_url_opens_one_connection(fake_slack, server) -> None:  # noqa: F811
         f"socket mode: connection refused: {url.removeprefix(f'ws://127.0.0.1:{server.port}')!r}"
         " is not a fresh URL"
     ]
+
+
+@pytest.mark.parametrize(
+    ("how", "close_frame", "cause"),
+    [("close", 1001, None), ("eof", None, EOFError), ("reset", None, ConnectionResetError)],
+)
+def test_a_connection_is_dropped_with_or_without_a_close_frame(
+    fake_slack,  # noqa: F811
+    server,
+    how,
+    close_frame,
+    cause,
+) -> None:
+    with connect(open_url(fake_slack)) as websocket:
+        websocket.recv(timeout=5)  # hello
+        link = server.drop(server.wait_for_link(1), how=how)
+        with pytest.raises(ConnectionClosed) as ended:
+            websocket.recv(timeout=5)
+    assert link.closed and server.open_links() == []
+    assert (ended.value.rcvd.code if ended.value.rcvd else None) == close_frame
+    assert type(ended.value.__cause__) is (cause or type(None))
+
+
+def test_a_silenced_connection_answers_no_ping(fake_slack, server) -> None:  # noqa: F811
+    with connect(open_url(fake_slack)) as websocket:
+        websocket.recv(timeout=5)  # hello
+        with server.silenced(server.wait_for_link(1)):
+            unanswered = websocket.ping()
+            assert not unanswered.wait(0.5)
+        assert unanswered.wait(5)  # read at last
 
 
 def test_acks_slack_would_not_take_are_reported(fake_slack, server) -> None:  # noqa: F811
