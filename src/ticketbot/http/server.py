@@ -1,9 +1,13 @@
-"""Production HTTP serving: gunicorn with threaded workers, each building its own app."""
+"""Production HTTP serving: gunicorn with threaded workers, each building its own app; the
+metrics alone on a port of their own for Socket Mode."""
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
+from socketserver import ThreadingMixIn
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from gunicorn.app.base import BaseApplication
 
@@ -37,7 +41,10 @@ def serve(
     threads: int,
     on_worker_start: Callable[[], None] | None = None,
     on_worker_exit: Callable[[], None] | None = None,
+    on_child_exit: Callable[[int], None] | None = None,
 ) -> None:
+    """`on_worker_exit` runs in a worker as it stops; `on_child_exit(pid)` in the master once
+    a worker is gone, however it ended."""
     options = {
         "bind": f"{host}:{port}",
         "workers": workers,
@@ -49,5 +56,25 @@ def serve(
         "accesslog": None,
         "post_worker_init": (lambda worker: on_worker_start()) if on_worker_start else None,
         "worker_exit": (lambda server, worker: on_worker_exit()) if on_worker_exit else None,
+        "child_exit": (lambda server, worker: on_child_exit(worker.pid)) if on_child_exit else None,
     }
     TicketbotServer(load_wsgi, options).run()
+
+
+class _ThreadingServer(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format, *args) -> None:
+        pass  # a scrape every few seconds is no news
+
+
+def serve_metrics(metrics_wsgi: Callable, *, host: str, port: int) -> WSGIServer:
+    """GET /metrics alone, on a thread of its own (`ticketbot socket` has no other HTTP):
+    a scrape is small and rare, the standard library's server is enough. `shutdown()` it."""
+    server = make_server(
+        host, port, metrics_wsgi, server_class=_ThreadingServer, handler_class=_QuietHandler
+    )
+    threading.Thread(target=server.serve_forever, name="metrics", daemon=True).start()
+    return server
