@@ -6,13 +6,25 @@ test before: each test compares a scrape after what it did with one before."""
 
 from __future__ import annotations
 
+import os
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from pathlib import Path
 
+import pytest
 import requests
+from prometheus_client.multiprocess import MultiProcessCollector
 from pydantic import SecretStr
 
 from tests.support.metrics import scrape
-from tests.support.scenario import start_scenario
+from tests.support.scenario import SIGNING_SECRET, start_scenario
+from tests.support.slack_requests import SlackSender
 from tests.support.steps import AGENT, card_action, choose, create_ticket, opened
 from ticketbot.ids import ActionId
 from ticketbot.metrics import ACK_BUCKETS
@@ -20,6 +32,7 @@ from ticketbot.metrics import ACK_BUCKETS
 ACKS = "ticketbot_slack_ack_seconds"
 REQUESTS = "ticketbot_slack_requests_total"
 CALLS = "ticketbot_slack_api_calls_total"
+OWN_SETTINGS = ("SLACK_", "TICKETBOT_", "DATABASE_URL", "SMTP_", "LOG_")
 
 
 def _open_home(slack) -> dict:
@@ -133,3 +146,97 @@ def test_the_bearer_token_guards_the_metrics(database, fake_slack, clock, config
 def test_without_a_token_the_metrics_are_open(slack):
     assert requests.get(f"{slack.url}/metrics", timeout=5).status_code == 200
     assert requests.get(f"{slack.url}/metrics/other", timeout=5).status_code == 404
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _answered_by(directory: Path) -> dict[int, float]:
+    """Signed requests of kind other answered 200, by the process whose file counted them."""
+    counts = {}
+    for path in directory.glob("counter_*.db"):
+        for family in MultiProcessCollector.merge([str(path)]):
+            for sample in family.samples:
+                wanted = {"kind": "other", "status": "200"}
+                if sample.name == REQUESTS and sample.labels == wanted and sample.value:
+                    counts[int(path.stem.split("_")[1])] = sample.value
+    return counts
+
+
+def test_serve_adds_up_the_counts_of_its_workers_in_one_scrape(tmp_path, fake_slack):
+    """The real `ticketbot serve`, gunicorn with two workers: every scrape, whichever worker
+    answers it, counts the requests both answered, and still after one of them died."""
+    temporary = tmp_path / "tmp"  # where the private metrics directory must appear
+    temporary.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(OWN_SETTINGS)}
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    port = _free_port()
+    env.update(
+        SLACK_BOT_TOKEN="xoxb-test",
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_API_URL=fake_slack.api_url,
+        TICKETBOT_METRICS_TOKEN="scrape-me",
+        TMPDIR=str(temporary),
+    )
+    command = ["serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "ticketbot.cli", *command, "--threads", "2"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):  # waiting for a process to start, not for the app's clock
+            try:
+                requests.get(f"{url}/healthz", timeout=2)
+                break
+            except requests.ConnectionError:
+                if server.poll() is not None:
+                    pytest.fail(server.stdout.read())
+                time.sleep(0.05)
+        [directory] = temporary.glob("ticketbot-metrics-*")
+        assert stat.S_IMODE(directory.stat().st_mode) == 0o700
+
+        # Signed requests on connections of their own, until both workers have answered some.
+        sender = SlackSender(url, SIGNING_SECRET, response_url=fake_slack.response_url)
+        sent = 0
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            for _ in range(25):
+                answers = list(pool.map(lambda n: sender.url_verification(f"c{n}"), range(8)))
+                assert all(a.status_code == 200 for a in answers)
+                sent += len(answers)
+                if len(_answered_by(directory)) == 2:
+                    break
+        by_worker = _answered_by(directory)
+        assert len(by_worker) == 2 and sum(by_worker.values()) == sent
+
+        for _ in range(4):  # new connections: the scrapes reach either worker
+            page = scrape(url, token="scrape-me")
+            assert page.value(REQUESTS, kind="other", status="200") == sent
+            assert page.value(f"{ACKS}_count", kind="other") == sent
+            assert page.value(f"{ACKS}_bucket", kind="other", le="+Inf") == sent
+        assert requests.get(f"{url}/metrics", timeout=5).status_code == 401
+
+        # A worker killed: gunicorn starts another; its counts stay, its gauges go.
+        gone = min(by_worker)
+        os.kill(gone, signal.SIGKILL)
+        live_gauges = directory / f"gauge_livesum_{gone}.db"
+        for _ in range(300):
+            if not live_gauges.exists():
+                break
+            time.sleep(0.05)
+        assert not live_gauges.exists()
+        assert (directory / f"counter_{gone}.db").exists()
+        assert scrape(url, token="scrape-me").value(REQUESTS, kind="other", status="200") == sent
+    finally:
+        server.terminate()
+        output, _ = server.communicate(timeout=30)
+    assert server.returncode == 0, output
+    assert "xoxb-test" not in output and "scrape-me" not in output
+    assert list(temporary.iterdir()) == []  # the private directory went with the server
