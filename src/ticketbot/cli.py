@@ -46,32 +46,12 @@ def _upgrade(runtime) -> None:
         ) from None
 
 
-def _metrics_directory() -> str | None:
-    """Where the worker processes keep their metrics for GET /metrics to add up
-    (prometheus_client's multiprocess mode), chosen before prometheus_client is imported.
-    The operator's PROMETHEUS_MULTIPROC_DIR is used as given, emptied of a previous run's
-    files; without it, a private temporary directory, returned to be removed on exit."""
-    import tempfile
-    from pathlib import Path
-
-    given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
-    if not given:
-        created = tempfile.mkdtemp(prefix="ticketbot-metrics-")  # only we may read it
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = created
-        return created
-    try:
-        Path(given).mkdir(parents=True, exist_ok=True)
-        for stale in Path(given).glob("*.db"):
-            stale.unlink()
-    except OSError as error:
-        raise ConfigError(f"PROMETHEUS_MULTIPROC_DIR: {error}") from None
-    return None
-
-
 def cmd_serve(args: argparse.Namespace) -> int:
     import shutil
 
-    created = _metrics_directory()
+    from ticketbot.http.server import metrics_directory  # before prometheus_client is imported
+
+    created = metrics_directory()
     try:
         return _serve(args)
     finally:

@@ -34,6 +34,8 @@ logger = logging.getLogger("ticketbot.metrics")
 MULTIPROCESS_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 # prometheus_client chose where values live when this module imported it, from this variable.
 MULTIPROCESS = bool(os.environ.get(MULTIPROCESS_VARIABLE))
+if MULTIPROCESS:  # a command other than `serve` run where the variable is set for it
+    os.makedirs(os.environ[MULTIPROCESS_VARIABLE], exist_ok=True)
 prometheus_client.disable_created_metrics()  # no `_created` twin of every counter
 
 # Slack waits three seconds for an ack: finer below a second, and around the deadline.

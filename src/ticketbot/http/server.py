@@ -4,14 +4,38 @@ metrics alone on a port of their own for Socket Mode."""
 from __future__ import annotations
 
 import logging
+import os
+import tempfile
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from gunicorn.app.base import BaseApplication
 
+from ticketbot.config import ConfigError
+
 logger = logging.getLogger("ticketbot.server")
+
+
+def metrics_directory() -> str | None:
+    """Where the worker processes keep their metrics for GET /metrics to add up
+    (prometheus_client's multiprocess mode), chosen before prometheus_client is imported.
+    The operator's PROMETHEUS_MULTIPROC_DIR is used as given, emptied of a previous run's
+    files; without it, a private temporary directory, returned to be removed on exit."""
+    given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not given:
+        created = tempfile.mkdtemp(prefix="ticketbot-metrics-")  # only we may read it
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = created
+        return created
+    try:
+        Path(given).mkdir(parents=True, exist_ok=True)
+        for stale in Path(given).glob("*.db"):
+            stale.unlink()
+    except OSError as error:
+        raise ConfigError(f"PROMETHEUS_MULTIPROC_DIR: {error}") from None
+    return None
 
 
 class TicketbotServer(BaseApplication):
