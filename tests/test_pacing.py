@@ -124,3 +124,14 @@ def test_the_client_paces_its_calls_and_shares_429_pauses(time_):
         with pytest.raises(Exception, match="paced"):
             quick.users_info(user="U0REQ0001")
         assert fake.calls("users.info") == []
+
+
+def test_the_seconds_waited_are_counted_for_the_metrics(time_):
+    from tests.support.metrics import current
+
+    paced = pacer(time_)
+    before = current("ticketbot_slack_pacer_wait_seconds_total", method="views.update")
+    for _ in range(22):  # Tier 4: a burst of 20, then one every 0.6 s
+        paced.acquire("T1", "views.update")
+    waited = current("ticketbot_slack_pacer_wait_seconds_total", method="views.update") - before
+    assert waited == pytest.approx(1.2) and waited == pytest.approx(paced.waited)

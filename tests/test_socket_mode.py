@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -19,6 +20,7 @@ from sqlalchemy import func, select
 
 from tests.support.databases import empty, postgres_url
 from tests.support.fake_slack import Call, FakeSlack
+from tests.support.metrics import scrape
 from tests.support.slack_builders import PayloadBuilder
 from tests.support.slack_payloads import plain, static
 from tests.support.socket_mode import Link, SocketModeServer
@@ -46,6 +48,12 @@ def eventually(condition: Callable[[], object], what: str, timeout: float = 5.0)
         time.sleep(0.02)
 
 
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 class SocketBot:
     """The `ticketbot socket` process, the Slack it talks to, and its database."""
 
@@ -58,6 +66,7 @@ class SocketBot:
         self.database = Database(database_url)  # to look at what the bot wrote
         self.process: subprocess.Popen | None = None
         self.runs = 0
+        self.metrics_port = 0  # where GET /metrics answers (--metrics-port)
         self.seen = 0  # how much of the current log a test has already looked at
         (workdir / "ticketbot.yml").write_text(CONFIG)
 
@@ -72,9 +81,11 @@ class SocketBot:
             DATABASE_URL=self.database_url,
             TICKETBOT_CONFIG=str(self.workdir / "ticketbot.yml"),
         )
+        self.metrics_port = _free_port()
+        metrics = ["--metrics-host", "127.0.0.1", "--metrics-port", str(self.metrics_port)]
         with self.log.open("w") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "ticketbot.cli", "socket", *options],
+                [sys.executable, "-m", "ticketbot.cli", "socket", *metrics, *options],
                 cwd=self.workdir,
                 env=env,
                 stdout=log,
@@ -265,6 +276,28 @@ def test_opening_app_home_publishes_the_home_view(bot):
     call = bot.fake.wait_for("views.publish", published + 1)[published]
     assert call.args["user_id"] == AGENT and call.args["view"]["type"] == "home"
     assert not call.failed
+
+
+def test_the_metrics_have_a_port_of_their_own(bot):
+    before = scrape(f"http://127.0.0.1:{bot.metrics_port}")
+    raise_ticket(bot, "Projector bulb")
+    after = scrape(f"http://127.0.0.1:{bot.metrics_port}")
+    calls = "ticketbot_slack_api_calls_total"
+    for method in ("views.open", "chat.postMessage"):
+        more = after.value(calls, method=method, outcome="ok")
+        assert more > before.value(calls, method=method, outcome="ok"), method
+    outboxes = after.labels("ticketbot_outbox_pending", "outbox")
+    assert outboxes == {
+        "sla_alerts",
+        "webhook_deliveries",
+        "card_refreshes",
+        "status_refreshes",
+        "outgoing_messages",
+    }
+    # Socket Mode's acks travel over the WebSocket: no HTTP request is counted.
+    assert "ticketbot_slack_requests" not in after.types or not after.labels(
+        "ticketbot_slack_requests_total", "kind"
+    )
 
 
 def reconnected(bot: SocketBot, old: Link, opens: int) -> Link:

@@ -48,9 +48,24 @@ def _upgrade(runtime) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    import shutil
+
+    from ticketbot.http.server import metrics_directory  # before prometheus_client is imported
+
+    created = metrics_directory()
+    try:
+        return _serve(args)
+    finally:
+        if created is not None:
+            shutil.rmtree(created, ignore_errors=True)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from ticketbot import metrics
     from ticketbot.http.server import serve
     from ticketbot.http.web import wsgi_app
 
+    assert metrics.MULTIPROCESS, "prometheus_client was imported before its directory was set"
     runtime = _runtime()
     runtime.settings.require("slack_bot_token", "slack_signing_secret")
     _upgrade(runtime)
@@ -85,6 +100,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         workers=args.workers,
         threads=args.threads,
         on_worker_exit=drain,
+        on_child_exit=metrics.process_exited,  # a dead worker's gauges stop counting
     )
     return 0
 
@@ -100,6 +116,7 @@ def cmd_socket(args: argparse.Namespace) -> int:
 
         runtime.settings.slack_signing_secret = SecretStr("socket-mode")
     _upgrade(runtime)
+    metrics_server = _serve_metrics(runtime, args.metrics_host, args.metrics_port)
     app, background = _serving(runtime, listeners=args.listeners)
     assert runtime.settings.slack_app_token
     logger.info("connecting to Slack in Socket Mode")
@@ -111,8 +128,25 @@ def cmd_socket(args: argparse.Namespace) -> int:
         )
     finally:
         background.stop()
+        if metrics_server is not None:
+            metrics_server.shutdown()
     logger.info("stopped cleanly")
     return 0
+
+
+def _serve_metrics(runtime, host: str, port: int | None):
+    """GET /metrics on a port of its own (Socket Mode serves no HTTP otherwise), or None."""
+    if port is None:
+        return None
+    from ticketbot.http.server import serve_metrics
+    from ticketbot.http.web import metrics_app
+
+    try:
+        server = serve_metrics(metrics_app(runtime), host=host, port=port)
+    except OSError as error:
+        raise ConfigError(f"--metrics-port: cannot listen on {host}:{port}: {error}") from None
+    logger.info("serving metrics on http://%s:%s/metrics", host, server.server_port)
+    return server
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
@@ -294,6 +328,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds between pings to Slack; one unanswered for half that long ends the "
         "connection, and the bot opens a new one (default 10)",
     )
+    socket.add_argument(
+        "--metrics-port", type=int, help="serve GET /metrics on this port (default: none)"
+    )
+    socket.add_argument("--metrics-host", default="0.0.0.0", help="for --metrics-port")
     socket.set_defaults(func=cmd_socket)
 
     db = commands.add_parser("db", help="database maintenance")

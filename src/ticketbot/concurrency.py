@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
+from ticketbot import metrics
+
 
 class Busy(Exception):
     """The queue of work after the ack is full: the person should try again in a moment."""
@@ -60,8 +62,10 @@ class WorkQueue:
         with self._state:
             if self._pending >= self.capacity:
                 self.rejected += 1
+                metrics.WORK_QUEUE_REJECTIONS.inc()
                 raise Busy(f"{self._pending} tasks already wait")
             self._pending += 1
+            metrics.WORK_QUEUE_DEPTH.inc()
         context = contextvars.copy_context()
         try:
             future = self._pool.submit(context.run, self._run, fn, args, kwargs)
@@ -79,6 +83,7 @@ class WorkQueue:
     def _done(self, _future: Future | None) -> None:
         with self._state:
             self._pending -= 1
+            metrics.WORK_QUEUE_DEPTH.dec()
             self._state.notify_all()
 
     def wait_idle(self, timeout: float | None = None) -> bool:

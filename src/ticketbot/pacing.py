@@ -21,6 +21,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from ticketbot import metrics
+
 # Calls a minute and the burst Slack tolerates, per workspace, by tier.
 TIER_1 = (1.0, 1)
 TIER_2 = (20.0, 4)
@@ -153,6 +155,7 @@ class Pacer:
                     for bucket in buckets:
                         bucket.tokens -= 1
                     self.waited += waited
+                    metrics.paced(method, waited)
                     return waited
             if max_wait is not None and waited + wait > max_wait:
                 raise RateLimited(method, wait)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.error import URLError
 
 import pytest
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from ticketbot.slack.client import KeepAliveWebClient
@@ -149,3 +151,57 @@ def test_a_post_answered_500_is_not_retried_but_an_update_is(fake_slack):
     fake_slack.fail_next("chat.update", status=500)
     client.chat_update(channel=posted["channel"], ts=posted["ts"], text="v2")
     assert [c.failed for c in fake_slack.calls("chat.update")] == [True, False]
+
+
+def test_each_outcome_of_a_call_is_counted_by_method(fake_slack):
+    from tests.support.metrics import current
+    from ticketbot.pacing import Pacer
+
+    def counted(method: str) -> dict[str, float]:
+        outcomes = ("ok", "error", "ratelimited", "server_error", "failure", "paced")
+        return {
+            o: current("ticketbot_slack_api_calls_total", method=method, outcome=o)
+            for o in outcomes
+        }
+
+    client = KeepAliveWebClient(
+        token="xoxb-test",
+        base_url=fake_slack.api_url,
+        retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=1)],
+    )
+    before = counted("chat.postMessage")
+    fake_slack.fail_next("chat.postMessage", status=429, retry_after=0)
+    client.chat_postMessage(channel="C1", text="hello")  # refused once, then taken
+    fake_slack.fail_next("chat.postMessage", status=200, error="channel_not_found")
+    with pytest.raises(SlackApiError):
+        client.chat_postMessage(channel="C1", text="nobody there")
+    fake_slack.fail_next("chat.postMessage", status=500)
+    with pytest.raises(SlackApiError):
+        client.chat_postMessage(channel="C1", text="Slack is down")
+    after = counted("chat.postMessage")
+    assert {o: after[o] - before[o] for o in after} == {
+        "ok": 1,
+        "error": 1,
+        "ratelimited": 1,
+        "server_error": 1,
+        "failure": 0,
+        "paced": 0,
+    }
+
+    with socket.socket() as closed:  # a port nobody listens on: no answer at all
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    nowhere = KeepAliveWebClient(base_url=f"http://127.0.0.1:{port}/api/", retry_handlers=[])
+    before = counted("auth.test")
+    with pytest.raises(URLError):
+        nowhere.auth_test()
+    assert counted("auth.test")["failure"] - before["failure"] == 1
+
+    paced = Pacer()
+    quick = KeepAliveWebClient(base_url=fake_slack.api_url, pacer=paced, max_wait=0.0)
+    paced.pause(quick._workspace, "users.info", 30)
+    before = counted("users.info")
+    with pytest.raises(SlackClientError, match="paced"):
+        quick.users_info(user="U0REQ0001")
+    assert counted("users.info")["paced"] - before["paced"] == 1
+    assert fake_slack.calls("users.info") == []

@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     # `workers` processes (set by `ticketbot serve`). Each process paces itself to its share.
     ticketbot_replicas: int = Field(default=1, ge=1, le=1000)
     ticketbot_workers: int = Field(default=1, ge=1, le=1000)
+    # GET /metrics asks for `Authorization: Bearer <this>` when set (see README, Metrics).
+    ticketbot_metrics_token: SecretStr | None = None
     # Email from a ticket (see mailer.py for the SMTP_URL schemes).
     smtp_url: str | None = None
     smtp_from: str | None = None
@@ -41,7 +43,13 @@ class Settings(BaseSettings):
     smtp_ca_file: Path | None = None
 
     @field_validator(
-        "smtp_url", "smtp_from", "smtp_username", "smtp_password", "smtp_ca_file", mode="before"
+        "smtp_url",
+        "smtp_from",
+        "smtp_username",
+        "smtp_password",
+        "smtp_ca_file",
+        "ticketbot_metrics_token",
+        mode="before",
     )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:

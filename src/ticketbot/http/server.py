@@ -1,13 +1,41 @@
-"""Production HTTP serving: gunicorn with threaded workers, each building its own app."""
+"""Production HTTP serving: gunicorn with threaded workers, each building its own app; the
+metrics alone on a port of their own for Socket Mode."""
 
 from __future__ import annotations
 
 import logging
+import os
+import tempfile
+import threading
 from collections.abc import Callable
+from pathlib import Path
+from socketserver import ThreadingMixIn
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from gunicorn.app.base import BaseApplication
 
+from ticketbot.config import ConfigError
+
 logger = logging.getLogger("ticketbot.server")
+
+
+def metrics_directory() -> str | None:
+    """Where the worker processes keep their metrics for GET /metrics to add up
+    (prometheus_client's multiprocess mode), chosen before prometheus_client is imported.
+    The operator's PROMETHEUS_MULTIPROC_DIR is used as given, emptied of a previous run's
+    files; without it, a private temporary directory, returned to be removed on exit."""
+    given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not given:
+        created = tempfile.mkdtemp(prefix="ticketbot-metrics-")  # only we may read it
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = created
+        return created
+    try:
+        Path(given).mkdir(parents=True, exist_ok=True)
+        for stale in Path(given).glob("*.db"):
+            stale.unlink()
+    except OSError as error:
+        raise ConfigError(f"PROMETHEUS_MULTIPROC_DIR: {error}") from None
+    return None
 
 
 class TicketbotServer(BaseApplication):
@@ -37,7 +65,10 @@ def serve(
     threads: int,
     on_worker_start: Callable[[], None] | None = None,
     on_worker_exit: Callable[[], None] | None = None,
+    on_child_exit: Callable[[int], None] | None = None,
 ) -> None:
+    """`on_worker_exit` runs in a worker as it stops; `on_child_exit(pid)` in the master once
+    a worker is gone, however it ended."""
     options = {
         "bind": f"{host}:{port}",
         "workers": workers,
@@ -49,5 +80,25 @@ def serve(
         "accesslog": None,
         "post_worker_init": (lambda worker: on_worker_start()) if on_worker_start else None,
         "worker_exit": (lambda server, worker: on_worker_exit()) if on_worker_exit else None,
+        "child_exit": (lambda server, worker: on_child_exit(worker.pid)) if on_child_exit else None,
     }
     TicketbotServer(load_wsgi, options).run()
+
+
+class _ThreadingServer(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format, *args) -> None:
+        pass  # a scrape every few seconds is no news
+
+
+def serve_metrics(metrics_wsgi: Callable, *, host: str, port: int) -> WSGIServer:
+    """GET /metrics alone, on a thread of its own (`ticketbot socket` has no other HTTP):
+    a scrape is small and rare, the standard library's server is enough. `shutdown()` it."""
+    server = make_server(
+        host, port, metrics_wsgi, server_class=_ThreadingServer, handler_class=_QuietHandler
+    )
+    threading.Thread(target=server.serve_forever, name="metrics", daemon=True).start()
+    return server

@@ -1,4 +1,5 @@
-"""The WSGI application: Slack's endpoint plus a health check, for any production server.
+"""The WSGI application: Slack's endpoint, a health check and the metrics (GET /metrics, see
+metrics.py), for any production server.
 
 Nothing is read from a request before its signature is verified: a request that fails
 verification for any reason (no signature, a stale or malformed timestamp, another body) is
@@ -19,11 +20,14 @@ from urllib.parse import parse_qsl
 
 from slack_bolt import App, BoltRequest, BoltResponse
 
+from ticketbot import metrics
+from ticketbot.jobs.backlog import backlogs
 from ticketbot.runtime import Runtime
 from ticketbot.slack.payloads import payload_problem
 
 SLACK_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
+METRICS_PATH = "/metrics"
 MAX_BODY = 2 * 1024 * 1024  # far above anything Slack sends; a larger body is not Slack's
 MAX_AGE = 5 * 60  # seconds: an older (or newer) signed request is a replay
 FORM, JSON = "application/x-www-form-urlencoded", "application/json"
@@ -118,22 +122,62 @@ def _respond(start_response: Callable, response: BoltResponse) -> list[bytes]:
     return [body]
 
 
+def _text(code: int, text: str, **headers: str) -> BoltResponse:
+    return BoltResponse(
+        status=code, body=text, headers={"content-type": "text/plain; charset=utf-8", **headers}
+    )
+
+
+def bearer_matches(environ: dict, token: str) -> bool:
+    """Whether the request says `Authorization: Bearer <token>`."""
+    scheme, _, given = (environ.get("HTTP_AUTHORIZATION") or "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(
+        given.strip().encode("utf-8", "replace"), token.encode()
+    )
+
+
+def metrics_app(runtime: Runtime) -> Callable:
+    """GET /metrics, Prometheus' text format: behind `Authorization: Bearer <token>` when
+    TICKETBOT_METRICS_TOKEN is set. Served by `wsgi_app`, or alone (`ticketbot socket`)."""
+    secret = runtime.settings.ticketbot_metrics_token
+    token = secret.get_secret_value() if secret is not None else None
+    outboxes = metrics.Backlogs(lambda: backlogs(runtime))
+
+    def application(environ: dict, start_response: Callable) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") != METRICS_PATH:
+            return _respond(start_response, _text(404, "not found"))
+        if environ.get("REQUEST_METHOD") != "GET":
+            return _respond(start_response, _text(405, "GET only"))
+        if token is not None and not bearer_matches(environ, token):
+            refused = _text(401, "a bearer token is required", **{"www-authenticate": "Bearer"})
+            return _respond(start_response, refused)
+        body, content_type = metrics.exposition(environ.get("HTTP_ACCEPT"), outboxes)
+        start_response(
+            _status(200), [("Content-Type", content_type), ("Content-Length", str(len(body)))]
+        )
+        return [body]
+
+    return application
+
+
 def wsgi_app(app: App, runtime: Runtime) -> Callable:
     signing_secret = runtime.settings.slack_signing_secret
     assert signing_secret is not None
     secret = signing_secret.get_secret_value().encode()
+    metrics_page = metrics_app(runtime)
 
-    def slack_request(environ: dict, start_response: Callable) -> Iterable[bytes]:
+    def answer(environ: dict) -> tuple[str, BoltResponse]:
+        """The kind of request (for the metrics) and the answer to it."""
         body = _read_body(environ)
         if isinstance(body, int):
-            return _plain(start_response, body, _REASONS[body])
+            return metrics.UNSIGNED, _text(body, _REASONS[body])
         headers = _headers(environ)
         if not signed_by_slack(secret, body, headers, time.time()):
-            return _plain(start_response, 401, "invalid request signature")
+            return metrics.UNSIGNED, _text(401, "invalid request signature")
         try:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
-            return _plain(start_response, 400, "the body is not UTF-8")
+            return metrics.OTHER, _text(400, "the body is not UTF-8")
         problem = body_problem(text, headers.get("content-type", ""))
         if problem is None:
             try:
@@ -146,8 +190,14 @@ def wsgi_app(app: App, runtime: Runtime) -> Callable:
                 problem = payload_problem(request.body)
         if problem is not None:
             logger.warning("signed request refused: %s", problem)
-            return _plain(start_response, 400, problem)
-        return _respond(start_response, app.dispatch(request))
+            return metrics.OTHER, _text(400, problem)
+        return metrics.request_kind(request.body), app.dispatch(request)
+
+    def slack_request(environ: dict, start_response: Callable) -> Iterable[bytes]:
+        started = time.perf_counter()
+        kind, response = answer(environ)
+        metrics.acked(kind, response.status, time.perf_counter() - started)
+        return _respond(start_response, response)
 
     def health(start_response: Callable) -> Iterable[bytes]:
         healthy = runtime.database.ping()
@@ -162,6 +212,8 @@ def wsgi_app(app: App, runtime: Runtime) -> Callable:
         path, method = environ.get("PATH_INFO"), environ.get("REQUEST_METHOD")
         if path == HEALTH_PATH and method == "GET":
             return health(start_response)
+        if path == METRICS_PATH:
+            return metrics_page(environ, start_response)
         if path == SLACK_PATH:
             if method != "POST":
                 return _plain(start_response, 405, "POST only")

@@ -10,6 +10,8 @@ import logging
 import threading
 from collections.abc import Callable
 
+from ticketbot import metrics
+
 logger = logging.getLogger("ticketbot.jobs")
 
 
@@ -43,7 +45,8 @@ class Nudged:
                     return
                 self._wanted = False
             try:
-                more = self._work()
+                with metrics.busy(self._name):
+                    more = self._work()
             except Exception:
                 logger.exception("%s pass failed; the scheduled pass retries", self._name)
                 more = False

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, select, update
+from sqlalchemy import ColumnElement, case, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from ticketbot.failures import retry_delay
@@ -55,6 +55,20 @@ class Outbox:
             .where(model.state == PENDING, model.available_at <= now, *where)
             .order_by(model.available_at, self._key)
         )
+
+    def backlog(self, session: Session, now: datetime) -> tuple[int, int, datetime | None]:
+        """Rows pending, those due at `now`, and when the oldest due one became due: one
+        query, over the pending rows only."""
+        model = self.model
+        is_due = model.available_at <= now
+        pending, due, oldest = session.execute(
+            select(
+                func.count(),
+                func.count(case((is_due, 1))),
+                func.min(case((is_due, model.available_at))),
+            ).where(model.state == PENDING)
+        ).one()
+        return pending, due, oldest
 
     def claim(
         self,

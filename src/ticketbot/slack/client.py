@@ -27,6 +27,7 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 
+from ticketbot import metrics
 from ticketbot.config import Settings
 from ticketbot.failures import SLACK_FAILURES, failure_reason
 from ticketbot.pacing import Pacer, RateLimited
@@ -110,10 +111,17 @@ class KeepAliveWebClient(WebClient):
                     self._workspace, api_method, channel=channel, max_wait=self.max_wait
                 )
             except RateLimited as paced:
+                metrics.api_paced(api_method)
                 raise SlackClientError(str(paced)) from paced
-        return super().api_call(api_method, **kwargs)
+        with metrics.api_call(api_method):
+            return super().api_call(api_method, **kwargs)
 
     def _perform_urllib_http_request_internal(self, url: str, req: Request) -> dict:
+        with metrics.api_attempt(url):
+            return self._over_kept_connection(url, req)
+
+    def _over_kept_connection(self, url: str, req: Request) -> dict:
+        """One HTTP request of a call, on this thread's kept connection."""
         parts = urlsplit(url)
         if self.proxy is not None or parts.scheme not in ("http", "https"):
             return super()._perform_urllib_http_request_internal(url, req)

@@ -25,6 +25,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from ticketbot import metrics
+
 # When the current request's database work must be done (time.monotonic()), or None.
 _DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar(
     "ticketbot_database_deadline", default=None
@@ -181,6 +183,7 @@ class Database:
                 pool_timeout=2,
                 connect_args={"connect_timeout": 2, "options": options.strip()},
             )
+        metrics.watch_pool(self.engine)
         # Copied into every new session's `info`: how request-wide collaborators (the
         # webhook outbox, see services/webhooks.py) reach services without a parameter.
         self.session_info: dict[str, object] = {}
