@@ -54,6 +54,13 @@ def test_workspaces_and_methods_have_buckets_of_their_own(time_):
     assert time_.sleeps == []
 
 
+def test_socket_modes_connection_is_never_held_back(time_):
+    paced = pacer(time_)
+    for _ in range(5):  # a connection dropped, and Slack asked the bot to move, in a minute
+        assert paced.acquire("T1", "apps.connections.open", max_wait=0) == 0.0
+    assert time_.sleeps == []
+
+
 def test_posts_go_one_a_second_per_channel(time_):
     paced = pacer(time_)
     paced.acquire("T1", "chat.postMessage", channel="C1")

@@ -135,6 +135,25 @@ class SocketBot:
         fresh, self.seen = output[self.seen :], len(output)
         return [line for line in fresh.splitlines() if COMPLAINT.search(line)]
 
+    def status_message(self, posted_before: int) -> dict:
+        """The requester's status message for the ticket raised after `posted_before` of them:
+        what tells the requester it was raised."""
+
+        def is_status(call: Call) -> bool:
+            return (call.args.get("metadata") or {}).get("event_type") == "ticketbot_status"
+
+        calls = self.fake.wait_for("chat.postMessage", posted_before + 1, predicate=is_status)
+        return calls[posted_before].args
+
+    def status_messages(self) -> int:
+        return len(
+            [
+                c
+                for c in self.fake.calls("chat.postMessage")
+                if (c.args.get("metadata") or {}).get("event_type") == "ticketbot_status"
+            ]
+        )
+
     def answer(self, fields: dict[str, str]) -> Call:
         """What the bot said on a slash command's response_url."""
         name = fields["response_url"].rsplit("/", 1)[1]
@@ -216,9 +235,11 @@ def test_the_create_form_opens_and_its_submission_raises_a_ticket(bot):
     assert bot.count(Ticket) == before
 
     submission = bot.build.view_submission(view, priority, user_id=REQUESTER)
+    statuses = bot.status_messages()
     assert bot.server.wait_for_ack(bot.server.interactive(submission)).payload is None
-    confirmation = bot.answer(fields).args["text"]
-    number = int(re.search(r"#(\d+)", confirmation).group(1))
+    status = bot.status_message(statuses)
+    assert status["channel"] == REQUESTER  # raised from a command: told in a direct message
+    number = int(re.search(r"#(\d+)", status["text"]).group(1))
     assert number == before + 1
     [card] = bot.fake.wait_for(
         "chat.postMessage",
@@ -237,8 +258,9 @@ def raise_ticket(bot: SocketBot, title: str) -> tuple[int, str]:
     bot.server.wait_for_ack(bot.server.slash_command(fields))
     view = bot.fake.wait_for("views.open", opened + 1)[opened].response["view"]
     values = {InputId.PRIORITY: {InputId.PRIORITY: static("normal")}}
+    statuses = bot.status_messages()
     bot.server.interactive(bot.build.view_submission(view, values, user_id=REQUESTER))
-    number = int(re.search(r"#(\d+)", bot.answer(fields).args["text"]).group(1))
+    number = int(re.search(r"#(\d+)", bot.status_message(statuses)["text"]).group(1))
     with bot.database.snapshot() as session:
         ticket = session.scalars(select(Ticket).where(Ticket.number == number)).one()
         return number, ticket.card_ts

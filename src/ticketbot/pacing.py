@@ -24,15 +24,17 @@ from dataclasses import dataclass
 from ticketbot import metrics
 
 # Calls a minute and the burst Slack tolerates, per workspace, by tier.
-TIER_1 = (1.0, 1)
 TIER_2 = (20.0, 4)
 TIER_3 = (50.0, 10)
 TIER_4 = (100.0, 20)
 POST_PER_CHANNEL = (60.0, 1)  # chat.postMessage: about one a second per channel
 POSTS = (300.0, 30)  # chat.postMessage across channels: Slack's "several hundred a minute"
 
+# Socket Mode's connection: limited per app, not per workspace, and the bot opens one only
+# when the last one ended (or Slack asked it to move); its keeper backs off on its own when
+# attempts fail. Paced at Tier 1, a second move within a minute would leave the bot deaf.
+UNPACED = frozenset({"apps.connections.open"})
 TIERS: dict[str, tuple[float, int]] = {
-    "apps.connections.open": TIER_1,
     "usergroups.users.list": TIER_2,
     "conversations.history": TIER_3,
     "conversations.replies": TIER_3,
@@ -142,6 +144,8 @@ class Pacer:
     ) -> float:
         """Take a token for one call, waiting as long as needed (at most `max_wait`, else
         RateLimited). Returns the seconds waited."""
+        if method in UNPACED:
+            return 0.0
         waited = 0.0
         while True:
             with self._lock:
