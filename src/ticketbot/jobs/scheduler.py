@@ -12,6 +12,7 @@ from ticketbot.jobs.cards import deliver_cards, deliver_statuses
 from ticketbot.jobs.messages import deliver_messages
 from ticketbot.jobs.retention import PurgeReport, purge_old_rows
 from ticketbot.jobs.sla_alerts import PassReport, run_pass
+from ticketbot.jobs.waiting import WaitingReport, remind_and_close
 from ticketbot.jobs.webhooks import DeliveryReport, deliver_webhooks
 from ticketbot.jobs.weekly_report import send_weekly_report_if_due
 from ticketbot.pacing import background
@@ -28,6 +29,7 @@ class TickReport:
     statuses: int = 0
     messages: int = 0
     sla: PassReport | None = None
+    waiting: WaitingReport | None = None
     weekly_report: bool = False
     webhooks: DeliveryReport | None = None
     purged: PurgeReport | None = None
@@ -40,6 +42,11 @@ class TickReport:
             lines.append(
                 f"deadline warnings: {len(sla.sent)} sent, {len(sla.failed)} failed, "
                 f"{sla.digests} digest(s)"
+            )
+        if self.waiting is not None:
+            lines.append(
+                f"waiting on requesters: {len(self.waiting.reminded)} reminded, "
+                f"{len(self.waiting.closed)} closed"
             )
         lines.append(f"cards: {self.cards} brought up to date")
         lines.append(f"status messages: {self.statuses} brought up to date")
@@ -88,6 +95,10 @@ def tick(runtime: Runtime, client: WebClient) -> TickReport:
                 report.sla.digests,
             )
 
+    def waiting() -> None:
+        if runtime.config.conversation.auto_close_days:
+            report.waiting = remind_and_close(runtime, client)
+
     def purge() -> None:
         report.purged = purge_old_rows(runtime)
 
@@ -99,6 +110,7 @@ def tick(runtime: Runtime, client: WebClient) -> TickReport:
 
     for name, work in (
         ("deadline warnings", sla),  # first: it marks the cards of the tickets it warns about
+        ("waiting tickets", waiting),  # before the cards too: it closes some
         ("cards", cards),
         ("weekly report", weekly),
         ("webhooks", webhooks),

@@ -28,9 +28,6 @@ class Viewer:
         return self.role in (Role.AGENT, Role.ADMIN)
 
 
-SYSTEM = Viewer("USLACKBOT", Role.ADMIN)
-
-
 def can_see(viewer: Viewer, ticket: Ticket) -> bool:
     return (
         viewer.is_agent

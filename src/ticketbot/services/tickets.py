@@ -11,7 +11,7 @@ from ticketbot.i18n import _
 from ticketbot.services import history, webhooks
 from ticketbot.services.access import Viewer, can_edit, can_see
 from ticketbot.services.alert_plan import plan_alerts
-from ticketbot.services.conversation import note_response
+from ticketbot.services.conversation import note_response, note_waiting
 from ticketbot.services.deadlines import DeadlinePolicy
 from ticketbot.services.errors import Forbidden, InvalidInput, NotFound, StaleTicket
 from ticketbot.services.inputs import TicketDraft, TicketEdit
@@ -196,6 +196,7 @@ def _apply_status(ticket: Ticket, status: Status, now: datetime, policy: Deadlin
         ticket.paused_at = now
     ticket.status = status
     ticket.due_at = policy.due_at(ticket)
+    note_waiting(ticket, now)
 
 
 EDITABLE = (

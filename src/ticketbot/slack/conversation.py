@@ -18,7 +18,7 @@ from ticketbot.services import messages as outbox
 from ticketbot.services import tickets as ticket_service
 from ticketbot.services.access import Viewer, can_see
 from ticketbot.services.conversation import News, Notify, resumes, set_notify_level
-from ticketbot.services.errors import Forbidden
+from ticketbot.services.errors import Forbidden, InvalidInput
 from ticketbot.services.finder import Scope, list_tickets
 from ticketbot.services.inputs import clean_text
 from ticketbot.services.refreshes import refresh_views
@@ -236,15 +236,21 @@ def toggle_follow(
 
 def choose_notifications(
     runtime: Runtime, *, workspace_id: str, viewer: Viewer, level: str
-) -> None:
+) -> Notify:
+    """How much `viewer` hears of their tickets, chosen in App Home."""
+    try:
+        chosen = Notify(level)
+    except ValueError:
+        raise InvalidInput(_("Choose how much you hear from the list."), field="notify") from None
     with runtime.database.transaction() as session:
         set_notify_level(
             session=session,
             workspace_id=workspace_id,
             user_id=viewer.user_id,
-            level=Notify(level),
+            level=chosen,
             now=runtime.clock.now(),
         )
+    return chosen
 
 
 # --- A direct message to the bot outside any ticket's thread ---------------------------------

@@ -24,6 +24,7 @@ from ticketbot.services.access import (
     can_manage_related,
     related_kinds_for,
 )
+from ticketbot.services.conversation import notify_level
 from ticketbot.services.deadlines import SlaState
 from ticketbot.services.faq import FaqHit
 from ticketbot.services.finder import Scope, due_soonest, list_tickets, search_tickets
@@ -192,6 +193,7 @@ def home_screen(runtime: Runtime, *, workspace_id: str, viewer: Viewer) -> dict:
                 limit=SECTION_LIMIT + 1,
             )
             at_risk = due_soonest(session=session, workspace_id=workspace_id, viewer=viewer)
+        notify = notify_level(session=session, workspace_id=workspace_id, user_id=viewer.user_id)
 
     def with_sla(tickets):
         return [(t, sla_of(runtime, t)) for t in tickets]
@@ -203,6 +205,7 @@ def home_screen(runtime: Runtime, *, workspace_id: str, viewer: Viewer) -> dict:
         mine=with_sla(mine),
         assigned=with_sla(assigned) if assigned is not None else None,
         at_risk=risky,
+        notify=notify,
     )
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from ticketbot.i18n import _
 from ticketbot.ids import ActionId
+from ticketbot.services.conversation import Notify
 from ticketbot.services.deadlines import SlaStatus
 from ticketbot.store.models import Ticket
-from ticketbot.views.blocks import actions, button, context, divider, header
+from ticketbot.views.blocks import actions, button, context, divider, header, option, static_select
 from ticketbot.views.blocks import section as section_block
 from ticketbot.views.limits import MAX_VIEW_BLOCKS
 from ticketbot.views.lists import ticket_rows
@@ -24,15 +25,35 @@ def _section(title: str, items: list[tuple[Ticket, SlaStatus]], empty: str) -> l
     return blocks
 
 
+def notify_choice(level: Notify) -> dict:
+    """How much the person hears of the tickets they raised or follow."""
+    choices = {
+        Notify.EVERYTHING: _("Everything"),
+        Notify.REPLIES: _("Replies and closing"),
+        Notify.NEEDS_ME: _("Only what needs me"),
+    }
+    return section_block(
+        "*" + _("Messages about your tickets") + "*\n"
+        + _("New messages for what you choose; your status messages always stay current."),
+        accessory=static_select(
+            ActionId.NOTIFY_LEVEL,
+            [option(text, value.value) for value, text in choices.items()],
+            initial=level.value,
+        ),
+    )  # fmt: skip
+
+
 def home_view(
     *,
     mine: list[tuple[Ticket, SlaStatus]],
     assigned: list[tuple[Ticket, SlaStatus]] | None,
     at_risk: list[tuple[Ticket, SlaStatus]] | None,
+    notify: Notify = Notify.REPLIES,
 ) -> dict:
     blocks = [
         section_block(_("*ticketbot* keeps your requests and their deadlines in one place.")),
         actions([button(_("New ticket"), ActionId.NEW_TICKET, style="primary")]),
+        notify_choice(notify),
         divider(),
         *_section(_("My tickets"), mine, _("You have no open tickets.")),
     ]

@@ -138,6 +138,12 @@ def reminder(ticket: Ticket, *, closes_at: datetime) -> dict:
     )
 
 
+def auto_closed_text(ticket: Ticket, *, days: int) -> str:
+    return _("*#{number}* {title} was closed after {days} days without a reply.").format(
+        number=ticket.number, title=safe(ticket.title, 200), days=days
+    )
+
+
 def auto_closed(ticket: Ticket, *, days: int) -> dict:
     text = _("*#{number}* {title} was closed after {days} days without your reply.").format(
         number=ticket.number, title=safe(ticket.title, 200), days=days

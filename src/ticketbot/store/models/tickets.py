@@ -218,6 +218,4 @@ class Person(Base):
     user_id: Mapped[str] = mapped_column(SlackId, primary_key=True)
     # everything, replies (replies and closing: the default), or needs_me
     notify: Mapped[str] = mapped_column(String(16), default="replies", server_default="replies")
-    # An agent away is given no new ticket and told nothing while away.
-    away: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

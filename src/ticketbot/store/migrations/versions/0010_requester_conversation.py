@@ -120,7 +120,6 @@ def upgrade() -> None:
         sa.Column("workspace_id", SLACK_ID, nullable=False),
         sa.Column("user_id", SLACK_ID, nullable=False),
         sa.Column("notify", sa.String(length=16), nullable=False, server_default="replies"),
-        sa.Column("away", sa.Boolean(), nullable=False, server_default=sa.false()),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("workspace_id", "user_id", name=op.f("pk_people")),
     )

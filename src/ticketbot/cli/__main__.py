@@ -1,0 +1,5 @@
+import sys
+
+from ticketbot.cli import main
+
+sys.exit(main())
