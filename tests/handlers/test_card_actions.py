@@ -14,8 +14,9 @@ from tests.support.steps import (
     GENERAL,
     OTHER,
     REQUESTER,
-    TRIAGE,
     card_action,
+    card_updated,
+    card_updates,
     changes,
     choose,
     create_ticket,
@@ -46,16 +47,8 @@ def _with_db(slack, number: int, work) -> None:
         work(session, session.scalars(select(Ticket).where(Ticket.number == number)).one())
 
 
-def _card_update(call) -> bool:
-    return call.args.get("channel") == TRIAGE  # the requester's status message is updated too
-
-
-def _updates(slack) -> int:
-    return len([c for c in slack.fake.calls("chat.update") if _card_update(c)])
-
-
-def _wait_for_update(slack, before: int) -> dict:
-    return slack.fake.wait_for("chat.update", before + 1, predicate=_card_update)[before].args
+_updates = card_updates  # the card's, not the requester's status message's
+_wait_for_update = card_updated
 
 
 def _edit_modal(slack, *, user_id: str = AGENT) -> dict:

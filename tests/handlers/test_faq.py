@@ -13,6 +13,8 @@ from tests.support.steps import (
     TRIAGE,
     block,
     card_action,
+    card_updated,
+    card_updates,
     changes,
     choose,
     command,
@@ -32,10 +34,10 @@ def _close(slack, number: int, solution: str = "Open tray 2 and pull the sheet o
     """Close through the card's status select and its solution form; the card as updated."""
     form = opened(slack, lambda: card_action(slack, ActionId.STATUS, number=number,
                                              **choose("closed")))  # fmt: skip
-    updates = len(slack.fake.calls("chat.update"))
+    updates = card_updates(slack)
     slack.send.view_submission(form, {InputId.SOLUTION: {InputId.SOLUTION: plain(solution)}},
                                user_id=AGENT)  # fmt: skip
-    return slack.fake.wait_for("chat.update", updates + 1)[updates].args
+    return card_updated(slack, updates)
 
 
 def _controls(message: dict) -> list[str]:
@@ -72,12 +74,12 @@ def test_a_solved_ticket_becomes_a_faq_entry(slack):
     assert block(form, InputId.FAQ_ANSWER)["element"]["initial_value"] == (
         "Open tray 2 and pull the sheet out."
     )
-    updates = len(slack.fake.calls("chat.update"))
+    updates = card_updates(slack)
     edited = {InputId.FAQ_QUESTION: {InputId.FAQ_QUESTION: plain("Printer jammed on tray 2")}}
     response = slack.send.view_submission(form, edited, user_id=AGENT)
     assert response.status_code == 200 and response.text in ("", "null")
 
-    card = slack.fake.wait_for("chat.update", updates + 1)[updates].args
+    card = card_updated(slack, updates)
     assert ":books: In the FAQ" in texts(card["blocks"])
     assert ActionId.FAQ_CONVERT not in _controls(card)
     assert _entries(slack) == [

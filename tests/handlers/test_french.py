@@ -8,7 +8,7 @@ import pytest
 from slack_sdk import WebClient
 
 from tests.support.slack_payloads import static
-from tests.support.steps import card_action, create_ticket
+from tests.support.steps import card_action, card_updated, create_ticket
 from ticketbot.config import TicketbotConfig
 from ticketbot.ids import ActionId
 from ticketbot.jobs.sla_alerts import run_pass
@@ -97,7 +97,7 @@ def test_create_card_status_history_and_alert_in_french(slack):
         user_id="U0AGT0001",
         selected_option=static("in_progress")["selected_option"],
     )
-    slack.fake.wait_for("chat.update")
+    card_updated(slack, 0)
     assert "En cours" in str(slack.card(1)["blocks"][1])
 
     card_action(slack, ActionId.HISTORY, user_id="U0AGT0001")

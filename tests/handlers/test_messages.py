@@ -71,7 +71,7 @@ def test_a_reply_sharing_files_is_a_comment_with_the_files_as_links(slack):
         f"<{PHOTO['permalink']}|Tray 2 &lt;!channel&gt; &amp; jam>"
     )
     assert history_lines(slack)[-1].endswith(
-        f"<@{AGENT}> :speech_balloon: Here is the log\n{links}"
+        f"<@{AGENT}> :lock: Here is the log\n{links}"
     )
     assert f"Here is the log\n{links}" in texts(command(slack, "show 1", user_id=AGENT))
 
@@ -102,7 +102,7 @@ def test_a_reply_that_is_only_a_file_is_still_a_comment(slack):
     assert stored(slack) == [(REQUESTER, "", only)]
     assert ticket(slack).first_response_at is None  # the requester's own file answers nothing
     assert history_lines(slack)[-1].endswith(
-        f"<@{REQUESTER}> :speech_balloon: :paperclip: <{screenshot['permalink']}|screenshot.png>"
+        f"<@{REQUESTER}> :lock: :paperclip: <{screenshot['permalink']}|screenshot.png>"
     )
 
 

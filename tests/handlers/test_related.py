@@ -16,6 +16,8 @@ from tests.support.steps import (
     OTHER,
     REQUESTER,
     card_action,
+    card_updated,
+    card_updates,
     changes,
     command,
     create_ticket,
@@ -58,12 +60,12 @@ def _count(slack, method: str) -> int:
 
 def _submit(slack, form: dict, values: dict, user_id: str = AGENT) -> tuple[dict, dict]:
     """Submit an add form that should succeed: (the Related modal redrawn, the card update)."""
-    updates, cards = _count(slack, "views.update"), _count(slack, "chat.update")
+    updates, cards = _count(slack, "views.update"), card_updates(slack)
     response = slack.send.view_submission(form, values, user_id=user_id)
     assert response.status_code == 200 and response.text in ("", "null"), response.text
     redrawn = slack.fake.wait_for("views.update", updates + 1)[updates]
-    card = slack.fake.wait_for("chat.update", cards + 1)[cards]
-    return redrawn.args | {"response": redrawn.response["view"]}, card.args
+    card = card_updated(slack, cards)
+    return redrawn.args | {"response": redrawn.response["view"]}, card
 
 
 def _refused(slack, form: dict, values: dict, user_id: str = AGENT) -> dict:
@@ -349,11 +351,11 @@ def test_an_item_added_after_the_related_modal_was_closed_still_lands(slack):
     # The Related modal under the form is gone (closed on another device, say).
     orphan = form | {"private_metadata": '{"number": 1, "kind": "activity", '
                                           '"parent_view_id": "V99999999"}'}  # fmt: skip
-    cards = _count(slack, "chat.update")
+    cards = card_updates(slack)
     posts = _count(slack, "chat.postMessage")
     values = {InputId.ITEM_TITLE: {InputId.ITEM_TITLE: plain("Call back")}}
     assert slack.send.view_submission(orphan, values, user_id=AGENT).text in ("", "null")
-    slack.fake.wait_for("chat.update", cards + 1)
+    card_updated(slack, cards)
     slack.settle()
     assert _items(slack) == [("activity", "Call back")]
     failed = [c for c in slack.fake.calls("views.update") if c.failed]

@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from tests.support.slack_payloads import plain, radio, static, users
-from tests.support.steps import raised, status_posts, texts
+from tests.support.steps import card_updated, raised, status_posts, texts
 from ticketbot.ids import ActionId, CallbackId, InputId
 from ticketbot.store.models import Ticket, TicketChange
 from ticketbot.vocabulary import Status
@@ -195,7 +195,7 @@ def _card_action(slack, action_id, *, user_id=AGENT, **selected):
 def test_status_select_updates_the_card_in_place_and_writes_history(slack, database):
     create_ticket(slack)
     _card_action(slack, ActionId.STATUS, selected_option=static("in_progress")["selected_option"])
-    update = slack.fake.wait_for("chat.update")[0].args
+    update = card_updated(slack, 0)
     card = slack.card(1)
     assert update["ts"] == card["ts"]
     assert ":hammer_and_wrench: In progress" in str(update["blocks"][1])
@@ -222,7 +222,7 @@ def test_choosing_closed_asks_for_the_solution_first(slack, database):
     slack.send.view_submission(
         view, {InputId.SOLUTION: {InputId.SOLUTION: plain("New roller")}}, user_id=AGENT
     )
-    slack.fake.wait_for("chat.update")
+    card_updated(slack, 0)
     with database.transaction() as session:
         ticket = session.scalars(select(Ticket)).one()
         assert ticket.status is Status.CLOSED and ticket.solution == "New roller"

@@ -15,8 +15,10 @@ from ticketbot.services.retention import PURGEABLE, purge_batch
 from ticketbot.services.tickets import change_status, edit_ticket
 from ticketbot.store.models import (
     CardRefresh,
+    OutgoingMessage,
     ProcessedEvent,
     SlaAlert,
+    StatusRefresh,
     Ticket,
     WebhookDelivery,
 )
@@ -110,6 +112,8 @@ def test_old_finished_rows_go_young_and_pending_ones_stay(database, clock, polic
         "sla_alerts": 4,
         "webhook_deliveries": 2,
         "card_refreshes": 1,
+        "status_refreshes": 0,
+        "outgoing_messages": 0,
         "processed_events": 2,
     }
     with database.transaction() as session:
@@ -188,3 +192,43 @@ def test_a_warning_of_a_deadline_the_ticket_no_longer_has_goes(database, clock, 
     assert purge(database, clock.now())["sla_alerts"] == 2  # the old deadline's two
     with database.transaction() as session:
         assert {a.deadline for a in session.scalars(select(SlaAlert))} == {ticket.due_at}
+
+
+def message(ticket, label: str, state: str, *, created, sent=None, edits=None):
+    return OutgoingMessage(
+        ticket_id=ticket.id, kind="edit" if edits else "relay", channel="@card",
+        message={"text": label}, state=state, available_at=created, attempts=0,
+        created_at=created, sent_at=sent, edits_id=edits.id if edits else None,
+    )  # fmt: skip
+
+
+def test_messages_and_status_refreshes_go_once_finished_and_old(database, clock, policy):
+    now = clock.now() + 100 * DAY
+    old, young = now - RETENTION - DAY, now - RETENTION + DAY
+    with database.transaction() as session:
+        ticket = make_ticket(session, policy=policy, now=clock.now())
+        others = [make_ticket(session, policy=policy, now=clock.now()) for _ in range(2)]
+        sent_old = message(ticket, "sent old", "sent", created=old - 9 * DAY, sent=old)
+        edited_old = message(ticket, "edited old", "sent", created=old - 9 * DAY, sent=old)
+        session.add_all([sent_old, edited_old])
+        session.flush()
+        session.add_all(
+            [
+                message(ticket, "sent young", "sent", created=old - 9 * DAY, sent=young),
+                message(ticket, "failed old", "failed", created=old),
+                message(ticket, "cancelled old", "cancelled", created=old),
+                message(ticket, "pending old", "pending", created=old - 90 * DAY),
+                # An edit still to apply keeps the copy it edits (and itself).
+                message(ticket, "edit pending", "pending", created=old, edits=edited_old),
+                StatusRefresh(ticket_id=others[0].id, state="failed", available_at=old),
+                StatusRefresh(ticket_id=others[1].id, state="pending", available_at=old),
+            ]
+        )
+    purged = purge(database, now)
+    assert (purged["outgoing_messages"], purged["status_refreshes"]) == (3, 1)
+    with database.transaction() as session:
+        left = session.scalars(select(OutgoingMessage.message)).all()
+        assert sorted(m["text"] for m in left) == [
+            "edit pending", "edited old", "pending old", "sent young",
+        ]  # fmt: skip
+        assert remaining(session, StatusRefresh.ticket_id) == {others[1].id}

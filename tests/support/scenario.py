@@ -20,11 +20,32 @@ from ticketbot.clock import FakeClock
 from ticketbot.config import Settings, TicketbotConfig
 from ticketbot.http.web import wsgi_app
 from ticketbot.jobs.scheduler import Background
+from ticketbot.pacing import Pacer
 from ticketbot.runtime import Runtime
 from ticketbot.store.db import Database
 
 SIGNING_SECRET = "test-signing-secret"
 BOT_TOKEN = "xoxb-test-token"
+
+
+class PacingTime:
+    """The pacer's time in a scenario: it moves only when the pacer waits, at once. Calls are
+    paced as in production (the same buckets and 429 pauses) without a test sleeping for the
+    one second between two posts in a channel; tests/test_pacing.py measures those waits."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.waited = 0.0
+        self._lock = threading.Lock()
+
+    def monotonic(self) -> float:
+        with self._lock:
+            return self.now
+
+    def sleep(self, seconds: float) -> None:
+        with self._lock:
+            self.now += seconds
+            self.waited += seconds
 
 
 class _ThreadingServer(ThreadingMixIn, WSGIServer):
@@ -91,6 +112,8 @@ def start_scenario(
         **environment,
     )
     runtime = Runtime(settings=settings, config=config, database=database, clock=clock)
+    pacing = PacingTime()
+    runtime.pacer = Pacer(monotonic=pacing.monotonic, sleep=pacing.sleep)
     work = work_queue(workers=5)
     app = build_app(runtime, work=work)
     background = Background(runtime, app.client, work, schedule=False)  # as `serve` does

@@ -129,6 +129,10 @@ class SlackSender:
     def _send_interaction(self, payload: JsonDict) -> requests.Response:
         return self._send_form({"payload": slack_json(payload)})
 
+    def interaction(self, payload: JsonDict) -> requests.Response:
+        """An interaction payload as given (built, then changed as a forger would)."""
+        return self._send_interaction(payload)
+
     # what Slack sends: the options are PayloadBuilder's
 
     def command(self, text: str, **options: Any) -> requests.Response:

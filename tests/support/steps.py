@@ -101,6 +101,22 @@ def listed_numbers(message: dict) -> list[int]:
 STATUS_EVENT = "ticketbot_status"
 
 
+def is_card_update(call) -> bool:
+    """A chat.update of a card (the triage channel's), not of a requester's status message."""
+    return call.args.get("channel") == TRIAGE
+
+
+def card_updates(slack) -> int:
+    return len([c for c in slack.fake.calls("chat.update") if is_card_update(c)])
+
+
+def card_updated(slack, before: int, *, timeout: float = 5.0) -> dict:
+    """The card update after the first `before` of them (waited for), as sent."""
+    calls = slack.fake.wait_for("chat.update", before + 1, predicate=is_card_update,
+                                timeout=timeout)  # fmt: skip
+    return calls[before].args
+
+
 def status_posts(slack) -> list:
     """The requester's status messages the bot posted (each ticket's first, then updated)."""
     return [

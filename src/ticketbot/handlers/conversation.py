@@ -114,10 +114,11 @@ def register(app: App) -> None:
         ack()
 
     @app.view(CallbackId.RESOLVE_MODAL)
-    def on_resolve(ack: Ack, body: dict, view: dict, runtime: Runtime, viewer):
+    def on_resolve(ack: Ack, body: dict, view: dict, quick, runtime: Runtime, viewer):
         conversation.resolve(
-            runtime, workspace_id=workspace_of(body), number=ModalContext.load(view).number or 0,
-            viewer=viewer, solution=text_of(view, InputId.SOLUTION),
+            runtime, quick, workspace_id=workspace_of(body),
+            number=ModalContext.load(view).number or 0, viewer=viewer,
+            solution=text_of(view, InputId.SOLUTION),
         )  # fmt: skip
         ack()
 

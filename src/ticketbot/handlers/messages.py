@@ -7,6 +7,7 @@ from slack_bolt import App
 
 from ticketbot.runtime import Runtime
 from ticketbot.slack import conversation, relay
+from ticketbot.slack.request import workspace_of
 
 # A reply typed, also sent to the channel, or sharing files: each is a comment.
 COMMENTS = (None, "thread_broadcast", "file_share")
@@ -55,7 +56,8 @@ def register(app: App) -> None:
                 conversation.answer_direct_message,
                 runtime,
                 client,
-                workspace_id=body.get("team_id", ""),
+                event_id=body["event_id"],
+                workspace_id=workspace_of(body),
                 viewer=viewer,
                 channel_id=event["channel"],
             )

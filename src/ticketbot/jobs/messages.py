@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from ticketbot.jobs.outbox import Outbox, new_token
 from ticketbot.runtime import Runtime
+from ticketbot.services.conversation import status_place
 from ticketbot.services.messages import CARD, DELETE, EDIT, REQUESTER, SENT
 from ticketbot.slack.client import SLACK_FAILURES, UNCERTAIN, failure_reason
 from ticketbot.slack.request import posted_with_metadata
@@ -32,31 +33,41 @@ FINAL = frozenset({"channel_not_found", "is_archived", "not_in_channel", "user_n
                    "message_not_found", "cant_update_message", "cant_delete_message"})  # fmt: skip
 
 
-def _place(row: OutgoingMessage, ticket: Ticket) -> tuple[str, str | None] | None:
-    """(channel, thread_ts) the message goes to now; None: not known yet."""
+Place = tuple[str, str | None, bool]  # channel, thread_ts, also shown in the conversation
+
+
+def _place(row: OutgoingMessage, ticket: Ticket) -> Place | None:
+    """Where the message goes now; None: not known yet.
+
+    In the requester's direct message the conversation is the status message's thread, which
+    Slack notifies nobody of until they took part in it: what is for them is also shown in
+    the direct message (`reply_broadcast`), which notifies. Under a message of theirs in a
+    channel they follow the thread already, and the channel is not told."""
     if row.channel == CARD:
         if not (ticket.card_channel_id and ticket.card_ts):
             return None
-        return ticket.card_channel_id, ticket.card_ts
+        return ticket.card_channel_id, ticket.card_ts, False
     if row.channel == REQUESTER:
         if not (ticket.conversation_channel_id and ticket.conversation_ts):
             return None
-        return ticket.conversation_channel_id, ticket.conversation_ts
-    return row.channel, row.thread_ts
+        direct = not status_place(ticket).in_channel
+        return ticket.conversation_channel_id, ticket.conversation_ts, direct
+    return row.channel, row.thread_ts, False
 
 
 def _metadata(row: OutgoingMessage) -> dict:
     return {"event_type": MESSAGE_EVENT, "event_payload": {"message_id": row.id}}
 
 
-def _post(client: WebClient, row: OutgoingMessage, place: tuple[str, str | None]) -> tuple:
-    channel, thread_ts = place
+def _post(client: WebClient, row: OutgoingMessage, place: Place) -> tuple:
+    channel, thread_ts, broadcast = place
     if row.last_error == UNCERTAIN:  # the last post may have gone through: look first
         for conversation, ts, payload in posted_with_metadata(client, channel, MESSAGE_EVENT):
             if payload == _metadata(row)["event_payload"]:
                 return conversation, ts
+    extra = {"reply_broadcast": True} if broadcast and thread_ts else {}
     answer = client.chat_postMessage(
-        channel=channel, thread_ts=thread_ts, metadata=_metadata(row), **row.message
+        channel=channel, thread_ts=thread_ts, metadata=_metadata(row), **extra, **row.message
     )
     return answer["channel"], answer["ts"]
 

@@ -162,13 +162,14 @@ def delete_comment_from_slack(
     return comment
 
 
-def latest_comments(*, session: Session, ticket: Ticket, limit: int = 3) -> list[Comment]:
-    rows = session.scalars(
-        select(Comment)
-        .where(Comment.ticket_id == ticket.id, Comment.deleted_at.is_(None))
-        .order_by(Comment.id.desc())
-        .limit(limit)
-    ).all()
+def latest_comments(
+    *, session: Session, ticket: Ticket, limit: int = 3, notes: bool = False
+) -> list[Comment]:
+    """The latest comments; internal notes only with `notes` (for agents)."""
+    query = select(Comment).where(Comment.ticket_id == ticket.id, Comment.deleted_at.is_(None))
+    if not notes:
+        query = query.where(Comment.internal.is_(False))
+    rows = session.scalars(query.order_by(Comment.id.desc()).limit(limit)).all()
     return list(reversed(rows))
 
 

@@ -92,6 +92,7 @@ def _comments(session: Session, ids: list[int]) -> dict[int, list[dict]]:
                 # A message deleted in Slack does not come back through an export.
                 "text": None if comment.deleted_at else comment.text,
                 "files": None if comment.deleted_at else comment.files or [],
+                "internal": comment.internal,  # an agents' note, never shown to the requester
                 "edited_at": neutral(comment.edited_at),
                 "deleted_at": neutral(comment.deleted_at),
             }

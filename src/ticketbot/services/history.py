@@ -108,6 +108,7 @@ class TimelineEntry:
     new_value: str | None = None
     text: str | None = None
     files: list[dict] | None = None
+    internal: bool = False  # a comment that is an internal note
 
 
 def timeline_page(
@@ -117,10 +118,12 @@ def timeline_page(
     offset: int = 0,
     limit: int = 40,
     hide: ColumnElement[bool] | None = None,
+    notes: bool = False,
 ) -> tuple[list[TimelineEntry], int]:
     """Changes and comments merged by time: two queries, whatever the history's length.
 
-    `hide` leaves out change lines the viewer may not read (related items of some kinds)."""
+    `hide` leaves out change lines the viewer may not read (related items of some kinds);
+    internal notes are in only with `notes` (for agents)."""
     changes = select(
         literal("change").label("kind"),
         TicketChange.id.label("id"),
@@ -131,10 +134,11 @@ def timeline_page(
         TicketChange.new_value.label("new_value"),
         null().label("text"),
         type_coerce(null(), JSON).label("files"),
+        literal(False).label("internal"),
     ).where(TicketChange.ticket_id == ticket.id)
     if hide is not None:
         changes = changes.where(~hide)
-    notes = select(
+    comments = select(
         literal("comment"),
         Comment.id,
         Comment.created_at,
@@ -144,8 +148,11 @@ def timeline_page(
         null(),
         Comment.text,
         Comment.files,
+        Comment.internal,
     ).where(Comment.ticket_id == ticket.id, Comment.deleted_at.is_(None))
-    merged = union_all(changes, notes).subquery()
+    if not notes:
+        comments = comments.where(Comment.internal.is_(False))
+    merged = union_all(changes, comments).subquery()
     total = session.scalar(select(func.count()).select_from(merged)) or 0
     rows = session.execute(
         select(merged).order_by(merged.c.at, merged.c.kind, merged.c.id).offset(offset).limit(limit)
@@ -162,6 +169,7 @@ def timeline_page(
             new_value=row.new_value,
             text=row.text,
             files=row.files,
+            internal=bool(row.internal),
         )
         for row in rows
     ]

@@ -9,8 +9,11 @@ and are never touched. Each kind says when its rows were finished:
   re-planning that deadline (saving the ticket's edit form) inserts the rows that are not there:
   purged, a breach sent weeks ago would be posted again;
 - webhook deliveries (delivered or failed) from `delivered_at`, else `created_at`;
-- card refreshes only once given up (`failed`; a pending one is a card still to show), from
-  `available_at`, their last attempt;
+- card and status-message refreshes only once given up (`failed`; a pending one is a message
+  still to show), from `available_at`, their last attempt;
+- messages posted, cancelled or given up (relayed replies, notices, and the edits and
+  deletions that followed them) from `sent_at`, else `created_at`, unless an edit still waits
+  to be applied to them; after that an edit of the original is no longer followed on its copy;
 - Slack event ids after their two days (`events.KEEP_FOR`), whatever `retention_days` says:
   they only guard against Slack's retries.
 
@@ -28,12 +31,21 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, delete, exists, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
+from ticketbot.services import messages
 from ticketbot.services.alert_plan import CANCELLED, ESCALATION, SENT, SUPERSEDED
 from ticketbot.services.events import KEEP_FOR
 from ticketbot.services.webhooks import DELIVERED, FAILED  # FAILED: any outbox gave up
-from ticketbot.store.models import CardRefresh, ProcessedEvent, SlaAlert, Ticket, WebhookDelivery
+from ticketbot.store.models import (
+    CardRefresh,
+    OutgoingMessage,
+    ProcessedEvent,
+    SlaAlert,
+    StatusRefresh,
+    Ticket,
+    WebhookDelivery,
+)
 from ticketbot.vocabulary import Status
 
 Conditions = tuple[ColumnElement[bool], ...]
@@ -84,6 +96,24 @@ def _cards(now: datetime, retention: timedelta) -> Conditions:
     return CardRefresh.state == FAILED, CardRefresh.available_at < now - retention
 
 
+def _statuses(now: datetime, retention: timedelta) -> Conditions:
+    return StatusRefresh.state == FAILED, StatusRefresh.available_at < now - retention
+
+
+def _messages(now: datetime, retention: timedelta) -> Conditions:
+    cutoff = now - retention
+    follow_up = aliased(OutgoingMessage)
+    waiting = exists().where(
+        follow_up.edits_id == OutgoingMessage.id, follow_up.state == messages.PENDING
+    )
+    return (
+        OutgoingMessage.state.in_((messages.SENT, messages.CANCELLED, FAILED)),
+        OutgoingMessage.created_at < cutoff,  # posted after it was queued: for the index
+        func.coalesce(OutgoingMessage.sent_at, OutgoingMessage.created_at) < cutoff,
+        ~waiting,  # an edit still to apply keeps its copy
+    )
+
+
 def _events(now: datetime, _retention: timedelta) -> Conditions:
     return (ProcessedEvent.received_at < now - KEEP_FOR,)
 
@@ -91,8 +121,17 @@ def _events(now: datetime, _retention: timedelta) -> Conditions:
 SLA_ALERTS = Purgeable(SlaAlert, "id", _alerts)
 WEBHOOK_DELIVERIES = Purgeable(WebhookDelivery, "id", _deliveries)
 CARD_REFRESHES = Purgeable(CardRefresh, "ticket_id", _cards)
+STATUS_REFRESHES = Purgeable(StatusRefresh, "ticket_id", _statuses)
+OUTGOING_MESSAGES = Purgeable(OutgoingMessage, "id", _messages)
 PROCESSED_EVENTS = Purgeable(ProcessedEvent, "event_id", _events, outbox=False)
-PURGEABLE = (SLA_ALERTS, WEBHOOK_DELIVERIES, CARD_REFRESHES, PROCESSED_EVENTS)
+PURGEABLE = (
+    SLA_ALERTS,
+    WEBHOOK_DELIVERIES,
+    CARD_REFRESHES,
+    STATUS_REFRESHES,
+    OUTGOING_MESSAGES,
+    PROCESSED_EVENTS,
+)
 
 
 def purge_batch(

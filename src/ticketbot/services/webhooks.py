@@ -86,6 +86,7 @@ def comment_details(comment: Comment) -> dict:
             "author_id": comment.author_id,
             "text": comment.text,
             "files": comment.files or [],
+            "internal": comment.internal,  # an agents' note: not for the requester's eyes
             "created_at": timestamp(comment.created_at),
         }
     }

@@ -19,6 +19,7 @@ from ticketbot.services import tickets as ticket_service
 from ticketbot.services.access import Viewer, can_see
 from ticketbot.services.conversation import News, Notify, resumes, set_notify_level
 from ticketbot.services.errors import Forbidden, InvalidInput
+from ticketbot.services.events import first_delivery
 from ticketbot.services.finder import Scope, list_tickets
 from ticketbot.services.inputs import clean_text
 from ticketbot.services.refreshes import refresh_views
@@ -133,10 +134,17 @@ def requester_answer(
 
 
 def resolve(
-    runtime: Runtime, *, workspace_id: str, number: int, viewer: Viewer, solution: str
+    runtime: Runtime,
+    quick: WebClient,
+    *,
+    workspace_id: str,
+    number: int,
+    viewer: Viewer,
+    solution: str,
 ) -> Ticket:
     """The requester (or an agent) closes the ticket from the status message; what solved it
-    is optional there."""
+    is optional there. Followers hear of it (the requester closing their own is asked no
+    rating)."""
     words = clean_text(solution)
     if not words:
         with speaking(runtime.config.channel_language):
@@ -144,10 +152,11 @@ def resolve(
     now = runtime.clock.now()
     with runtime.database.transaction() as session:
         ticket = find_ticket(session, workspace_id, number, viewer, for_update=True)
-        ticket_service.change_status(
+        if ticket_service.change_status(
             session=session, ticket=ticket, status=Status.CLOSED, solution=words, viewer=viewer,
             now=now, policy=runtime.policy, outbound=runtime.outbound,
-        )  # fmt: skip
+        ):  # fmt: skip
+            notify.status_news(runtime, session, quick, ticket, viewer.user_id)
         refresh_views(session=session, ticket=ticket, now=now)
     _done(runtime)
     return ticket
@@ -257,9 +266,19 @@ def choose_notifications(
 
 
 def answer_direct_message(
-    runtime: Runtime, client: WebClient, *, workspace_id: str, viewer: Viewer, channel_id: str
+    runtime: Runtime,
+    client: WebClient,
+    *,
+    event_id: str,
+    workspace_id: str,
+    viewer: Viewer,
+    channel_id: str,
 ) -> None:
-    """Not lost: the person's open tickets, to reply on one, and New ticket."""
+    """Not lost: the person's open tickets, to reply on one, and New ticket; answered once
+    however often Slack sends the message."""
+    with runtime.database.transaction() as session:
+        if not first_delivery(session=session, event_id=event_id, now=runtime.clock.now()):
+            return
     with runtime.database.transaction(read_only=True) as session:
         mine = list_tickets(
             session=session, workspace_id=workspace_id, viewer=viewer, scope=Scope.MINE,

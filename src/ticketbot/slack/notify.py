@@ -20,6 +20,7 @@ from ticketbot.slack.status import language_for
 from ticketbot.store.models import StatusRefresh, Ticket
 from ticketbot.views import conversation as views
 from ticketbot.views import status as status_views
+from ticketbot.vocabulary import Status
 
 
 def has_conversation(session: Session, ticket: Ticket) -> bool:
@@ -86,8 +87,6 @@ def status_news(
     runtime: Runtime, session: Session, quick: WebClient, ticket: Ticket, actor: str
 ) -> None:
     """A status the ticket just got, told to whoever wants to hear it."""
-    from ticketbot.vocabulary import Status
-
     name = runtime.directory.name(quick, actor)
     status = Status(ticket.status)
     news = {Status.WAITING: News.WAITING, Status.CLOSED: News.CLOSED}.get(status, News.CHANGE)

@@ -79,7 +79,9 @@ def ticket_screen(runtime: Runtime, *, workspace_id: str, number: int, viewer: V
     """`/ticket show N`: every field, the latest comments, linked conversations, controls."""
     with runtime.database.transaction(read_only=True) as session:
         ticket = find_ticket(session, workspace_id, number, viewer)
-        latest = comment_service.latest_comments(session=session, ticket=ticket, limit=5)
+        latest = comment_service.latest_comments(
+            session=session, ticket=ticket, limit=5, notes=viewer.is_agent
+        )
         linked = link_service.links_of(session=session, ticket=ticket)
         kinds = related_kinds_for(viewer, runtime.config.related_kinds)
         counted = related_service.summary(session=session, ticket=ticket, kinds=kinds)
@@ -113,6 +115,7 @@ def history_view(runtime: Runtime, ticket: Ticket, page: int, viewer: Viewer) ->
             offset=page * PAGE_SIZE,
             limit=PAGE_SIZE,
             hide=related_service.hidden_history(viewer),
+            notes=viewer.is_agent,
         )
     return history_modal(
         ticket,

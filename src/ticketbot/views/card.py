@@ -184,7 +184,8 @@ def ticket_detail(
         for comment in comments:
             blocks.append(
                 context(
-                    f"{user(comment.author_id)} {date_token(comment.created_at)}",
+                    f"{':lock: ' if comment.internal else ''}{user(comment.author_id)} "
+                    f"{date_token(comment.created_at)}",
                     with_files(comment.text, comment.files, 1000),
                 )
             )

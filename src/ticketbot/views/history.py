@@ -84,7 +84,8 @@ def timeline_line(entry: TimelineEntry) -> str:
     when = date_token(entry.at)
     who = user(entry.actor_id)
     if entry.kind == "comment":
-        return f"{when} {who} :speech_balloon: {with_files(entry.text, entry.files, 1500)}"
+        icon = ":lock:" if entry.internal else ":speech_balloon:"
+        return f"{when} {who} {icon} {with_files(entry.text, entry.files, 1500)}"
     if entry.field == Field.COMMENT and entry.new_value == COMMENT_DELETED:
         deleted = _("Comment deleted")
         return f"{when} {who} :wastebasket: _{deleted}_"
