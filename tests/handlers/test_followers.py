@@ -3,6 +3,8 @@ each person chose to hear in App Home, and a direct message to the bot outside a
 
 from __future__ import annotations
 
+import pytest
+
 from tests.support.conversation import (
     DM,
     post_count,
@@ -13,18 +15,21 @@ from tests.support.conversation import (
     status_message,
     written,
 )
+from tests.support.scenario import start_scenario
 from tests.support.slack_payloads import multi_users, plain, static
 from tests.support.steps import (
     AGENT,
     AGENT_2,
     OTHER,
     REQUESTER,
+    TRIAGE,
     answer,
     card_action,
     choose,
     create_ticket,
     opened,
 )
+from ticketbot.config import TicketbotConfig
 from ticketbot.ids import ActionId, CallbackId, InputId, ticket_block_id
 
 
@@ -180,3 +185,36 @@ def test_a_direct_message_outside_any_ticket_gets_the_open_tickets_once(slack):
         [{"action_id": ActionId.STATUS_REPLY, "block_id": ticket_block_id(2, "dm")}],
         user_id=REQUESTER, channel_id=DM, message=message))  # fmt: skip
     assert form["callback_id"] == CallbackId.ANSWER_MODAL and "#2" in form["title"]["text"]
+
+
+@pytest.fixture
+def bilingual(database, fake_slack, clock, config):
+    auto = TicketbotConfig.model_validate(
+        {**config.model_dump(mode="json"), "language": "auto", "workspace_language": "en"}
+    )
+    fake_slack.users[REQUESTER] = {"locale": "fr-FR"}
+    yield from start_scenario(database, fake_slack, clock, auto)
+
+
+def test_the_requester_reads_their_side_in_their_language(bilingual):
+    slack = bilingual
+    create_ticket(slack, "Le VPN coupe")
+    status = status_message(slack)
+    assert "Ouvert" in said(status) and "Pas encore attribué" in said(status)
+    assert [e["text"]["text"] for b in status["blocks"] if b["type"] == "actions"
+            for e in b["elements"]] == ["Répondre", "Fermer", "Abonnés"]  # fmt: skip
+    assert "Open" in said(slack.card(1))  # the triage channel reads the workspace's language
+    before = post_count(slack)
+    reply_to_requester(slack, "Pouvez-vous envoyer le journal ?", waiting=True)
+    slack.settle()
+    [reply] = posts(slack, DM, since=before)
+    assert "En attente de votre réponse" in said(reply)
+    # Their answer, with a file, reaches the card in the channel's language, the file a link.
+    log = {"id": "F0LOG00001", "name": "vpn.log", "title": "vpn.log", "mode": "hosted",
+           "permalink": "https://test.slack.com/files/U0REQ0001/F0LOG00001/vpn.log"}  # fmt: skip
+    before = post_count(slack)
+    say(slack, written(DM, REQUESTER, "Voici", "1700000300.000100", subtype="file_share",
+                       files=[log], thread_ts=status["ts"]))  # fmt: skip
+    slack.settle()
+    [relayed] = posts(slack, TRIAGE, thread_ts=slack.card(1)["ts"], since=before)
+    assert f"<{log['permalink']}|vpn.log>" in said(relayed) and "original" in said(relayed)
