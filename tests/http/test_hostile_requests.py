@@ -17,10 +17,20 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.support.scenario import SIGNING_SECRET
+from tests.support.slack_payloads import plain
 from tests.support.slack_requests import FORM, JSON, sign, slack_json
-from tests.support.steps import AGENT, GENERAL, REQUESTER, TRIAGE, seed_ticket
+from tests.support.steps import (
+    AGENT,
+    GENERAL,
+    REQUESTER,
+    TRIAGE,
+    card_action,
+    create_ticket,
+    opened,
+    seed_ticket,
+)
 from tests.support.thread_messages import file_reply, shared_file
-from ticketbot.ids import ActionId, ticket_block_id
+from ticketbot.ids import ActionId, CallbackId, InputId, ticket_block_id
 from ticketbot.store.models import Comment, Ticket, TicketChange
 
 
@@ -122,7 +132,13 @@ def malformed(slack) -> dict[str, tuple[bytes, str]]:
     event = slack.send.build.event({"type": "message", "channel": TRIAGE, "ts": "1.2"})
     bad_user = copy.deepcopy(event)
     bad_user["event"]["user"] = "robert'); DROP TABLE tickets;--"
+    deep = 100_000
     return {
+        "an event nested 100,000 deep": (b'{"a":' * deep + b"1" + b"}" * deep, JSON),
+        "a payload nested 100,000 deep": (
+            b"payload=" + b"%5B" * deep + b"1" + b"%5D" * deep,
+            FORM,
+        ),
         "truncated payload": (b"payload=%7B%22type%22%3A%22block_act", FORM),
         "payload of null": (b"payload=null", FORM),
         "payload of a list": (b"payload=%5B1%2C2%5D", FORM),
@@ -158,6 +174,8 @@ def malformed(slack) -> dict[str, tuple[bytes, str]]:
 
 
 MALFORMED = [
+    "an event nested 100,000 deep",
+    "a payload nested 100,000 deep",
     "truncated payload",
     "payload of null",
     "payload of a list",
@@ -188,6 +206,93 @@ def test_a_signed_malformed_request_gets_400_and_stores_nothing(slack, quiet_log
     assert (count(slack, TicketChange), count(slack, Comment), count(slack, Ticket)) == before
     with slack.database.transaction() as session:
         assert session.scalars(select(Ticket.assignee_id)).all() == [None]
+    assert slack.fake.calls()[calls:] == []
+    no_tracebacks(quiet_log)
+
+
+# --- Signed, well formed, but a field a listener reads is of the wrong type -------------------
+
+LONE_SURROGATE = "\ud800"  # half of a UTF-16 pair: JSON can carry it, no database can store it
+
+
+def _card_in_thread(slack) -> str:
+    seed_ticket(slack, "Printer jammed")
+    thread = "1700000000.000100"
+    with slack.database.transaction() as session:
+        found = session.scalars(select(Ticket)).one()
+        found.card_channel_id, found.card_ts = TRIAGE, thread
+    return thread
+
+
+def _shortcut(slack, **changes) -> bytes:
+    message = {"type": "message", "user": REQUESTER, "ts": "1700000000.000200", "text": "Help"}
+    payload = slack.send.build.message_action(
+        CallbackId.SHORTCUT_CREATE, user_id=REQUESTER, channel_id=GENERAL, message=message
+    )
+    for path, value in changes.items():
+        node = payload
+        *parents, last = path.split(".")
+        for part in parents:
+            node = node[part]
+        if value is _DELETE:
+            del node[last]
+        else:
+            node[last] = value
+    return urlencode({"payload": slack_json(payload)}).encode()
+
+
+def _reply_without_user(slack, user) -> bytes:
+    reply = {
+        "type": "message",
+        "channel": TRIAGE,
+        "text": "me too",
+        "ts": "1700000001.000100",
+        "thread_ts": _card_in_thread(slack),
+    }
+    if user is not _DELETE:
+        reply["user"] = user
+    return json.dumps(slack.send.build.event(reply)).encode()
+
+
+TRUSTED = {
+    "shortcut message_ts 12": lambda slack: _shortcut(slack, message_ts=12),
+    "shortcut message_ts true": lambda slack: _shortcut(slack, message_ts=True),
+    "shortcut message_ts -1.5": lambda slack: _shortcut(slack, message_ts=-1.5),
+    "shortcut message_ts lone surrogate": lambda slack: _shortcut(
+        slack, message_ts=LONE_SURROGATE
+    ),
+    "shortcut message.ts 12": lambda slack: _shortcut(slack, **{"message.ts": 12}),
+    "shortcut message.text 12": lambda slack: _shortcut(slack, **{"message.text": 12}),
+    "shortcut message.text true": lambda slack: _shortcut(slack, **{"message.text": True}),
+    "shortcut message.text -1.5": lambda slack: _shortcut(slack, **{"message.text": -1.5}),
+    "thread reply, user null": lambda slack: _reply_without_user(slack, None),
+    "thread reply, no user": lambda slack: _reply_without_user(slack, _DELETE),
+}
+
+
+@pytest.mark.parametrize("name", list(TRUSTED))
+def test_a_field_a_listener_reads_of_the_wrong_type_is_refused_politely(slack, quiet_log, name):
+    body = TRUSTED[name](slack)
+    calls = len(slack.fake.calls())
+    before = count(slack, TicketChange), count(slack, Comment), count(slack, Ticket)
+    response = slack.send.post(body, JSON if body.startswith(b"{") else FORM)
+    assert response.status_code in (200, 400), response.text
+    slack.settle()
+    assert (count(slack, TicketChange), count(slack, Comment), count(slack, Ticket)) == before
+    # No form opened from it, and no "Something went wrong" sent anywhere.
+    assert slack.fake.calls()[calls:] == []
+    no_tracebacks(quiet_log)
+
+
+def test_a_comment_with_a_lone_surrogate_is_refused_and_stores_nothing(slack, quiet_log):
+    create_ticket(slack, "Printer jammed")
+    view = opened(slack, lambda: card_action(slack, ActionId.COMMENT))
+    calls = len(slack.fake.calls())
+    typed = {InputId.COMMENT_TEXT: {InputId.COMMENT_TEXT: plain(f"Swapped {LONE_SURROGATE}")}}
+    response = slack.send.view_submission(view, typed, user_id=AGENT)
+    assert response.status_code in (200, 400), response.text
+    slack.settle()
+    assert count(slack, Comment) == 0
     assert slack.fake.calls()[calls:] == []
     no_tracebacks(quiet_log)
 

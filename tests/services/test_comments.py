@@ -183,3 +183,15 @@ def test_a_comment_deleted_in_slack_keeps_no_text_and_the_history_says_so(databa
         assert [(h["field"], h["new_value"]) for h in exported["history"]] == [
             ("comment", "deleted")
         ]
+
+
+def test_a_lone_surrogate_is_dropped_before_the_insert(database, clock, policy):
+    # Half of a UTF-16 pair can come in JSON ("\ud800"); neither SQLite nor psycopg can encode
+    # it, so stored as given it would fail the whole transaction.
+    with database.transaction() as s:
+        ticket = make_ticket(s, policy=policy, now=clock.now())
+        comments.add_comment(
+            session=s, ticket=ticket, viewer=AGENT, text="Swapped \ud800the toner", now=clock.now()
+        )
+    with database.snapshot() as s:
+        assert s.scalars(select(Comment.text)).all() == ["Swapped the toner"]

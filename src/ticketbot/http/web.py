@@ -106,7 +106,8 @@ def body_problem(text: str, content_type: str) -> str | None:
             parsed = json.loads(fields["payload"]) if "payload" in fields else fields
         else:
             parsed = dict(parse_qsl(text, keep_blank_values=True, strict_parsing=bool(text)))
-    except ValueError as error:
+    except (ValueError, RecursionError) as error:
+        # RecursionError: JSON nested deeper than the parser's stack (Slack nests a few levels).
         return f"unreadable body ({type(error).__name__})"
     if not isinstance(parsed, dict):
         return f"a body of {type(parsed).__name__}, not an object"

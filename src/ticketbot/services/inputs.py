@@ -11,7 +11,11 @@ from ticketbot.i18n import N_, _
 from ticketbot.services.errors import InvalidInput
 from ticketbot.vocabulary import Engagement, Priority, Source, Visibility
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069]")
+# Control and bidi characters, and lone surrogates (half a UTF-16 pair: no text at all, and
+# neither the database nor Slack can encode one).
+_CONTROL = re.compile(
+    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff]"
+)
 _SPACES = re.compile(r"\s+")
 
 TITLE_MAX = 200
@@ -20,7 +24,8 @@ NAME_MAX = 75
 
 
 def clean_text(value: str) -> str:
-    """Control and bidi characters dropped: they hide text or break rendering."""
+    """Control and bidi characters dropped: they hide text or break rendering; so are lone
+    surrogates, which cannot be stored."""
     return _CONTROL.sub("", value.replace("\r\n", "\n").replace("\r", "\n")).strip()
 
 

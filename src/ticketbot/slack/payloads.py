@@ -51,6 +51,20 @@ class _Action(_Part):
     selected_user: UserId | None = None
 
 
+class _StateValue(_Part):
+    """One input's value as a form holds it: the text typed, or what was picked."""
+
+    type: Id | None = None
+    value: Text | None = None
+    selected_option: _Option | None = None
+    selected_options: list[_Option] | None = None
+    selected_user: UserId | None = None
+    selected_users: list[UserId] | None = None
+    selected_conversation: ConversationId | None = None
+    selected_channel: ConversationId | None = None
+    selected_date: Text | None = None
+
+
 class _View(_Part):
     id: Id
     type: Literal["modal", "home"]
@@ -58,7 +72,7 @@ class _View(_Part):
     private_metadata: Text = ""
     hash: Text | None = None
     blocks: list[dict[str, Any]] = Field(default_factory=list)
-    state: dict[Literal["values"], dict[str, dict[str, dict[str, Any]]]] | None = None
+    state: dict[Literal["values"], dict[str, dict[str, _StateValue]]] | None = None
 
 
 class _Interaction(_Part):
@@ -85,9 +99,17 @@ class _Shortcut(_Interaction):
     trigger_id: Id
 
 
+class _ShortcutMessage(_Part):
+    """The message a shortcut was used on: its text becomes a ticket's title and description."""
+
+    ts: MessageTs
+    text: Text | None = None
+
+
 class _MessageAction(_Shortcut):
     channel: _Channel
-    message: dict[str, Any]
+    message_ts: MessageTs
+    message: _ShortcutMessage
 
 
 class _Suggestion(_Interaction):
