@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pytest
 import requests
 from sqlalchemy import create_engine, func, select, text
 
+from tests.support.scenario import start_scenario
 from tests.support.slack_payloads import plain
 from tests.support.steps import (
     AGENT,
@@ -26,6 +29,8 @@ from tests.support.steps import (
     raised,
     ticket,
 )
+from ticketbot.app import STORE_BUDGET
+from ticketbot.http.arrival import arrived
 from ticketbot.ids import ActionId, InputId
 from ticketbot.store.models import Comment, Ticket, TicketChange
 from ticketbot.vocabulary import Status
@@ -128,6 +133,81 @@ def test_a_comment_is_stored_before_its_form_is_answered(slack):
     assert response.status_code == 200
     # No waiting: once Slack has its answer, the comment is in the database.
     assert comments(slack) == ["Ordered a roller"]
+
+
+class Queue:
+    """How long each request waited for a free server thread before the app saw it."""
+
+    seconds = 0.0
+
+
+@pytest.fixture
+def queued(database, fake_slack, clock, config):
+    """The app behind a server that says each request waited `Queue.seconds` for a thread,
+    as gunicorn's worker does (http/server.py)."""
+    queue = Queue()
+
+    def wrap(application):
+        def waited(environ, start_response):
+            arrived(time.monotonic() - queue.seconds)
+            return application(environ, start_response)
+
+        return waited
+
+    scenario = start_scenario(database, fake_slack, clock, config, wrap=wrap)
+    slack = next(scenario)
+    slack.queue = queue
+    yield slack
+    scenario.close()
+
+
+def test_a_click_that_waited_its_budget_for_a_thread_is_told_to_try_again(queued):
+    slack = queued
+    create_ticket(slack)
+    card = slack.card(1)
+    block_id = next(b for b in card["blocks"] if b.get("type") == "actions")["block_id"]
+    action = {"action_id": ActionId.STATUS, "block_id": block_id, **choose("in_progress")}
+    told = len(slack.fake.calls("response_url"))
+    slack.queue.seconds = STORE_BUDGET  # Slack's three seconds are nearly up already
+    response = slack.send.block_actions(
+        [action], user_id=AGENT, channel_id=card["channel"], message=card
+    )
+    assert response.status_code == 200
+    [answer] = [c.args for c in slack.fake.wait_for("response_url", told + 1)[told:]]
+    assert TOO_LATE in answer["text"] and answer["response_type"] == "ephemeral"
+    slack.settle()
+    assert ticket(slack).status is Status.OPEN
+    with slack.database.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(TicketChange)) == 0
+    # The same click, taken at once, is applied: the budget counts from each request's arrival.
+    slack.queue.seconds = 0.0
+    card_action(slack, ActionId.STATUS, **choose("in_progress"))
+    slack.settle()
+    assert ticket(slack).status is Status.IN_PROGRESS
+
+
+def test_a_reply_that_waited_its_budget_for_a_thread_gets_a_503_and_is_stored_on_retry(queued):
+    slack = queued
+    create_ticket(slack)
+    reply = _thread_reply(slack, slack.card(1), "Swapped the toner")
+    slack.queue.seconds = STORE_BUDGET + 0.5
+    assert slack.send.event(reply, event_id="Ev0LATE0001").status_code == 503
+    assert comments(slack) == []
+    slack.queue.seconds = 0.0
+    assert slack.send.event(reply, event_id="Ev0LATE0001", retry_num=1).status_code == 200
+    assert comments(slack) == ["Swapped the toner"]
+
+
+def test_a_form_that_waited_its_budget_for_a_thread_stays_open_and_says_so(queued):
+    slack = queued
+    create_ticket(slack)
+    view = opened(slack, lambda: card_action(slack, ActionId.COMMENT))
+    typed = {InputId.COMMENT_TEXT: {InputId.COMMENT_TEXT: plain("Ordered a roller")}}
+    slack.queue.seconds = STORE_BUDGET
+    response = slack.send.view_submission(view, typed, user_id=AGENT)
+    assert response.status_code == 200
+    assert TOO_LATE in response.json()["errors"][InputId.COMMENT_TEXT]
+    assert comments(slack) == []
 
 
 def test_healthz_reads_without_queueing_behind_a_writer(slack):

@@ -1,10 +1,12 @@
-"""The engines' pools as the metrics see them: connections checked out, and given back."""
+"""The engines' pools as the metrics see them, and how long a request's transaction may wait."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import text
 
 from tests.support.metrics import current
+from ticketbot.store.db import DatabaseBusy, deadline
 
 
 def test_connections_in_use_are_counted_while_a_transaction_holds_them(database):
@@ -18,3 +20,31 @@ def test_connections_in_use_are_counted_while_a_transaction_holds_them(database)
     assert current("ticketbot_db_connections_in_use") == idle
     assert database.ping()
     assert current("ticketbot_db_connections_in_use") == idle
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_requests_writes_on_postgresql_wait_no_longer_than_its_deadline(database):
+    """lock_timeout bounds each lock acquisition (a row wanted by two requests is two: the
+    tuple lock, then the row) and statement_timeout all of a statement's: both are what is
+    left of the request's budget, so no request waits past Slack's three seconds."""
+
+    def timeouts(**options) -> tuple[str, str]:
+        with database.transaction(**options) as session:
+            return (
+                session.scalar(text("SHOW lock_timeout")),
+                session.scalar(text("SHOW statement_timeout")),
+            )
+
+    assert timeouts() == ("2500ms", "0")  # jobs and the command line: no deadline
+    with deadline(0.8):
+        lock, statement = timeouts()
+        assert lock == statement and 1 <= int(lock.removesuffix("ms")) <= 800
+        assert timeouts(read_only=True) == ("2500ms", "0")  # plain reads wait for no lock
+    assert timeouts() == ("2500ms", "0")  # SET LOCAL: gone with the transaction
+
+
+def test_a_request_whose_budget_is_spent_writes_nothing_and_says_busy(database):
+    with deadline(0.0), pytest.raises(DatabaseBusy), database.transaction() as session:
+        session.execute(text("SELECT 1"))  # pragma: no cover  (never reached)
+    with deadline(0.0), database.transaction(read_only=True) as session:
+        assert session.scalar(text("SELECT 1")) == 1  # reads still answer

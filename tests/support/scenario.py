@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
@@ -101,9 +101,12 @@ def start_scenario(
     fake: FakeSlack,
     clock: FakeClock,
     config: TicketbotConfig,
+    *,
+    wrap: Callable[[Callable], Callable] | None = None,
     **environment: object,
 ) -> Iterator[SlackScenario]:
-    """`environment`: more Settings (e.g. smtp_url=...), as the environment would give them."""
+    """`environment`: more Settings (e.g. smtp_url=...), as the environment would give them;
+    `wrap`: what the server does around the app (as gunicorn's worker does, see http/server.py)."""
     settings = Settings(
         slack_bot_token=SecretStr(BOT_TOKEN),
         slack_signing_secret=SecretStr(SIGNING_SECRET),
@@ -120,7 +123,7 @@ def start_scenario(
     server = make_server(
         "127.0.0.1",
         0,
-        wsgi_app(app, runtime),
+        wsgi_app(app, runtime) if wrap is None else wrap(wsgi_app(app, runtime)),
         server_class=_ThreadingServer,
         handler_class=_QuietHandler,
     )

@@ -7,14 +7,17 @@ import logging
 import os
 import tempfile
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from gunicorn.app.base import BaseApplication
+from gunicorn.workers.gthread import ThreadWorker
 
 from ticketbot.config import ConfigError
+from ticketbot.http.arrival import arrived
 
 logger = logging.getLogger("ticketbot.server")
 
@@ -36,6 +39,23 @@ def metrics_directory() -> str | None:
     except OSError as error:
         raise ConfigError(f"PROMETHEUS_MULTIPROC_DIR: {error}") from None
     return None
+
+
+class TicketbotWorker(ThreadWorker):
+    """gunicorn's threaded worker, telling the app when each request was handed to the pool:
+    a request that waited there for a free thread has that much less time for the database
+    before Slack's three seconds are up."""
+
+    def enqueue_req(self, conn) -> None:
+        conn.ticketbot_queued_at = time.monotonic()
+        super().enqueue_req(conn)
+
+    def handle(self, conn):
+        arrived(getattr(conn, "ticketbot_queued_at", None))
+        try:
+            return super().handle(conn)
+        finally:
+            arrived(None)
 
 
 class TicketbotServer(BaseApplication):
@@ -72,7 +92,7 @@ def serve(
     options = {
         "bind": f"{host}:{port}",
         "workers": workers,
-        "worker_class": "gthread",
+        "worker_class": TicketbotWorker,  # gthread
         "threads": threads,
         # In-flight requests finish on SIGTERM before the worker exits.
         "graceful_timeout": 25,

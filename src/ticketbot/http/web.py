@@ -21,9 +21,11 @@ from urllib.parse import parse_qsl
 from slack_bolt import App, BoltRequest, BoltResponse
 
 from ticketbot import metrics
+from ticketbot.http import arrival
 from ticketbot.jobs.backlog import backlogs
 from ticketbot.runtime import Runtime
 from ticketbot.slack.payloads import payload_problem
+from ticketbot.store.db import request_arrived
 
 SLACK_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
@@ -196,6 +198,7 @@ def wsgi_app(app: App, runtime: Runtime) -> Callable:
 
     def slack_request(environ: dict, start_response: Callable) -> Iterable[bytes]:
         started = time.perf_counter()
+        request_arrived(arrival.take())  # its budget counts the wait for a thread
         kind, response = answer(environ)
         metrics.acked(kind, response.status, time.perf_counter() - started)
         return _respond(start_response, response)

@@ -1,10 +1,13 @@
 """Engine and transactions: one place decides how we talk to SQLite and PostgreSQL.
 
 A request from Slack must be answered within three seconds, whatever the database does. While
-a request holds a deadline (`deadline()`, set by the app for the work done before the ack), a
-transaction waits for the write lock, and for locked rows, only until that deadline, then
-fails with `DatabaseBusy` (or the driver's lock timeout), which the one error handler turns
-into "try again" for a person and a 503 for an event that Slack should send again."""
+a request holds a deadline (`set_deadline()`, set by the app for the work done before the ack,
+counted from when the request reached the process: `request_arrived()`), a writing
+transaction waits for the write lock, and for locked rows, only until that deadline: on
+SQLite through the writers' queue and the busy timeout, on PostgreSQL through `SET LOCAL
+lock_timeout` and `statement_timeout`. It then fails with `DatabaseBusy` (or the driver's
+timeout error), which the one error handler turns into "try again" for a person and a 503 for
+an event that Slack should send again; nothing of that transaction is written."""
 
 from __future__ import annotations
 
@@ -31,6 +34,10 @@ from ticketbot import metrics
 _DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar(
     "ticketbot_database_deadline", default=None
 )
+# When the current request reached this process (time.monotonic()), if the server says.
+_ARRIVED: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "ticketbot_request_arrived", default=None
+)
 SQLITE_BUSY_MS = 30_000  # without a deadline: jobs and the command line wait their turn
 # No transaction of ours waits longer for a row lock, on the request path or not.
 LOCK_OPTION = "-c lock_timeout=2500ms"
@@ -56,10 +63,25 @@ def deadline(seconds: float) -> Iterator[None]:
         _DEADLINE.reset(token)
 
 
+def request_arrived(at: float | None) -> None:
+    """For the HTTP server, in a context of the request's own (see http/web.py): when the
+    request reached the process, so that its time queued for a thread counts in its budget."""
+    _ARRIVED.set(at)
+
+
 def set_deadline(seconds: float | None) -> None:
     """For the app's middleware, in a context of the request's own (see http/web.py): the
-    deadline holds until the request is answered."""
-    _DEADLINE.set(None if seconds is None else time.monotonic() + seconds)
+    deadline, `seconds` after the request arrived (else from now), holds until the request
+    is answered."""
+    arrived = _ARRIVED.get()
+    start = time.monotonic() if arrived is None else arrived
+    _DEADLINE.set(None if seconds is None else start + seconds)
+
+
+def _milliseconds_left() -> int | None:
+    """What is left of the deadline in whole milliseconds (at least 1), None without one."""
+    left = remaining()
+    return None if left is None else max(int(left * 1000), 1)
 
 
 DEADLINE_VARIABLE = _DEADLINE  # work run after the answer starts without it
@@ -87,13 +109,28 @@ def _configure_sqlite(engine: Engine) -> None:
         # when another writer got there first; taking the write lock up front makes it wait,
         # but no longer than the request's deadline (set on the driver's connection, so the
         # statement counts of an interaction stay what its work costs).
-        left = remaining()
-        busy = SQLITE_BUSY_MS if left is None else max(int(left * 1000), 1)
+        left = _milliseconds_left()
+        busy = SQLITE_BUSY_MS if left is None else left
         connection.connection.dbapi_connection.execute(f"PRAGMA busy_timeout={busy}")
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 READ_ONLY = "ticketbot_read_only"
+
+
+def _configure_postgresql(engine: Engine) -> None:
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection) -> None:
+        left = _milliseconds_left()
+        if left is None or connection.get_execution_options().get(READ_ONLY):
+            return  # jobs, the command line and plain reads: the connection's lock_timeout
+        # lock_timeout bounds each lock acquisition, and a row wanted by two requests is two
+        # acquisitions (the tuple lock, then the row): statement_timeout bounds them together.
+        # SET LOCAL ends with the transaction. Sent on the driver's connection, where it opens
+        # the transaction, so the statement counts of an interaction stay what its work costs.
+        connection.connection.dbapi_connection.execute(
+            f"SET LOCAL lock_timeout = {left}; SET LOCAL statement_timeout = {left}"
+        )
 
 
 class _SqliteWriters:
@@ -183,6 +220,7 @@ class Database:
                 pool_timeout=2,
                 connect_args={"connect_timeout": 2, "options": options.strip()},
             )
+            _configure_postgresql(self.engine)
         metrics.watch_pool(self.engine)
         # Copied into every new session's `info`: how request-wide collaborators (the
         # webhook outbox, see services/webhooks.py) reach services without a parameter.
@@ -213,6 +251,9 @@ class Database:
             with self._read_sessions() as session, session.begin():
                 yield session
             return
+        left = remaining()
+        if left is not None and left <= 0:
+            raise DatabaseBusy("the request's time for the database is spent")
         writing = self._writer() if self._writer else nullcontext()
         with writing, self._sessions() as session, session.begin():
             yield session
