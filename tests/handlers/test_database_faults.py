@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 import requests
 from sqlalchemy import create_engine, func, select, text
@@ -9,6 +11,9 @@ from sqlalchemy import create_engine, func, select, text
 from tests.support.databases import POSTGRES_URL, application_name
 from tests.support.scenario import start_scenario
 from tests.support.steps import create_ticket
+from ticketbot.jobs.background import Nudged, database_outage
+from ticketbot.jobs.scheduler import tick
+from ticketbot.slack.client import slack_client
 from ticketbot.store.db import Database
 from ticketbot.store.models import Ticket
 
@@ -47,6 +52,37 @@ def test_a_form_submitted_while_the_database_is_down_tells_the_user(down):
     assert "cannot reach its database" in answer["errors"]["title"]
     down.settle()
     assert down.fake.calls("chat.postMessage") == []
+
+
+def test_an_outage_is_one_warning_line_from_the_background_work(down, caplog):
+    """The card deliverer and the scheduled passes, caught by an outage again and again, say
+    so once, as requests do: no ERROR, no traceback, then one line when it is over."""
+    database_outage.passed()  # whatever an earlier test left
+    caplog.clear()
+    caplog.set_level(logging.INFO, logger="ticketbot")
+    for _ in range(3):
+        down.background.deliverer.kick()
+        assert down.background.deliverer.wait_idle(10)
+    failed = tick(down.runtime, slack_client(down.runtime.settings)).failed
+    assert "cards" in failed and "deadline warnings" in failed
+    jobs = [r for r in caplog.records if r.name == "ticketbot.jobs"]
+    assert [(r.levelname, r.exc_info) for r in jobs] == [("WARNING", None)]
+    assert "database unavailable for the deliverer pass" in jobs[0].getMessage()
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+    database_outage.passed()
+    assert caplog.records[-1].getMessage() == "database answers the scheduled work again"
+
+
+def test_a_bug_in_background_work_keeps_its_traceback(caplog):
+    def broken() -> bool:
+        raise KeyError("ticket_id")
+
+    nudged = Nudged("deliverer", broken)
+    for _ in range(2):
+        nudged.kick()
+        assert nudged.wait_idle(10)
+    errors = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert len(errors) == 2 and all(r.exc_info for r in errors)
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)

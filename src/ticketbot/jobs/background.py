@@ -10,9 +10,50 @@ import logging
 import threading
 from collections.abc import Callable
 
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
 from ticketbot import metrics
+from ticketbot.store.db import DatabaseBusy
 
 logger = logging.getLogger("ticketbot.jobs")
+# What a database that is down, restarting, refusing us or locked raises: not a bug.
+OUTAGES = (OperationalError, InterfaceError, DisconnectionError, PoolTimeout, DatabaseBusy)
+
+
+class OutageLog:
+    """A database outage told once, as requests tell theirs: one WARNING line when a pass
+    first fails for it and one INFO line when a pass gets through again, whichever passes
+    and however many times they try meanwhile. Any other error is a bug: logged with its
+    traceback, every time."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._down = False
+
+    def failed(self, name: str, error: Exception, then: str) -> None:
+        if not isinstance(error, OUTAGES):
+            logger.error("%s pass failed; %s", name, then, exc_info=error)
+            return
+        with self._lock:
+            first, self._down = not self._down, True
+        if first:
+            logger.warning(
+                "database unavailable for the %s pass (%s); %s",
+                name,
+                error.__class__.__name__,
+                then,
+            )
+
+    def passed(self) -> None:
+        with self._lock:
+            was_down, self._down = self._down, False
+        if was_down:
+            logger.info("database answers the scheduled work again")
+
+
+# One per process: its passes all talk to the one database.
+database_outage = OutageLog()
 
 
 class Nudged:
@@ -47,9 +88,11 @@ class Nudged:
             try:
                 with metrics.busy(self._name):
                     more = self._work()
-            except Exception:
-                logger.exception("%s pass failed; the scheduled pass retries", self._name)
+            except Exception as error:
+                database_outage.failed(self._name, error, "the scheduled pass retries")
                 more = False
+            else:
+                database_outage.passed()
 
     def wait_idle(self, timeout: float | None = None) -> bool:
         """True once no pass runs or is wanted (tests, and shutdown)."""

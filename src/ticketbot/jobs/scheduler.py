@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from apscheduler.schedulers.background import BackgroundScheduler
 from slack_sdk import WebClient
 
+from ticketbot.jobs.background import OUTAGES, database_outage
 from ticketbot.jobs.cards import deliver_cards, deliver_statuses
 from ticketbot.jobs.messages import deliver_messages
 from ticketbot.jobs.retention import PurgeReport, purge_old_rows
@@ -71,14 +72,16 @@ def tick(runtime: Runtime, client: WebClient) -> TickReport:
     """Every scheduled pass, once, each apart so that one's trouble holds no other back; an
     error is logged and the next tick tries again."""
     report = TickReport()
+    outage: list[bool] = []  # one per failed pass: whether the database was the cause
 
     def run(name: str, work) -> None:
         try:
             with background():  # people's requests go first
                 work()
-        except Exception:
-            logger.exception("%s pass failed; the next one retries", name)
+        except Exception as error:
+            database_outage.failed(name, error, "the next one retries")
             report.failed.append(name)
+            outage.append(isinstance(error, OUTAGES))
 
     def cards() -> None:
         report.cards = deliver_cards(runtime, client)[1]
@@ -117,6 +120,8 @@ def tick(runtime: Runtime, client: WebClient) -> TickReport:
         ("retention", purge),  # last: housekeeping after the work people wait for
     ):
         run(name, work)
+    if not any(outage):  # some passes need no database: only a whole tick says it is back
+        database_outage.passed()
     return report
 
 
