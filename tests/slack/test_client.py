@@ -205,3 +205,17 @@ def test_each_outcome_of_a_call_is_counted_by_method(fake_slack):
         quick.users_info(user="U0REQ0001")
     assert counted("users.info")["paced"] - before["paced"] == 1
     assert fake_slack.calls("users.info") == []
+
+
+def test_a_post_sent_on_a_kept_connection_without_an_answer_is_never_sent_again(fake_slack):
+    """On a connection kept from an earlier call, a lost answer is no proof that the request
+    never reached Slack: the post is reported uncertain, not sent again."""
+    from ticketbot.slack.client import DeliveryUncertain
+
+    client = _ticketbot_client(fake_slack)
+    client.auth_test()  # the connection is kept from here on
+    fake_slack.fail_next("chat.postMessage", status=200, drop=True)
+    with pytest.raises(DeliveryUncertain):
+        client.chat_postMessage(channel="C0SLAALERT", text="Deadline near")
+    assert len(fake_slack.calls("chat.postMessage")) == 1
+    assert len(fake_slack.messages) == 1
