@@ -59,9 +59,10 @@ sla:
   check_interval_seconds: 5
 """
 CARD_EVENT, ALERT_EVENT = "ticketbot_card", "ticketbot_sla_alert"
+STATUS_EVENT = "ticketbot_status"  # the requester's status message (their confirmation)
 OK, DROP = (0.0, False, 0.0), (0.0, True, 0.0)  # (delay before, answer dropped, answer late)
 LATE_AFTER_TIMEOUT, LATE, SLOW = (0.0, False, 12.0), (0.0, False, 2.0), (3.0, False, 0.0)
-# The posts of the raising phase (cards and confirmations), then of each threshold's passes.
+# The posts of the raising phase (cards and status messages), then of each threshold's passes.
 RAISING = [OK, DROP, OK, LATE_AFTER_TIMEOUT, OK, SLOW, OK, LATE] * 4
 # A pass waits out the client's timeout on each answer later than that: one threshold has it.
 PASSES = [
@@ -167,7 +168,6 @@ def _warning_passes(db, fake, envs, logs) -> int:
 def _count(db: Database, fake) -> dict:
     with db.snapshot() as session:
         tickets = session.scalars(select(Ticket.id)).all()
-        numbers = session.scalars(select(Ticket.number)).all()
         alerts = {
             a.id: (a.ticket_id, a.kind, a.step, a.target, a.state, a.notify_at)
             for a in session.scalars(select(SlaAlert))
@@ -185,13 +185,18 @@ def _count(db: Database, fake) -> dict:
     )
     shown = [cards[t] for t in tickets]
     direct = [m["text"] for m in fake.posted("D" + REQUESTER[1:], everything=True)]
-    confirmed = [sum(1 for t in direct if t == f"Ticket #{n} created") for n in numbers]
+    statuses = Counter(
+        m["metadata"]["event_payload"].get("ticket_id")
+        for m in fake.posted()
+        if m["metadata"].get("event_type") == STATUS_EVENT
+    )
+    confirmed = [statuses[t] for t in tickets]
     sent = [a for a, row in alerts.items() if row[4] == "sent"]
     return {
         "tickets with 1 / 0 / 2+ cards": (
             f"{shown.count(1)} / {shown.count(0)} / {sum(1 for c in shown if c > 1)}"
         ),
-        "confirmations 1 / 0 / 2+": (
+        "status messages 1 / 0 / 2+": (
             f"{confirmed.count(1)} / {confirmed.count(0)} / {sum(1 for c in confirmed if c > 1)}"
         ),
         "requester told to try again": sum(1 for t in direct if "try again" in t),
@@ -203,7 +208,9 @@ def _count(db: Database, fake) -> dict:
         ),
         "recorded sent": len(sent),
         "sent, never posted": sum(1 for a in sent if not posts[a]),
-        "duplicates": sum(1 for c in shown if c > 1) + sum(1 for a in alerts if posts[a] > 1),
+        "duplicates": sum(1 for c in shown if c > 1)
+        + sum(1 for c in confirmed if c > 1)
+        + sum(1 for a in alerts if posts[a] > 1),
     }
 
 
