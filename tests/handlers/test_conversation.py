@@ -39,7 +39,7 @@ from tests.support.steps import (
 )
 from ticketbot.config import TicketbotConfig
 from ticketbot.ids import ActionId, CallbackId, InputId, ticket_block_id
-from ticketbot.store.models import Comment
+from ticketbot.store.models import Comment, OutgoingMessage
 from ticketbot.vocabulary import Status
 
 MESSAGE_TS = "1699990000.000100"
@@ -140,11 +140,15 @@ def test_a_reply_to_the_requester_reaches_them_and_their_answer_reaches_the_card
     assert _comments(slack)[-1][1] == "Here it is: timeout at 10:02 and 11:02"
     slack.send.event(deleted(theirs, "1700000320.000100"))
     slack.settle()
-    [removal] = slack.fake.calls("chat.delete")
-    assert (removal.args["channel"], removal.args["ts"]) == (TRIAGE, relayed["ts"])
+    # Gone from the card's thread, and so is the assignee's notice that quoted it.
+    removals = {(c.args["channel"], c.args["ts"]) for c in slack.fake.calls("chat.delete")}
+    assert removals == {(TRIAGE, relayed["ts"]), ("D" + AGENT_2[1:], heard["ts"])}
     with pytest.raises(KeyError):
         slack.fake.message(TRIAGE, relayed["ts"])
     assert "timeout" not in str(_comments(slack))
+    with slack.database.transaction() as session:  # nor in the copies the bot kept
+        kept = session.scalars(select(OutgoingMessage.message)).all()
+    assert kept and not any("timeout" in str(message) for message in kept)
 
 
 def test_an_agents_reply_in_the_card_thread_is_an_internal_note(slack):

@@ -14,7 +14,8 @@ import responses
 from sqlalchemy import select
 
 from tests.support.slack_payloads import plain, static
-from tests.support.steps import AGENT, card_action, choose, create_ticket, opened
+from tests.support.steps import AGENT, TRIAGE, card_action, choose, create_ticket, opened
+from tests.support.thread_messages import deleted, reply
 from tests.support.webhooks import HOOK, SECRET, mocked_http
 from ticketbot.config import TicketbotConfig
 from ticketbot.ids import ActionId, InputId
@@ -31,7 +32,12 @@ def config() -> TicketbotConfig:
                 {
                     "url": HOOK,
                     "secret": SECRET,
-                    "events": ["ticket.created", "ticket.updated", "ticket.closed"],
+                    "events": [
+                        "ticket.created",
+                        "ticket.updated",
+                        "ticket.closed",
+                        "ticket.commented",
+                    ],
                 }
             ],
         }
@@ -119,3 +125,20 @@ def test_a_receiver_that_hangs_never_delays_slacks_answer(slack, http):
         "ticket.updated",
     ]
     assert states(slack) == ["delivered", "delivered"]
+
+
+def test_a_comment_deleted_in_slack_leaves_its_words_in_no_delivery(slack, http):
+    http.post(HOOK, status=200)
+    create_ticket(slack, "Printer jammed")
+    said = reply("My badge code is 4711", "1700000400.000100", slack.card(1)["ts"],
+                 user=AGENT, channel=TRIAGE)  # fmt: skip
+    assert slack.send.event(said).status_code == 200
+    commented = json.loads(received(http, 2)[1].body)
+    assert commented["comment"]["text"] == "My badge code is 4711"  # as it was, when it was
+    assert slack.send.event(deleted(said, ts="1700000401.000100")).status_code == 200
+    slack.settle()
+    with slack.database.transaction() as session:
+        payloads = session.scalars(select(WebhookDelivery.payload)).all()
+    assert len(payloads) == 2 and not any("4711" in p for p in payloads)
+    kept = json.loads(payloads[1])["comment"]
+    assert (kept["text"], kept["files"], kept["deleted"]) == ("", [], True)

@@ -148,6 +148,7 @@ def delete_comment_from_slack(
     if comment is None or comment.deleted_at is not None:
         return None
     comment.text, comment.files, comment.deleted_at = "", None, now
+    webhooks.forget_comment(session=session, comment=comment)
     ticket = session.get(Ticket, comment.ticket_id)
     assert ticket is not None  # the comment's foreign key
     history.record_change(

@@ -50,14 +50,16 @@ def queue_message(
     return row
 
 
-def copies_of(*, session: Session, source: tuple[str, str]) -> list[OutgoingMessage]:
-    """The copies relayed from a Slack message."""
+def copies_of(
+    *, session: Session, source: tuple[str, str], kinds: tuple[str, ...] = (RELAY,)
+) -> list[OutgoingMessage]:
+    """The copies relayed from a Slack message (with NOTICE: the notices quoting it too)."""
     return list(
         session.scalars(
             select(OutgoingMessage).where(
                 OutgoingMessage.source_channel == source[0],
                 OutgoingMessage.source_ts == source[1],
-                OutgoingMessage.kind == RELAY,
+                OutgoingMessage.kind.in_(kinds),
             )
         )
     )
@@ -103,18 +105,27 @@ def edit_copy(
 
 
 def follow_deletion(*, session: Session, source: tuple[str, str], now: datetime) -> int:
-    """The relayed message was deleted: so are its copies (one not posted yet never is)."""
+    """The relayed message was deleted: so are its copies and the notices quoting it (one not
+    posted yet never is), and their words are gone from the outbox too, with those of every
+    edit that followed them."""
     touched = 0
-    for copy in copies_of(session=session, source=source):
+    for copy in copies_of(session=session, source=source, kinds=(RELAY, NOTICE)):
         touched += 1
+        copy.message = {}  # a posted copy is deleted by its ts: its words are not needed
+        for edit in session.scalars(
+            select(OutgoingMessage).where(
+                OutgoingMessage.edits_id == copy.id, OutgoingMessage.kind == EDIT
+            )
+        ):
+            edit.message = {}
         if copy.state == PENDING:
             copy.state = CANCELLED
             continue
         if copy.state != SENT:
             continue
-        edit = _pending_follow_up(session, copy)
-        if edit is not None:
-            edit.state = CANCELLED
+        waiting = _pending_follow_up(session, copy)
+        if waiting is not None:
+            waiting.state = CANCELLED
         session.add(
             OutgoingMessage(
                 ticket_id=copy.ticket_id,

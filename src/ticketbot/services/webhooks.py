@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import event
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from ticketbot.config import WebhookConfig
@@ -141,3 +141,20 @@ def emit(
         # Once the change is committed, never before: a rolled-back session is discarded.
         event.listen(session, "after_commit", lambda _session: nudge(), once=True)
     return rows
+
+
+def forget_comment(*, session: Session, comment: Comment) -> int:
+    """A comment deleted in Slack: its words are gone from every delivery that carried them,
+    delivered or not (one still to go says that the comment was deleted, not what it said)."""
+    carried = f'"comment":{{"id":{comment.id},'
+    rows = session.scalars(
+        select(WebhookDelivery).where(
+            WebhookDelivery.event == WebhookEvent.COMMENTED.value,
+            WebhookDelivery.payload.contains(carried, autoescape=True),
+        )
+    ).all()
+    for row in rows:
+        body = json.loads(row.payload)
+        body["comment"].update(text="", files=[], deleted=True)
+        row.payload = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    return len(rows)

@@ -47,9 +47,17 @@ def to_requester(
 
 
 def to_person(
-    runtime: Runtime, session: Session, quick: WebClient, ticket: Ticket, user_id: str, render
+    runtime: Runtime,
+    session: Session,
+    quick: WebClient,
+    ticket: Ticket,
+    user_id: str,
+    render,
+    *,
+    source: tuple[str, str] | None = None,
 ) -> None:
-    """Queue `render()` as a direct message to `user_id`, in their language."""
+    """Queue `render()` as a direct message to `user_id`, in their language. `source`: the
+    Slack message it quotes, whose deletion deletes it too."""
     with speaking(runtime.directory.language(quick, user_id)):
         message = render()
     queue_message(
@@ -59,6 +67,7 @@ def to_person(
         channel=user_id,
         message=message,
         now=runtime.clock.now(),
+        source=source,
     )
 
 
@@ -70,8 +79,11 @@ def followers_hear(
     news: News,
     actor: str,
     what,
+    *,
+    source: tuple[str, str] | None = None,
 ) -> None:
-    """Each follower who wants `news` gets `what()` (text for them) in a direct message."""
+    """Each follower who wants `news` gets `what()` (text for them) in a direct message;
+    `source`: the Slack message it quotes."""
     for user_id in who_hears(session=session, ticket=ticket, news=news, actor=actor):
         to_person(
             runtime,
@@ -80,6 +92,7 @@ def followers_hear(
             ticket,
             user_id,
             lambda: views.follower_notice(ticket, what=what()),
+            source=source,
         )
 
 

@@ -80,7 +80,7 @@ def _relay_to_requester(
     agent = runtime.directory.name(quick, comment.author_id)
     notify.followers_hear(
         runtime, session, quick, ticket, News.REPLY, comment.author_id,
-        lambda: views.reply_text(agent, comment.text),
+        lambda: views.reply_text(agent, comment.text), source=source,
     )  # fmt: skip
 
 
@@ -176,7 +176,7 @@ def _requester_replied(runtime, session, quick, ticket, author, comment, source)
             runtime, session, quick, ticket, ticket.assignee_id,
             lambda: views.requester_replied_notice(
                 ticket, author=name, text=comment.text, card_link=ticket.card_permalink
-            ),
+            ), source=source,
         )  # fmt: skip
 
 
