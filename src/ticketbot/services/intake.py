@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ticketbot.config.queues import Queue
+from ticketbot.services import history
 from ticketbot.services.access import Viewer
 from ticketbot.store.models import Comment, Ticket
-from ticketbot.vocabulary import Source, Status
+from ticketbot.vocabulary import ORIGIN_DELETED, Field, Source, Status
 
 # A person's new message, with or without files. Every other subtype (joins, topics, bot
 # messages, edits, deletions, thread broadcasts...) is housekeeping or a reply.
@@ -119,3 +121,14 @@ def origin_editable(ticket: Ticket) -> bool:
         and ticket.assignee_id is None
         and ticket.first_response_at is None
     )
+
+
+def note_origin_deleted(*, session: Session, ticket: Ticket, now: datetime) -> None:
+    """The message the ticket came from was deleted in Slack: the ticket stays, its history
+    says so (by its requester, the only one who can delete it besides admins)."""
+    ticket.version += 1
+    ticket.updated_at = now
+    history.record_change(
+        session=session, ticket=ticket, field=Field.ORIGIN, old=None, new=ORIGIN_DELETED,
+        actor=ticket.requester_id, now=now,
+    )  # fmt: skip

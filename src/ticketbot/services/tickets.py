@@ -19,7 +19,7 @@ from ticketbot.services.search_terms import terms
 from ticketbot.services.webhooks import Outbound
 from ticketbot.store.db import dialect_insert
 from ticketbot.store.models import Party, SearchTerm, Ticket, TicketChange, TicketCounter
-from ticketbot.vocabulary import ORIGIN_DELETED, Field, Status, WebhookEvent
+from ticketbot.vocabulary import Field, Status, WebhookEvent
 
 
 def _next_number(session: Session, workspace_id: str) -> int:
@@ -385,17 +385,6 @@ def assign(
         outbound=outbound,
     )
     return True
-
-
-def note_origin_deleted(*, session: Session, ticket: Ticket, now: datetime) -> None:
-    """The message the ticket came from was deleted in Slack: the ticket stays, its history
-    says so (by its requester, the only one who can delete it besides admins)."""
-    ticket.version += 1
-    ticket.updated_at = now
-    history.record_change(
-        session=session, ticket=ticket, field=Field.ORIGIN, old=None, new=ORIGIN_DELETED,
-        actor=ticket.requester_id, now=now,
-    )  # fmt: skip
 
 
 def set_card(

@@ -27,7 +27,7 @@ from ticketbot.services.inputs import (
     title_from,
     validate,
 )
-from ticketbot.services.intake import grouping_target, origin_editable
+from ticketbot.services.intake import grouping_target, note_origin_deleted, origin_editable
 from ticketbot.services.refreshes import refresh_views
 from ticketbot.slack import relay
 from ticketbot.slack.client import SLACK_FAILURES, failure_reason
@@ -266,7 +266,7 @@ def follow_origin_deletion(runtime: Runtime, *, workspace_id: str, channel_id: s
         )  # fmt: skip
         if ticket is None:
             return
-        ticket_service.note_origin_deleted(session=session, ticket=ticket, now=runtime.clock.now())
+        note_origin_deleted(session=session, ticket=ticket, now=runtime.clock.now())
         refresh_views(session=session, ticket=ticket, now=runtime.clock.now())
     runtime.slack_changed()
 
