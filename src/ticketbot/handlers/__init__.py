@@ -18,6 +18,7 @@ from ticketbot.handlers import (
     ratings,
     reactions,
     related,
+    settings,
     shortcuts,
     workflows,
 )
@@ -36,6 +37,7 @@ MODULES = (
     related,
     faq,
     conversation,
+    settings,
     workflows,
 )
 
