@@ -146,6 +146,25 @@ class Pacer:
         RateLimited). Returns the seconds waited."""
         if method in UNPACED:
             return 0.0
+        return self._await(workspace, method, channel, max_wait, take=True)
+
+    def wait_turn(self, workspace: str, method: str, *, channel: str | None = None) -> float:
+        """Wait until a call of `method` could go, without taking its token (the call then
+        takes it). For work that is rendered from the database: rendered after the wait, it
+        shows what changed meanwhile. Returns the seconds waited."""
+        if method in UNPACED:
+            return 0.0
+        return self._await(workspace, method, channel, None, take=False)
+
+    def _await(
+        self,
+        workspace: str,
+        method: str,
+        channel: str | None,
+        max_wait: float | None,
+        *,
+        take: bool,
+    ) -> float:
         waited = 0.0
         while True:
             with self._lock:
@@ -156,10 +175,11 @@ class Pacer:
                     reserve = max(round(buckets[0].capacity * RESERVE), 0)
                 wait = max(b.wait(now, reserve if b is buckets[0] else 0.0) for b in buckets)
                 if wait <= 0:
-                    for bucket in buckets:
-                        bucket.tokens -= 1
-                    self.waited += waited
-                    metrics.paced(method, waited)
+                    if take:
+                        for bucket in buckets:
+                            bucket.tokens -= 1
+                        self.waited += waited
+                        metrics.paced(method, waited)
                     return waited
             if max_wait is not None and waited + wait > max_wait:
                 raise RateLimited(method, wait)

@@ -54,6 +54,11 @@ def deliver_cards(
         if row.ticket_id not in shown:  # deleted meanwhile: its row went with it
             continue
         ticket, extras = shown[row.ticket_id]
+        if _waited_turn(client, ticket.card_ts, ticket.card_channel_id):
+            fresh = _reload(runtime, row.ticket_id, extras=True)
+            if fresh is None:
+                continue
+            ticket, extras = fresh
         try:
             send_card(runtime, client, ticket, extras=extras)
         except SLACK_FAILURES as error:
@@ -87,6 +92,11 @@ def deliver_statuses(
         ticket = tickets.get(row.ticket_id)
         if ticket is None:
             continue
+        if _waited_turn(client, ticket.status_ts, ticket.conversation_channel_id):
+            fresh = _reload(runtime, row.ticket_id, extras=False)
+            if fresh is None:
+                continue
+            ticket = fresh[0]
         try:
             send_status(runtime, client, ticket)
         except SLACK_FAILURES as error:
@@ -97,6 +107,27 @@ def deliver_statuses(
         STATUS_OUTBOX.clear(database, [row.ticket_id], token)
         landed += 1
     return len(rows), landed
+
+
+def _waited_turn(client: WebClient, ts: str | None, channel: str | None) -> bool:
+    """Wait for the pacer's turn of the call that shows this message; True when it made the
+    delivery wait. A pass claims up to a batch of messages at once and, under Slack's limits,
+    sends them seconds apart: a message rendered as its ticket was at the claim would show a
+    state changes made meanwhile left behind (and then be sent again for them)."""
+    wait_turn = getattr(client, "wait_turn", None)  # a plain WebClient is not paced
+    if wait_turn is None:
+        return False
+    return wait_turn("chat.update" if ts else "chat.postMessage", channel=channel) > 0
+
+
+def _reload(runtime: Runtime, ticket_id: int, *, extras: bool) -> tuple[Ticket, dict] | None:
+    """The ticket as it is now, and what its card shows besides (`extras`); None when it was
+    deleted meanwhile."""
+    with runtime.database.transaction(read_only=True) as session:
+        ticket = session.get(Ticket, ticket_id)
+        if ticket is None:
+            return None
+        return ticket, card_extras(runtime, ticket) if extras else {}
 
 
 def deliver_all(runtime: Runtime, client: WebClient) -> bool:
