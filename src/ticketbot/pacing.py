@@ -148,6 +148,20 @@ class Pacer:
             return 0.0
         return self._await(workspace, method, channel, max_wait, take=True)
 
+    def ready(self, workspace: str, method: str) -> int:
+        """How many calls of `method` could go at once now, beyond the background reserve when
+        called as background work (0 while a 429 pauses it)."""
+        if method in UNPACED:
+            return 1_000_000
+        with self._lock:
+            now = self._monotonic()
+            bucket = self._bucket((workspace, method), TIERS.get(method, DEFAULT), now)
+            if now < bucket.paused_until:
+                return 0
+            bucket.refill(now)
+            reserve = max(round(bucket.capacity * RESERVE), 0) if _BACKGROUND.get() else 0
+            return max(int(bucket.tokens + 1e-9) - reserve, 0)
+
     def wait_turn(self, workspace: str, method: str, *, channel: str | None = None) -> float:
         """Wait until a call of `method` could go, without taking its token (the call then
         takes it). For work that is rendered from the database: rendered after the wait, it

@@ -33,10 +33,20 @@ def catch_up_cards(runtime: Runtime, client: WebClient, *, now: datetime | None 
     return deliver_cards(runtime, client, now=now)[1]
 
 
+def paced_batch(client: WebClient) -> int:
+    """How many messages a pass claims: what the pacer lets this process update now (at least
+    one, at most BATCH). A process claiming more would hold them while it waits for its turns
+    at its share of Slack's limit, and the other workers and replicas, whose shares are free,
+    could not take them."""
+    ready = getattr(client, "ready", None)  # a plain WebClient is not paced
+    turns = ready("chat.update") if ready is not None else None
+    return BATCH if turns is None else max(1, min(BATCH, turns))
+
+
 def deliver_cards(
-    runtime: Runtime, client: WebClient, *, now: datetime | None = None
+    runtime: Runtime, client: WebClient, *, now: datetime | None = None, limit: int = BATCH
 ) -> tuple[int, int]:
-    """One pass: how many cards it claimed, and how many of them Slack took."""
+    """One pass over at most `limit` cards: how many it claimed, and how many Slack took."""
     now = now or runtime.clock.now()
     token = new_token()
     database = runtime.database
@@ -48,7 +58,7 @@ def deliver_cards(
         for ticket in session.scalars(select(Ticket).where(Ticket.id.in_(ids))).unique():
             shown[ticket.id] = (ticket, card_extras(runtime, ticket))
 
-    rows = OUTBOX.claim(database, now=now, token=token, limit=BATCH, then=load)
+    rows = OUTBOX.claim(database, now=now, token=token, limit=limit, then=load)
     landed = 0
     for row in rows:
         if row.ticket_id not in shown:  # deleted meanwhile: its row went with it
@@ -72,9 +82,9 @@ def deliver_cards(
 
 
 def deliver_statuses(
-    runtime: Runtime, client: WebClient, *, now: datetime | None = None
+    runtime: Runtime, client: WebClient, *, now: datetime | None = None, limit: int = BATCH
 ) -> tuple[int, int]:
-    """One pass over the requester's status messages waiting to be shown."""
+    """One pass over (at most `limit` of) the requester's status messages waiting to be shown."""
     now = now or runtime.clock.now()
     token = new_token()
     database = runtime.database
@@ -86,7 +96,7 @@ def deliver_statuses(
             (t.id, t) for t in session.scalars(select(Ticket).where(Ticket.id.in_(ids))).unique()
         )
 
-    rows = STATUS_OUTBOX.claim(database, now=now, token=token, limit=BATCH, then=load)
+    rows = STATUS_OUTBOX.claim(database, now=now, token=token, limit=limit, then=load)
     landed = 0
     for row in rows:
         ticket = tickets.get(row.ticket_id)
@@ -133,8 +143,11 @@ def _reload(runtime: Runtime, ticket_id: int, *, extras: bool) -> tuple[Ticket, 
 def deliver_all(runtime: Runtime, client: WebClient) -> bool:
     """Cards, status messages, then queued messages (which may wait for a card's place).
     True when a pass filled a batch: there may be more."""
-    passes = (deliver_cards, deliver_statuses, deliver_messages)
-    return any(work(runtime, client)[0] >= BATCH for work in passes)
+    more = False
+    for work in (deliver_cards, deliver_statuses):
+        limit = paced_batch(client)
+        more |= work(runtime, client, limit=limit)[0] >= limit
+    return deliver_messages(runtime, client)[0] >= BATCH or more
 
 
 class Deliverer(Nudged):
