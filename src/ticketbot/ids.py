@@ -41,6 +41,7 @@ class InputId(StrEnum):
     PARTY = "party"
     PRODUCT = "product"
     VISIBILITY = "visibility"
+    QUEUE = "queue"
     SOLUTION = "solution"
     COMMENT_TEXT = "comment_text"
     TICKET_PICKER = "ticket_picker"
@@ -99,6 +100,10 @@ class ActionId(StrEnum):
     STATUS_REOPEN = "status_reopen"
     STATUS_FOLLOWERS = "status_followers"
     NOTIFY_LEVEL = "home_notify"
+    AWAY = "home_away"
+    # `capture: ask`: the author of a message in a request channel says whether it is one.
+    CAPTURE_RAISE = "capture_raise"
+    CAPTURE_DISMISS = "capture_dismiss"
 
 
 class BlockId(StrEnum):

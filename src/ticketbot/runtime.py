@@ -13,7 +13,7 @@ from ticketbot.config import Settings, TicketbotConfig, load_config, load_settin
 from ticketbot.directory import Directory
 from ticketbot.mailer import Mailer
 from ticketbot.pacing import Pacer
-from ticketbot.services.deadlines import DeadlinePolicy
+from ticketbot.services.deadlines import Policies
 from ticketbot.services.webhooks import Outbound
 from ticketbot.store.db import Database
 
@@ -33,7 +33,7 @@ class Runtime:
     config: TicketbotConfig
     database: Database
     clock: Clock = field(default_factory=SystemClock)
-    policy: DeadlinePolicy = field(init=False)
+    policy: Policies = field(init=False)  # each queue's deadlines
     directory: Directory = field(init=False)
     mailer: Mailer | None = field(init=False)  # None: SMTP not configured, no Email button
     # Paces this process's Web API calls to its share of Slack's rate limits.
@@ -47,7 +47,7 @@ class Runtime:
     deliverer: Nudgeable | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
-        self.policy = DeadlinePolicy.from_config(self.config.sla)
+        self.policy = Policies.from_config(self.config)
         self.directory = Directory(self.config, self.clock)
         self.mailer = Mailer.from_settings(self.settings)
         processes = self.settings.ticketbot_replicas * self.settings.ticketbot_workers

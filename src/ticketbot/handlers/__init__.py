@@ -19,6 +19,7 @@ from ticketbot.handlers import (
     reactions,
     related,
     shortcuts,
+    workflows,
 )
 
 MODULES = (
@@ -35,6 +36,7 @@ MODULES = (
     related,
     faq,
     conversation,
+    workflows,
 )
 
 

@@ -145,7 +145,7 @@ def reply_in_thread(
         if comment is None:
             return True
         if side is Side.REQUESTER:
-            _requester_replied(runtime, session, quick, ticket, author, comment, source)
+            requester_replied(runtime, session, quick, ticket, author, comment, source)
         elif public:
             _relay_to_requester(runtime, session, quick, ticket, comment, source)
         if public:
@@ -154,7 +154,32 @@ def reply_in_thread(
     return True
 
 
-def _requester_replied(runtime, session, quick, ticket, author, comment, source) -> None:
+def requester_adds(
+    runtime: Runtime, session, quick: WebClient, ticket: Ticket, author: Viewer, *, text: str,
+    files: Any, source: tuple[str, str],
+) -> Comment | None:  # fmt: skip
+    """A message of the requester's outside the ticket's threads that joins it (a second
+    message in a request channel): a public comment, relayed like a reply."""
+    comment = comment_service.add_comment(
+        session=session,
+        ticket=ticket,
+        viewer=author,
+        text=text,
+        files=shared_files(files) or (),
+        now=runtime.clock.now(),
+        slack_channel_id=source[0],
+        slack_ts=source[1],
+        outbound=runtime.outbound,
+    )
+    if comment is not None:
+        requester_replied(runtime, session, quick, ticket, author, comment, source)
+        refresh_views(session=session, ticket=ticket, now=runtime.clock.now())
+    return comment
+
+
+def requester_replied(runtime, session, quick, ticket, author, comment, source) -> None:
+    """What a requester's public comment sets off: the copy in the card's thread, the status
+    back to In progress (or the offer to reopen), a word to the assignee."""
     _relay_to_card(runtime, session, quick, ticket, comment, source)
     if resumes(ticket, author):
         ticket_service.change_status(
