@@ -202,3 +202,36 @@ def test_renaming_a_queue_keeps_its_tickets_and_removing_it_is_a_version(slack):
         "queue Help desk added, queue IT added"]  # fmt: skip
     with acting_for(TEAM_ID):
         assert [q.name for q in slack.runtime.config.desks] == ["Help desk"]
+
+
+def test_related_kinds_currency_weekly_report_and_escalation(slack):
+    general = _click(slack, _home(slack, ADMIN), ActionId.SETTINGS_GENERAL)
+    values = {F.KINDS: {F.KINDS: checkboxes(["activity", "document", "expense"])},
+              F.CURRENCY: {F.CURRENCY: plain("usd")},
+              F.WEEKLY_DAY: {F.WEEKLY_DAY: static("Fri")},
+              F.WEEKLY_TIME: {F.WEEKLY_TIME: timepicker("16:30")},
+              F.WEEKLY_CHANNEL: {F.WEEKLY_CHANNEL: conversations("C0MANAGERS")}}  # fmt: skip
+    assert slack.send.view_submission(general, values, user_id=ADMIN).status_code == 200
+    slack.settle()
+    with acting_for(TEAM_ID):
+        config = slack.runtime.config
+    assert [k.value for k in config.related_kinds] == ["activity", "document", "expense"]
+    assert config.currency == "USD"
+    weekly = config.reports.weekly
+    assert (weekly.day, str(weekly.time), weekly.channel) == ("Fri", "16:30:00", "C0MANAGERS")
+
+    bad = {**values, F.CURRENCY: {F.CURRENCY: plain("dollars")}}
+    refused = slack.send.view_submission(_click(slack, _home(slack, ADMIN),
+                                                ActionId.SETTINGS_GENERAL), bad, user_id=ADMIN)
+    assert list(refused.json()["errors"]) == [F.CURRENCY]
+    assert "is not a currency code" in refused.json()["errors"][F.CURRENCY]
+
+    deadlines = _click(slack, _home(slack, ADMIN), ActionId.SETTINGS_DEADLINES)
+    escalate = {F.ESCALATE_HOURS: {F.ESCALATE_HOURS: number(4)},
+                F.ESCALATE_GROUP: {F.ESCALATE_GROUP: plain("S0LEADS001")}}  # fmt: skip
+    assert slack.send.view_submission(deadlines, escalate, user_id=ADMIN).status_code == 200
+    slack.settle()
+    with acting_for(TEAM_ID):
+        sla = slack.runtime.config.sla
+    assert (sla.escalate_every_hours, sla.escalation_usergroup) == (4, "S0LEADS001")
+    assert len(_versions(slack)) == 2  # the refused one stored nothing

@@ -18,7 +18,7 @@ from ticketbot.services.errors import Forbidden, InvalidInput
 from ticketbot.slack.forms import ModalContext, submitted
 from ticketbot.views import settings as views
 from ticketbot.views.settings import F
-from ticketbot.vocabulary import Priority
+from ticketbot.vocabulary import Priority, RelatedKind
 
 _SHARE = re.compile(r"^\s*(\d+(?:[.,]\d+)?)\s*%?\s*$")
 
@@ -135,6 +135,9 @@ def deadlines_document(document: dict, values: dict[str, Any]) -> dict:
     _set(sla, "warn_at", shares, [0.75])
     _set(sla, "alert_channel", values.get(F.ALERT_CHANNEL))
     _set(sla, "pause_statuses", values.get(F.PAUSE) or [], ["waiting"])
+    every = values.get(F.ESCALATE_HOURS)
+    _set(sla, "escalate_every_hours", float(every) if every not in (None, "") else None)
+    _set(sla, "escalation_usergroup", str(values.get(F.ESCALATE_GROUP) or "").strip())
     zone = str(values.get(F.TIMEZONE) or "").strip()
     if zone:
         business = dict(sla.get("business_hours") or {})
@@ -158,6 +161,18 @@ def general_document(document: dict, values: dict[str, Any]) -> dict:
     conversation = dict(changed.get("conversation") or {})
     _set(conversation, "card_thread_replies", values.get(F.CARD_REPLIES), "internal")
     _set(changed, "conversation", conversation, {})
+    kept = set(values.get(F.KINDS) or [])
+    _set(changed, "modules", {k.value: False for k in RelatedKind if k.value not in kept})
+    _set(changed, "currency", str(values.get(F.CURRENCY) or "").strip().upper(), "EUR")
+    reports = dict(changed.get("reports") or {})
+    if values.get(F.WEEKLY_DAY):
+        weekly = {"day": values[F.WEEKLY_DAY]}
+        _set(weekly, "time", values.get(F.WEEKLY_TIME), "09:00")
+        _set(weekly, "channel", values.get(F.WEEKLY_CHANNEL))
+        reports["weekly"] = weekly
+    else:
+        reports.pop("weekly", None)
+    _set(changed, "reports", reports, {})
     return changed
 
 
@@ -172,11 +187,14 @@ _DEADLINE_FIELDS = (
     *((f"standard_hours.{p.value}", F.HOURS + p.value) for p in Priority),
     ("warn_at", F.WARN_AT), ("alert_channel", F.ALERT_CHANNEL), ("pause", F.PAUSE),
     ("timezone", F.TIMEZONE), ("days", F.DAYS), ("start", F.START), ("holidays", F.HOLIDAYS),
-    ("business_hours", F.END),
+    ("business_hours", F.END), ("escalate_every", F.ESCALATE_HOURS),
+    ("escalation_usergroup", F.ESCALATE_GROUP),
 )  # fmt: skip
 _GENERAL_FIELDS = (
     ("language", F.LANGUAGE), ("admins", F.ADMINS), ("reaction", F.REACTION),
-    ("conversation", F.CARD_REPLIES),
+    ("conversation", F.CARD_REPLIES), ("modules", F.KINDS), ("currency", F.CURRENCY),
+    ("reports.weekly.day", F.WEEKLY_DAY), ("reports.weekly.time", F.WEEKLY_TIME),
+    ("reports.weekly.channel", F.WEEKLY_CHANNEL),
 )  # fmt: skip
 FIELDS = {"queue": (_QUEUE_FIELDS, F.NAME), "deadlines": (_DEADLINE_FIELDS, F.HOURS + "urgent"),
           "general": (_GENERAL_FIELDS, F.LANGUAGE)}  # fmt: skip
