@@ -218,3 +218,84 @@ def test_sigterm_finishes_work_in_flight_and_exits_cleanly(tmp_path, fake_slack)
     assert len(opened) == 1, output
     assert '"message": "worker stopped cleanly"' in output
     assert "xoxb-test" not in output
+
+
+QUEUES = """\
+triage_channel: C0HELPDESK
+agents: [U0ALICE01]
+queues:
+  - name: IT
+    request_channels: [C0ITHELP1]
+    triage_channel: C0ITTRIAG
+    agents: [U0BOB0001, S0ITTEAM1]
+    assign: round_robin
+  - name: HR
+    request_channels: [C0HRHELP1]
+    private: true
+    capture: ask
+    sla:
+      standard_hours: {urgent: 4}
+"""
+
+
+def test_check_config_prints_each_queue(tmp_path):
+    (tmp_path / "ticketbot.yml").write_text(QUEUES)
+    result = run(["check-config"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert (
+        "  queue IT (it): triage C0ITTRIAG, requests from C0ITHELP1, 2 agents, "
+        "capture every_message, assign round_robin"
+    ) in lines
+    assert (
+        "  queue HR (hr): triage C0HELPDESK, requests from C0HRHELP1, 1 agents, "
+        "capture ask, assign none, private"
+    ) in lines
+
+
+def test_check_config_refuses_queues_that_cannot_work(tmp_path):
+    (tmp_path / "ticketbot.yml").write_text(
+        "queues:\n"
+        "  - name: IT\n    request_channels: [C0SHARED1]\n    triage_channel: C0ITTRIAG\n"
+        "  - name: HR\n    request_channels: [C0SHARED1]\n"
+        "  - name: Legal\n    triage_channel: C0LEGAL01\n    sla: {warn_at: [3]}\n"
+    )
+    result = run(["check-config"], tmp_path)
+    assert result.returncode == 2
+    problems = result.stderr
+    assert "HR: C0SHARED1 is already a request channel of IT" in problems
+    assert "HR: no triage channel" in problems
+    assert "Legal: sla.warn_at.0" in problems
+    assert "Traceback" not in problems and result.stdout == ""
+
+
+def test_settings_round_trip_through_yaml(tmp_path):
+    database = f"sqlite:///{tmp_path / 'bot.db'}"
+    (tmp_path / "ticketbot.yml").write_text("triage_channel: C0SUPPORT1\nagents: [U0AGT0001]\n")
+    good = tmp_path / "new.yml"
+    good.write_text(
+        "triage_channel: C0SUPPORT1\nqueues:\n  - name: IT\n    triage_channel: C0ITDESK01\n"
+        "    agents: [U0AGT0001]\n    assign: round_robin\n"
+    )
+    imported = run(["settings", "import", str(good), "--workspace", "T0TEAM001"], tmp_path,
+                   DATABASE_URL=database)  # fmt: skip
+    assert imported.returncode == 0, imported.stderr
+    # What changed from ticketbot.yml: a queue, and no top-level agents any more.
+    assert imported.stdout.strip() == "settings of T0TEAM001: version 1 (queue IT added, agents)"
+    exported = run(["settings", "export"], tmp_path, DATABASE_URL=database)
+    assert exported.returncode == 0, exported.stderr
+    assert exported.stdout.startswith("# ticketbot settings of T0TEAM001: version 1, ")
+    assert "by import new.yml" in exported.stdout.splitlines()[0]
+    back = tmp_path / "back.yml"
+    back.write_text(exported.stdout)
+    again = run(["settings", "import", str(back)], tmp_path, DATABASE_URL=database)
+    # The same settings: no new version.
+    assert again.stdout.strip() == "settings of T0TEAM001: version 1 (queue IT added, agents)"
+
+    bad = tmp_path / "bad.yml"
+    bad.write_text("queues:\n  - name: IT\n    capture: always\n")
+    refused = run(["settings", "import", str(bad)], tmp_path, DATABASE_URL=database)
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert refused.stderr.startswith(f"ticketbot: {bad}: queues.0.capture: Input should be")
+    after = run(["settings", "export"], tmp_path, DATABASE_URL=database)
+    assert after.stdout == exported.stdout  # nothing half-written

@@ -41,6 +41,7 @@ EVENT_SCOPES = {
     "app_home_opened": set(),
     "reaction_added": {"reactions:read"},
     "message": {"channels:history", "groups:history", "im:history"},
+    "function_executed": set(),
 }
 # Every Web API method the app calls. A new call fails the test until it is listed here.
 METHOD_SCOPES = {
@@ -60,6 +61,8 @@ METHOD_SCOPES = {
     "views_publish": set(),
     "files_upload_v2": {"files:write"},
     "auth_test": set(),
+    "functions_completeSuccess": set(),
+    "functions_completeError": set(),
 }
 WEB_API_CALL = re.compile(r"\bclient\.(\w+)\(")
 
@@ -137,6 +140,7 @@ def test_bot_events_and_request_urls(manifest):
         "message.channels",
         "message.groups",
         "message.im",
+        "function_executed",
     }
     interactivity = settings["interactivity"]
     assert interactivity["is_enabled"] is True
@@ -152,7 +156,12 @@ def test_the_manifest_declares_what_the_app_listens_to(manifest, app):
     events = {e.split(".")[0] for e in manifest["settings"]["event_subscriptions"]["bot_events"]}
     assert app.registered("command") == commands
     assert app.registered("shortcut") == shortcuts
-    assert app.registered("event") == events
+    assert app.registered("event") | {"function_executed"} == events
+    # Each Workflow Builder step the app runs is declared, with the inputs it reads.
+    assert app.registered("function") == set(manifest["functions"])
+    assert set(manifest["functions"]["raise_ticket"]["input_parameters"]) == {
+        "title", "description", "requester", "queue", "priority"}
+    assert manifest["settings"]["function_runtime"] == "remote"
     assert manifest["features"]["app_home"]["home_tab_enabled"] is True
 
 

@@ -17,10 +17,10 @@ from slack_bolt import App
 from ticketbot.concurrency import WorkQueue
 from ticketbot.handlers import register_all
 from ticketbot.i18n import answer_in
-from ticketbot.runtime import Runtime
+from ticketbot.runtime import Runtime, acting_for
 from ticketbot.slack import errors
 from ticketbot.slack.client import slack_client
-from ticketbot.slack.request import actor_of
+from ticketbot.slack.request import actor_of, is_external, profile_of, workspace_of
 from ticketbot.store.db import DEADLINE_VARIABLE, set_deadline
 
 logger = logging.getLogger("ticketbot")
@@ -62,10 +62,20 @@ def build_app(runtime: Runtime, *, work: WorkQueue | None = None) -> App:
         context["client"] = client  # Bolt's own per-request client would not keep connections
         context["quick"] = quick
         actor = actor_of(body)
-        context["viewer"] = runtime.directory.viewer(quick, actor) if actor else None
+        context["viewer"] = (
+            runtime.directory.viewer(
+                quick, actor, external=is_external(body), profile=profile_of(body)
+            )
+            if actor
+            else None
+        )
         answer_in(runtime.directory.language(quick, actor))
         context["later"] = errors.Later(queue, body=body, client=client)
-        return next()
+        workspace = workspace_of(body)
+        if runtime.home_workspace is None and runtime.settings.slack_bot_token:
+            runtime.home_workspace = workspace or None  # one workspace: the one Slack names
+        with acting_for(workspace):  # this workspace's settings, for the listener
+            return next()
 
     errors.register(app)
     register_all(app)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from slack_sdk import WebClient
@@ -18,15 +19,22 @@ logger = logging.getLogger("ticketbot.directory")
 
 CACHE_FOR = timedelta(minutes=5)
 LANGUAGE_CACHE_FOR = timedelta(hours=1)
+MAX_PROFILES = 10_000
 
 
 class Directory:
-    def __init__(self, config: TicketbotConfig, clock: Clock) -> None:
-        self._config = config
+    def __init__(self, config: Callable[[], TicketbotConfig], clock: Clock) -> None:
+        self._current = config  # the configuration of the workspace acted for
         self._clock = clock
         self._lock = threading.Lock()
         self._groups: dict[str, tuple[datetime, frozenset[str]]] = {}
         self._users: dict[str, tuple[datetime, dict]] = {}
+        self._profiles: dict[str, dict] = {}  # carried by events
+        self._bot_id: str | None = None
+
+    @property
+    def _config(self) -> TicketbotConfig:
+        return self._current()
 
     def _members(self, client: WebClient, group_id: str) -> frozenset[str]:
         now = self._clock.now()
@@ -44,23 +52,68 @@ class Directory:
             self._groups[group_id] = (now, users)
         return users
 
-    def _in(self, client: WebClient, user_id: str, ids: list[str]) -> bool:
+    def _in(self, client: WebClient, user_id: str, ids) -> bool:
         if user_id in ids:
             return True
         return any(
             user_id in self._members(client, group) for group in ids if group.startswith("S")
         )
 
-    def viewer(self, client: WebClient, user_id: str) -> Viewer:
+    def viewer(
+        self, client: WebClient, user_id: str, *, external: bool = False, profile=None
+    ) -> Viewer:
+        """Admins work every queue; an agent, the queues that list them (or their group);
+        everyone is a requester elsewhere, and people of another organisation (Slack
+        Connect: `external`) always. `profile`: the one their event carries, kept to name
+        them when users.info cannot see them."""
+        if profile:
+            self.remember(user_id, profile)
+        if external:
+            return Viewer(user_id, Role.REQUESTER)
+        profile_known = self._user(client, user_id) or {}
+        if profile_known.get("is_admin") or profile_known.get("is_owner"):
+            return Viewer(user_id, Role.ADMIN)  # the workspace's own admins and owners
         if self._in(client, user_id, self._config.admins):
             return Viewer(user_id, Role.ADMIN)
-        if self._in(client, user_id, self._config.agents):
-            return Viewer(user_id, Role.AGENT)
+        if not self._config.queues:  # one queue: the top-level agents work it
+            if self._in(client, user_id, self._config.agents):
+                return Viewer(user_id, Role.AGENT)
+            return Viewer(user_id, Role.REQUESTER)
+        worked = frozenset(
+            queue.key for queue in self._config.desks if self._in(client, user_id, queue.agents)
+        )
+        if worked:
+            return Viewer(user_id, Role.AGENT, queues=worked)
         return Viewer(user_id, Role.REQUESTER)
+
+    def bot_id(self, client: WebClient) -> str:
+        """The bot's own user id (auth.test, asked once a process)."""
+        if self._bot_id is None:
+            self._bot_id = client.auth_test()["user_id"]
+        return self._bot_id
+
+    def agents_of(self, client: WebClient, queue_key: str) -> list[str]:
+        """The users who work a queue (its user groups' members included), in the order the
+        configuration lists them: the order of a round robin."""
+        found: list[str] = []
+        for entry in self._config.queue(queue_key).agents:
+            members = sorted(self._members(client, entry)) if entry.startswith("S") else [entry]
+            found.extend(m for m in members if m not in found)
+        return found
+
+    def remember(self, user_id: str, profile: dict) -> None:
+        """A profile an event carried (Slack Connect senders): how to name them when
+        users.info cannot."""
+        kept = {k: profile.get(k) for k in ("real_name", "display_name") if profile.get(k)}
+        if kept:
+            with self._lock:
+                self._profiles[user_id] = kept
+                while len(self._profiles) > MAX_PROFILES:  # the oldest first
+                    del self._profiles[next(iter(self._profiles))]
 
     def _user(self, client: WebClient, user_id: str) -> dict | None:
         """The person's users.info (with their locale), cached an hour; None when Slack
-        cannot say (the last one known stays in use)."""
+        cannot say (the last one known, or the profile an event carried, stays in use)."""
         now = self._clock.now()
         with self._lock:
             cached = self._users.get(user_id)
@@ -70,7 +123,11 @@ class Directory:
             user = client.users_info(user=user_id, include_locale=True)["user"]
         except SLACK_FAILURES as error:
             logger.info("no profile for %s: %s", user_id, failure_reason(error))
-            return cached[1] if cached else None
+            if cached:
+                return cached[1]
+            with self._lock:
+                carried = self._profiles.get(user_id)
+            return {"profile": carried} if carried else None
         with self._lock:
             self._users[user_id] = (now, user)
         return user

@@ -55,6 +55,8 @@ class Source(StrEnum):
     REACTION = "reaction"
     APP_HOME = "app_home"
     CLI = "cli"
+    REQUEST_CHANNEL = "request_channel"  # a message posted in a queue's request channel
+    WORKFLOW = "workflow"  # the "Raise a ticket" step of a Workflow Builder workflow
 
 
 class PartyKind(StrEnum):
@@ -84,9 +86,12 @@ class Field(StrEnum):
     FAQ = "faq"  # the ticket became a FAQ entry
     COMMENT = "comment"  # a comment deleted in Slack: new value COMMENT_DELETED, no text
     REPLY = "reply"  # an agent's reply to the requester (its first words)
+    QUEUE = "queue"  # moved to another team's queue (the queues' keys)
+    ORIGIN = "origin"  # the message the ticket came from was deleted in Slack (ORIGIN_DELETED)
 
 
 COMMENT_DELETED = "deleted"
+ORIGIN_DELETED = "deleted"
 
 
 class WebhookEvent(StrEnum):

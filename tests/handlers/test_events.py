@@ -352,11 +352,13 @@ def _open_home(slack, user_id: str) -> dict:
 def test_app_home_shows_my_tickets_and_for_agents_what_is_at_risk(slack):
     seed_ticket(slack, "Printer jammed", assignee_id=AGENT, engagement="2h")
     seed_ticket(slack, "Toner low", assignee_id=AGENT_2)
+    seed_ticket(slack, "Scanner offline")  # nobody took it yet
 
-    assert _home_sections(_open_home(slack, REQUESTER)) == {"My tickets": [2, 1]}
+    assert _home_sections(_open_home(slack, REQUESTER)) == {"My tickets": [3, 2, 1]}
     agent_home = _open_home(slack, AGENT)
     assert _home_sections(agent_home) == {
         "My tickets": "You have no open tickets.",
+        "New in my queues": [3],
         "Assigned to me": [1],
         "At risk of missing the deadline": "No ticket is at risk.",
     }

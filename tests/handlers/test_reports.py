@@ -149,3 +149,57 @@ def test_a_refused_chart_leaves_the_figures_and_says_why(busy):
 def test_help_mentions_the_report(slack):
     answer = command(slack, "help")
     assert "report [7d|30d|90d|YYYY-MM]" in answer["blocks"][0]["text"]["text"]
+
+
+@pytest.fixture
+def two_queues(database, fake_slack, clock):
+    from tests.support.scenario import start_scenario
+    from ticketbot.config import TicketbotConfig
+
+    config = TicketbotConfig.model_validate(
+        {
+            "admins": [ADMIN],
+            "queues": [
+                {"name": "IT", "triage_channel": "C0ITDESK01", "agents": [AGENT]},
+                {"name": "HR", "triage_channel": "C0HRDESK01", "agents": [AGENT_2]},
+            ],
+        }
+    )
+    for slack in start_scenario(database, fake_slack, clock, config):
+        seed_ticket(slack, "Printer jammed", queue="it")
+        seed_ticket(slack, "VPN down", queue="it")
+        seed_ticket(slack, "Payslip wrong", queue="hr")
+        slack.clock.advance(timedelta(minutes=1))
+        yield slack
+
+
+def _report_text(slack, user_id: str) -> str:
+    [post] = slack.fake.calls("chat.postMessage")[-1:]
+    assert post.args["channel"] == user_id
+    return str(slack.fake.message(dm(user_id), post.response["ts"])["blocks"])
+
+
+def test_a_report_covers_the_queues_its_reader_works(two_queues):
+    slack = two_queues
+    command(slack, "report 7d", user_id=AGENT)
+    it_only = _report_text(slack, AGENT)
+    assert "*Raised*\\n2" in it_only and "Queues: IT" in it_only
+    assert "By queue" not in it_only  # one queue: nothing to split
+
+    command(slack, "report 7d", user_id=ADMIN)
+    everything = _report_text(slack, ADMIN)
+    assert "*Raised*\\n3" in everything
+    assert "• IT: 2 (67%)" in everything and "• HR: 1 (33%)" in everything
+
+    command(slack, "report 7d queue hr", user_id=ADMIN)
+    assert "*Raised*\\n1" in _report_text(slack, ADMIN)
+
+
+def test_a_report_of_another_queue_is_refused(two_queues):
+    slack = two_queues
+    posted = len(slack.fake.calls("chat.postMessage"))
+    answer = command(slack, "report 30d queue HR", user_id=AGENT)
+    assert answer["text"] == "You do not work the HR queue: its report is for its agents."
+    answer = command(slack, "report queue Legal", user_id=AGENT)
+    assert answer["text"] == "There is no queue called Legal. The queues are: IT, HR."
+    assert len(slack.fake.calls("chat.postMessage")) == posted  # no report sent

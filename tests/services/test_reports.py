@@ -137,6 +137,7 @@ def test_counts_by_source_priority_status_category_assignee(seeded):
     assert dict(r.by_source) == {
         Source.SLASH_COMMAND: 2, Source.MESSAGE_SHORTCUT: 1, Source.GLOBAL_SHORTCUT: 0,
         Source.REACTION: 1, Source.APP_HOME: 1, Source.CLI: 0,
+        Source.REQUEST_CHANNEL: 0, Source.WORKFLOW: 0,
     }  # fmt: skip
     assert [p for p, _n in r.by_source] == list(Source)  # every source, in a stable order
     assert dict(r.by_priority) == {

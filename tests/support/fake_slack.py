@@ -29,7 +29,7 @@ MESSAGE_METHODS = {"chat.postMessage", "chat.postEphemeral", "chat.update", "res
 VIEW_METHODS = {"views.open", "views.push", "views.update", "views.publish"}
 # Arguments slack_sdk JSON-encodes inside form bodies.
 JSON_ARGUMENTS = {"blocks", "attachments", "view", "files", "metadata", "unfurls", "outputs"}
-TOKEN_PREFIXES = ("xoxb-", "xoxp-", "xapp-")
+TOKEN_PREFIXES = ("xoxb-", "xoxp-", "xapp-", "xwfp-")  # xwfp-: a workflow step's own
 # Methods that take the app-level token (xapp-) and no other; every other method refuses it.
 APP_TOKEN_METHODS = {"apps.connections.open"}
 
@@ -275,6 +275,8 @@ class FakeSlack(SlackWebApi, LoopbackServer):
             return self._finish(method, args, parts.path, error("invalid_auth"))
         if kind == "api" and (method in APP_TOKEN_METHODS) != str(token).startswith("xapp-"):
             return self._finish(method, args, parts.path, error("not_allowed_token_type"))
+        if method.startswith("functions."):  # which kind of token completed the step
+            args = {**args, "token_kind": str(token).split("-")[0]}
         with self._lock:
             try:
                 answer = self._dispatch(method, name, args)

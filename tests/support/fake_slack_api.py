@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import json
 import random
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -119,7 +120,11 @@ class SlackWebApi:
             "views.publish": self._publish_view,
             "files.getUploadURLExternal": self._upload_url,
             "files.completeUploadExternal": self._complete_upload,
+            "functions.completeSuccess": self._complete_function,
+            "functions.completeError": self._complete_function,
         }
+        # function_execution_id -> ("success", outputs) or ("error", message): a step's end.
+        self.steps: dict[str, tuple[str, Any]] = {}
 
     def next_ts(self) -> str:
         micros = next(self._ts_counter) * 100
@@ -251,6 +256,28 @@ class SlackWebApi:
         else:
             reaction["users"].append(BOT_USER_ID)
             reaction["count"] += 1
+        return ok()
+
+    def _complete_function(self, args: JsonDict) -> JsonDict:
+        execution = str(args.get("function_execution_id") or "")
+        if not execution:
+            return error("invalid_arguments")
+        if execution in self.steps:
+            return error("function_execution_not_found")  # already completed: Slack forgets it
+        if "error" in args or "outputs" not in args:
+            if not str(args.get("error") or "").strip():
+                return error("invalid_arguments")
+            self.steps[execution] = ("error", args["error"])
+            return ok()
+        outputs = args["outputs"]
+        if isinstance(outputs, str):
+            try:
+                outputs = json.loads(outputs)
+            except ValueError:
+                return error("invalid_arguments")
+        if not isinstance(outputs, dict):
+            return error("invalid_arguments")
+        self.steps[execution] = ("success", outputs)
         return ok()
 
     def _users_info(self, args: JsonDict) -> JsonDict:

@@ -89,7 +89,7 @@ def sample(**overrides) -> Report:
         generated_at=NOW,
         raised=10,
         closed=6,
-        by_source=tuple((s, n) for s, n in zip(Source, (4, 3, 0, 2, 1, 0), strict=True)),
+        by_source=tuple((s, n) for s, n in zip(Source, (4, 3, 0, 2, 1, 0, 0, 0), strict=True)),
         by_priority=tuple((p, n) for p, n in zip(Priority, (1, 5, 3, 1), strict=True)),
         by_status=tuple((s, n) for s, n in zip(Status, (3, 1, 0, 6), strict=True)),
         by_category=(("Hardware", 6), (None, 4)),

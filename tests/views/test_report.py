@@ -49,7 +49,8 @@ def test_the_report_reads_as_lists_a_screen_reader_follows():
     lists = section_texts(message)
     assert lists["Where tickets come from"] == (
         "• Slash command: 4 (40%)\n• Message shortcut: 3 (30%)\n• Global shortcut: 0 (0%)\n"
-        "• Reaction: 2 (20%)\n• App Home: 1 (10%)\n• Command line: 0 (0%)"
+        "• Reaction: 2 (20%)\n• App Home: 1 (10%)\n• Command line: 0 (0%)\n"
+        "• Request channel: 0 (0%)\n• Workflow: 0 (0%)"
     )
     assert lists["By assignee"] == "• Ada Lovelace: 7 (70%)\n• Unassigned: 3 (30%)"
     assert lists["Related to"] == "• Account: ACME: 2 (20%)\n• No related party: 8 (80%)"

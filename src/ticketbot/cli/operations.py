@@ -124,6 +124,14 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     print(f"  triage channel: {config.triage_channel or '(none: cards stay with the requester)'}")
     print(f"  agents: {len(config.agents)}, admins: {len(config.admins)}")
     print(f"  categories: {', '.join(config.categories) or '(none)'}")
+    if config.queues:
+        for desk in config.desks:
+            print(
+                f"  queue {desk.name} ({desk.key}): triage {desk.triage_channel}, "
+                f"requests from {', '.join(desk.request_channels) or '(none)'}, "
+                f"{len(desk.agents)} agents, capture {desk.capture}, assign {desk.assign}"
+                + (", private" if desk.private else "")
+            )
     print(f"  SLA alerts: {config.sla.alert_channel or '(off)'}")
     weekly = config.reports.weekly
     if weekly is not None:

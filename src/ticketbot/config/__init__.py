@@ -4,6 +4,7 @@ running the bot (errors.py)."""
 
 from ticketbot.config.environment import DEFAULT_DATABASE_URL, Settings, load_settings
 from ticketbot.config.errors import ConfigError
+from ticketbot.config.queues import DEFAULT_QUEUE, Queue, QueueConfig
 from ticketbot.config.team import (
     DEFAULT_CONFIG_PATH,
     DEFAULT_CURRENCY,
@@ -25,10 +26,13 @@ __all__ = [
     "DEFAULT_CONFIG_PATH",
     "DEFAULT_CURRENCY",
     "DEFAULT_DATABASE_URL",
+    "DEFAULT_QUEUE",
     "WEEKDAYS",
     "BusinessHoursConfig",
     "ConfigError",
     "ConversationConfig",
+    "Queue",
+    "QueueConfig",
     "ReportsConfig",
     "Settings",
     "SlaConfig",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 from datetime import date, time
+from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
@@ -22,6 +23,9 @@ from ticketbot.config.fields import (
     UserOrGroupId,
     priority_key,
 )
+from ticketbot.config.queues import Queue, QueueConfig
+from ticketbot.config.queues import problems as queue_problems
+from ticketbot.config.queues import resolve as resolve_queues
 from ticketbot.vocabulary import Priority, RelatedKind, Status, WebhookEvent
 
 DEFAULT_CONFIG_PATH = Path("ticketbot.yml")
@@ -203,6 +207,8 @@ class TicketbotConfig(Strict):
     products: list[Annotated[str, Field(min_length=1, max_length=75)]] = Field(default_factory=list)
     reaction_emoji: Annotated[str, Field(pattern=r"^[a-z0-9_+\-']+$")] = "ticket"
     sla: SlaConfig = Field(default_factory=SlaConfig)
+    # Several teams, each its own tickets (config/queues.py); unset: one queue of the above.
+    queues: list[QueueConfig] = Field(default_factory=list)
     reports: ReportsConfig = Field(default_factory=ReportsConfig)
     conversation: ConversationConfig = Field(default_factory=ConversationConfig)
     # en, fr, or auto: each person in their Slack language. Channels hear workspace_language.
@@ -217,6 +223,30 @@ class TicketbotConfig(Strict):
     # is kept before the scheduled pass purges it; 100 years at most. A whole number: `true`
     # or "30" is refused rather than read as 1 or 30.
     retention_days: Annotated[int, Field(ge=1, le=36500, strict=True)] = DEFAULT_RETENTION_DAYS
+
+    @field_validator("queues")
+    @classmethod
+    def _workable_queues(cls, value: list[QueueConfig], info) -> list[QueueConfig]:
+        sla = info.data.get("sla")
+        if sla is None:  # the top-level sla is wrong: said already
+            return value
+        found = queue_problems(value, info.data.get("triage_channel"), sla)
+        if found:
+            raise ValueError("; ".join(found))
+        return value
+
+    @cached_property
+    def desks(self) -> tuple[Queue, ...]:
+        """Every queue, resolved (the default one when none is listed)."""
+        return resolve_queues(self, SlaConfig)
+
+    def queue(self, key: str | None) -> Queue:
+        """A ticket's queue by its key; a key no longer configured is the first queue's."""
+        return next((q for q in self.desks if q.key == key), self.desks[0])
+
+    def queue_of_channel(self, channel_id: str | None) -> Queue | None:
+        """The queue a channel is a request channel of."""
+        return next((q for q in self.desks if channel_id in q.request_channels), None)
 
     @property
     def channel_language(self) -> str:

@@ -18,7 +18,9 @@ from ticketbot.handlers import (
     ratings,
     reactions,
     related,
+    settings,
     shortcuts,
+    workflows,
 )
 
 MODULES = (
@@ -35,6 +37,8 @@ MODULES = (
     related,
     faq,
     conversation,
+    settings,
+    workflows,
 )
 
 

@@ -46,11 +46,13 @@ def _open(form, runtime: Runtime, client: WebClient, body: dict, action: dict, v
 def _edit_form(runtime: Runtime, ticket: Ticket, viewer) -> dict:
     if not can_edit(viewer, ticket):
         raise Forbidden(_("Only agents can edit tickets raised by someone else."))
+    queue = runtime.config.queue(ticket.queue)
     return edit_modal(
         ticket,
-        categories=runtime.config.categories,
-        products=runtime.config.products,
+        categories=list(queue.categories),
+        products=list(queue.products),
         metadata=ModalContext(number=ticket.number, version=ticket.version).dump(),
+        queues=screens.queue_choices(runtime) if viewer.works_on(ticket) else (),
     )
 
 

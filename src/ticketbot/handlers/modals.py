@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+
 from slack_bolt import Ack, App
+from slack_sdk.errors import SlackApiError
 
 from ticketbot.i18n import _
 from ticketbot.ids import CallbackId, InputId
@@ -10,7 +13,7 @@ from ticketbot.runtime import Runtime
 from ticketbot.services.access import Viewer
 from ticketbot.services.errors import InvalidInput, StaleTicket, TicketbotError
 from ticketbot.services.inputs import TicketDraft, TicketEdit, clean_text, validate
-from ticketbot.slack import flows
+from ticketbot.slack import flows, screens
 from ticketbot.slack.forms import ModalContext, changed, error_for, submitted, text_of
 from ticketbot.slack.publish import (
     echo_comment,
@@ -21,6 +24,8 @@ from ticketbot.slack.request import workspace_of
 from ticketbot.views.history import stale_message
 from ticketbot.vocabulary import Status
 
+logger = logging.getLogger("ticketbot.forms")
+
 FORM_FIELDS = {
     InputId.TITLE: "title",
     InputId.DESCRIPTION: "description",
@@ -30,6 +35,7 @@ FORM_FIELDS = {
     InputId.ASSIGNEE: "assignee_id",
     InputId.PRODUCT: "product",
     InputId.VISIBILITY: "visibility",
+    InputId.QUEUE: "queue",
     InputId.SOLUTION: "solution",
 }
 
@@ -38,7 +44,31 @@ def _fields(values: dict) -> dict:
     return {FORM_FIELDS[b]: v for b, v in values.items() if b in FORM_FIELDS}
 
 
+def _offer_queue(runtime: Runtime, client, view: dict, key: str) -> None:
+    try:
+        client.views_update(
+            view_id=view["id"],
+            hash=view.get("hash"),
+            view=screens.form_for_queue(runtime, view, key),
+        )
+    except SlackApiError as error:
+        if error.response.get("error") != "hash_conflict":
+            raise
+        logger.info("queue choices skipped for a form that changed meanwhile")
+
+
 def register(app: App) -> None:
+    @app.action(InputId.QUEUE)
+    def on_queue_chosen(ack: Ack, body: dict, action: dict, client, runtime: Runtime, later):
+        """A queue chosen in the create or edit form: its categories and products offered."""
+        view = body.get("view") or {}
+        key = (action.get("selected_option") or {}).get("value") or ""
+        ack()
+        if view.get("id") and view.get("callback_id") in (
+            CallbackId.CREATE_MODAL, CallbackId.EDIT_MODAL
+        ):  # fmt: skip
+            later.soon(_offer_queue, runtime, client, view, key)
+
     @app.view(CallbackId.CREATE_MODAL)
     def on_create(ack: Ack, body: dict, view: dict, client, quick, runtime: Runtime, viewer, later):
         meta = ModalContext.load(view)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from slack_bolt import App
 
 from ticketbot.runtime import Runtime
-from ticketbot.slack.intake import Unreadable, cannot_read, raise_from_reaction
+from ticketbot.slack.intake import Unreadable, cannot_read, raise_from_message
 from ticketbot.slack.publish import publish_new_ticket
+from ticketbot.slack.request import workspace_of
 
 
 def register(app: App) -> None:
@@ -16,12 +17,12 @@ def register(app: App) -> None:
         if event.get("reaction") != runtime.config.reaction_emoji or item.get("type") != "message":
             return
         try:
-            new = raise_from_reaction(
+            new = raise_from_message(
                 runtime,
                 quick,
-                workspace_id=body.get("team_id", ""),
+                workspace_id=workspace_of(body),
                 event_id=body["event_id"],
-                reactor=viewer,
+                requester=viewer,
                 channel_id=item["channel"],
                 ts=item["ts"],
             )

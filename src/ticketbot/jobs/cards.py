@@ -33,10 +33,20 @@ def catch_up_cards(runtime: Runtime, client: WebClient, *, now: datetime | None 
     return deliver_cards(runtime, client, now=now)[1]
 
 
+def paced_batch(client: WebClient) -> int:
+    """How many messages a pass claims: what the pacer lets this process update now (at least
+    one, at most BATCH). A process claiming more would hold them while it waits for its turns
+    at its share of Slack's limit, and the other workers and replicas, whose shares are free,
+    could not take them."""
+    ready = getattr(client, "ready", None)  # a plain WebClient is not paced
+    turns = ready("chat.update") if ready is not None else None
+    return BATCH if turns is None else max(1, min(BATCH, turns))
+
+
 def deliver_cards(
-    runtime: Runtime, client: WebClient, *, now: datetime | None = None
+    runtime: Runtime, client: WebClient, *, now: datetime | None = None, limit: int = BATCH
 ) -> tuple[int, int]:
-    """One pass: how many cards it claimed, and how many of them Slack took."""
+    """One pass over at most `limit` cards: how many it claimed, and how many Slack took."""
     now = now or runtime.clock.now()
     token = new_token()
     database = runtime.database
@@ -48,12 +58,17 @@ def deliver_cards(
         for ticket in session.scalars(select(Ticket).where(Ticket.id.in_(ids))).unique():
             shown[ticket.id] = (ticket, card_extras(runtime, ticket))
 
-    rows = OUTBOX.claim(database, now=now, token=token, limit=BATCH, then=load)
+    rows = OUTBOX.claim(database, now=now, token=token, limit=limit, then=load)
     landed = 0
     for row in rows:
         if row.ticket_id not in shown:  # deleted meanwhile: its row went with it
             continue
         ticket, extras = shown[row.ticket_id]
+        if _waited_turn(client, ticket.card_ts, ticket.card_channel_id):
+            fresh = _reload(runtime, row.ticket_id, extras=True)
+            if fresh is None:
+                continue
+            ticket, extras = fresh
         try:
             send_card(runtime, client, ticket, extras=extras)
         except SLACK_FAILURES as error:
@@ -67,9 +82,9 @@ def deliver_cards(
 
 
 def deliver_statuses(
-    runtime: Runtime, client: WebClient, *, now: datetime | None = None
+    runtime: Runtime, client: WebClient, *, now: datetime | None = None, limit: int = BATCH
 ) -> tuple[int, int]:
-    """One pass over the requester's status messages waiting to be shown."""
+    """One pass over (at most `limit` of) the requester's status messages waiting to be shown."""
     now = now or runtime.clock.now()
     token = new_token()
     database = runtime.database
@@ -81,12 +96,17 @@ def deliver_statuses(
             (t.id, t) for t in session.scalars(select(Ticket).where(Ticket.id.in_(ids))).unique()
         )
 
-    rows = STATUS_OUTBOX.claim(database, now=now, token=token, limit=BATCH, then=load)
+    rows = STATUS_OUTBOX.claim(database, now=now, token=token, limit=limit, then=load)
     landed = 0
     for row in rows:
         ticket = tickets.get(row.ticket_id)
         if ticket is None:
             continue
+        if _waited_turn(client, ticket.status_ts, ticket.conversation_channel_id):
+            fresh = _reload(runtime, row.ticket_id, extras=False)
+            if fresh is None:
+                continue
+            ticket = fresh[0]
         try:
             send_status(runtime, client, ticket)
         except SLACK_FAILURES as error:
@@ -99,11 +119,35 @@ def deliver_statuses(
     return len(rows), landed
 
 
+def _waited_turn(client: WebClient, ts: str | None, channel: str | None) -> bool:
+    """Wait for the pacer's turn of the call that shows this message; True when it made the
+    delivery wait. A pass claims up to a batch of messages at once and, under Slack's limits,
+    sends them seconds apart: a message rendered as its ticket was at the claim would show a
+    state changes made meanwhile left behind (and then be sent again for them)."""
+    wait_turn = getattr(client, "wait_turn", None)  # a plain WebClient is not paced
+    if wait_turn is None:
+        return False
+    return wait_turn("chat.update" if ts else "chat.postMessage", channel=channel) > 0
+
+
+def _reload(runtime: Runtime, ticket_id: int, *, extras: bool) -> tuple[Ticket, dict] | None:
+    """The ticket as it is now, and what its card shows besides (`extras`); None when it was
+    deleted meanwhile."""
+    with runtime.database.transaction(read_only=True) as session:
+        ticket = session.get(Ticket, ticket_id)
+        if ticket is None:
+            return None
+        return ticket, card_extras(runtime, ticket) if extras else {}
+
+
 def deliver_all(runtime: Runtime, client: WebClient) -> bool:
     """Cards, status messages, then queued messages (which may wait for a card's place).
     True when a pass filled a batch: there may be more."""
-    passes = (deliver_cards, deliver_statuses, deliver_messages)
-    return any(work(runtime, client)[0] >= BATCH for work in passes)
+    more = False
+    for work in (deliver_cards, deliver_statuses):
+        limit = paced_batch(client)
+        more |= work(runtime, client, limit=limit)[0] >= limit
+    return deliver_messages(runtime, client)[0] >= BATCH or more
 
 
 class Deliverer(Nudged):

@@ -81,10 +81,13 @@ class Pacer:
 
 
 def route(config: TicketbotConfig, ticket: Ticket) -> str | None:
-    for rule in config.sla.routes:
+    """Where a ticket's deadline warnings go: its queue's first matching route, else its
+    queue's alert channel."""
+    sla = config.queue(ticket.queue).sla
+    for rule in sla.routes:
         if ticket.category in rule.categories or ticket.priority in rule.priorities:
             return rule.channel
-    return config.sla.alert_channel
+    return sla.alert_channel
 
 
 def _still_due(alert: SlaAlert, ticket: Ticket) -> bool:
@@ -185,10 +188,13 @@ def run_pass(
 
 
 def _mention(runtime, group: list[Delivery]) -> str | None:
-    usergroup = runtime.config.sla.escalation_usergroup
-    if usergroup and any(d.alert.kind == ESCALATION for d in group):
-        return f"<!subteam^{usergroup}>"
-    return None
+    """The user groups to ping for the escalations of a group (each ticket's queue's)."""
+    groups = {
+        runtime.config.queue(d.ticket.queue).sla.escalation_usergroup
+        for d in group
+        if d.alert.kind == ESCALATION
+    } - {None}
+    return " ".join(f"<!subteam^{g}>" for g in sorted(groups)) or None
 
 
 def _render(runtime, group: list[Delivery], status) -> list[tuple[list[Delivery], dict]]:
@@ -212,11 +218,9 @@ def _render(runtime, group: list[Delivery], status) -> list[tuple[list[Delivery]
 
 
 def _post_group(runtime, client, channel, group, now, token, pacer, report) -> None:
-    policy = runtime.policy
-    warn = min(runtime.config.sla.warn_at, default=0.75)
-
     def status(ticket: Ticket):
-        return sla_status(ticket, now=now, policy=policy, warn_at=warn)
+        warn = min(runtime.config.queue(ticket.queue).sla.warn_at, default=0.75)
+        return sla_status(ticket, now=now, policy=runtime.policy, warn_at=warn)
 
     # A channel hears the workspace's language; an assignee's direct message, theirs.
     if all(d.alert.target == ASSIGNEE for d in group):
@@ -277,13 +281,13 @@ def _by_message(deliveries: list[Delivery], seen: dict) -> dict[tuple[str, str],
 
 def _record_sent(runtime, deliveries, token, now, channel, ts) -> None:
     alerts = {d.alert.id: d.alert for d in deliveries}
+    queues = {d.alert.id: d.ticket.queue for d in deliveries}
 
     def escalate(session, held: list[int]) -> None:
         for alert_id in held:
             if alerts[alert_id].kind in ("breach", ESCALATION):
-                plan_escalation(
-                    session=session, alert=alerts[alert_id], policy=runtime.policy, now=now
-                )
+                policy = runtime.policy.queue(queues[alert_id])  # the ticket's queue's rules
+                plan_escalation(session=session, alert=alerts[alert_id], policy=policy, now=now)
 
     OUTBOX.record(
         runtime.database,

@@ -70,7 +70,7 @@ def remind_and_close(
     due = due_waiting(runtime, now)
     if not due:
         return report
-    bot = Viewer(client.auth_test()["user_id"], Role.ADMIN)  # history says the bot did it
+    bot = Viewer(runtime.directory.bot_id(client), Role.ADMIN)  # history says the bot did it
     limit = _limit(runtime)
     assert limit is not None
     for ticket_id, since, close in due:

@@ -12,7 +12,7 @@ from ticketbot.i18n import speaking
 from ticketbot.runtime import Runtime
 from ticketbot.services.periods import due_report_day, previous_week, week_key
 from ticketbot.services.scheduled_runs import claim_run, finish_run, run_finished
-from ticketbot.slack.reports import deliver_report, make_report
+from ticketbot.slack.reports import deliver_report, make_report, queue_names
 
 logger = logging.getLogger("ticketbot.reports")
 WEEKLY_JOB = "weekly_report"
@@ -46,7 +46,9 @@ def send_weekly_report_if_due(
         runtime, workspace_id=workspace_id, period=previous_week(day, timezone=zone)
     )
     with speaking(runtime.config.channel_language):  # read by the whole channel
-        delivered = deliver_report(client, channel, report, weekly=True)
+        delivered = deliver_report(
+            client, channel, report, weekly=True, queue_names=queue_names(runtime.config)
+        )
     with runtime.database.transaction() as session:
         finish_run(session=session, job=WEEKLY_JOB, period=run, now=runtime.clock.now())
     logger.info("weekly report %s posted to %s", run, delivered.channel)

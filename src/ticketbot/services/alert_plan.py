@@ -11,7 +11,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from ticketbot.services.deadlines import DeadlinePolicy
+from ticketbot.services.deadlines import DeadlinePolicy, Policies
+from ticketbot.store.db import dialect_insert
 from ticketbot.store.models import SlaAlert, Ticket
 from ticketbot.vocabulary import Status
 
@@ -27,11 +28,7 @@ def _targets(policy: DeadlinePolicy) -> list[str]:
 def _insert_ignoring_duplicates(session: Session, rows: list[dict]) -> None:
     if not rows:
         return
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    session.execute(dialect_insert(SlaAlert).on_conflict_do_nothing(), rows)
+    session.execute(dialect_insert(session, SlaAlert).on_conflict_do_nothing(), rows)
 
 
 def _row(ticket: Ticket, kind: str, step: int, at: datetime, target: str, now: datetime) -> dict:
@@ -56,8 +53,11 @@ def cancel_pending(session: Session, ticket: Ticket, *, keep_deadline: datetime 
     session.execute(update(SlaAlert).where(*condition).values(state=CANCELLED))
 
 
-def plan_alerts(*, session: Session, ticket: Ticket, policy: DeadlinePolicy, now: datetime) -> None:
+def plan_alerts(
+    *, session: Session, ticket: Ticket, policy: DeadlinePolicy | Policies, now: datetime
+) -> None:
     """Bring the ticket's pending warnings in line with its current deadline."""
+    policy = policy.of(ticket)
     running = (
         policy.alerts_enabled
         and ticket.status is not Status.CLOSED
@@ -83,7 +83,8 @@ def plan_alerts(*, session: Session, ticket: Ticket, policy: DeadlinePolicy, now
 def plan_escalation(
     *, session: Session, alert: SlaAlert, policy: DeadlinePolicy, now: datetime
 ) -> None:
-    """After a breach (or an escalation) is posted, the next reminder, if the team wants them."""
+    """After a breach (or an escalation) is posted, the next reminder, if the team wants them
+    (`policy`: the alert's ticket's)."""
     if policy.escalate_every is None or alert.target != CHANNEL:
         return
     step = alert.step + 1 if alert.kind == ESCALATION else 1

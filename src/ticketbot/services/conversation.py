@@ -23,7 +23,7 @@ from ticketbot.vocabulary import Status, Visibility
 def answers(viewer: Viewer, ticket: Ticket) -> bool:
     """An agent speaking on someone else's ticket answers it; the requester's own words and a
     colleague's "me too" on a public ticket do not."""
-    return viewer.is_agent and viewer.user_id != ticket.requester_id
+    return viewer.works_on(ticket) and viewer.user_id != ticket.requester_id
 
 
 def note_response(ticket: Ticket, viewer: Viewer, now: datetime) -> None:
@@ -66,7 +66,9 @@ def conversation_of(
     return session.scalars(query).first()
 
 
-def set_conversation(*, ticket: Ticket, channel_id: str, thread_ts: str, status_ts: str) -> None:
+def set_conversation(
+    *, ticket: Ticket, channel_id: str | None, thread_ts: str | None, status_ts: str | None
+) -> None:
     """Where the status message landed; not a change of the ticket (no history, no version)."""
     ticket.conversation_channel_id = channel_id
     ticket.conversation_ts = thread_ts

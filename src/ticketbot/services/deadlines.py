@@ -65,6 +65,30 @@ class DeadlinePolicy:
     def counted(self, start: datetime, end: datetime) -> timedelta:
         return self.calendar.elapsed(start, end)
 
+    def of(self, _ticket: Ticket) -> DeadlinePolicy:
+        """The policy of a ticket: this one (see Policies, for several queues)."""
+        return self
+
+
+@dataclass(frozen=True)
+class Policies:
+    """Each queue's deadline policy (its `sla:` over the top level's); a ticket of a queue no
+    longer configured follows the first queue's, as config.queue() says."""
+
+    by_queue: dict[str, DeadlinePolicy]
+    first: DeadlinePolicy
+
+    @classmethod
+    def from_config(cls, config) -> Policies:
+        by_queue = {q.key: DeadlinePolicy.from_config(q.sla) for q in config.desks}
+        return cls(by_queue=by_queue, first=by_queue[config.desks[0].key])
+
+    def of(self, ticket: Ticket) -> DeadlinePolicy:
+        return self.queue(ticket.queue)
+
+    def queue(self, key: str | None) -> DeadlinePolicy:
+        return self.by_queue.get(key or "", self.first)
+
 
 class SlaState(StrEnum):
     ON_TRACK = "on_track"
@@ -83,9 +107,10 @@ class SlaStatus:
 
 
 def sla_status(
-    ticket: Ticket, *, now: datetime, policy: DeadlinePolicy, warn_at: float = 0.75
+    ticket: Ticket, *, now: datetime, policy: DeadlinePolicy | Policies, warn_at: float = 0.75
 ) -> SlaStatus:
     """Where a ticket stands against its deadline, in the calendar's counted time."""
+    policy = policy.of(ticket)
     if ticket.status is Status.CLOSED or ticket.due_at is None:
         return SlaStatus(SlaState.CLOSED, ticket.due_at, None)
     due = ticket.due_at

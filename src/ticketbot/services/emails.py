@@ -94,7 +94,7 @@ def check_may_email(viewer: Viewer, ticket: Ticket) -> None:
     """Mail leaves with the team's sender address, so only agents may send it."""
     if not can_see(viewer, ticket):
         raise NotFound(_("Ticket #{number} was not found.").format(number=ticket.number))
-    if not viewer.is_agent:
+    if not viewer.works_on(ticket):
         raise Forbidden(_("Only agents can send emails from a ticket."))
 
 

@@ -54,14 +54,26 @@ class FaqHit:
     card_permalink: str | None
 
 
-def _hits(workspace_id, *, agent: bool, user_id) -> Select:
-    """Entries of the workspace the viewer may read. `workspace_id` and `user_id` are values,
-    or bound parameters in a statement built once."""
-    visible = (
-        true()
-        if agent
-        else or_(FaqEntry.visibility == Visibility.PUBLIC, Ticket.requester_id == user_id)
-    )
+Scope = bool | tuple[str, ...]  # True: every entry; else the queues whose internal ones show
+
+
+def _scope(viewer: Viewer) -> Scope:
+    if viewer.works_everywhere:
+        return True
+    return tuple(sorted(viewer.queues or ())) if viewer.is_agent else ()
+
+
+def _hits(workspace_id, *, scope: Scope, user_id) -> Select:
+    """Entries of the workspace the viewer may read: public ones, their own tickets', and the
+    internal ones of the queues they work. `workspace_id` and `user_id` are values, or bound
+    parameters in a statement built once."""
+    if scope is True:
+        visible = true()
+    else:
+        shown = [FaqEntry.visibility == Visibility.PUBLIC, Ticket.requester_id == user_id]
+        if scope:
+            shown.append(Ticket.queue.in_(scope))
+        visible = or_(*shown)
     return (
         select(FaqEntry, Ticket.number, Ticket.card_permalink)
         .outerjoin(Ticket, Ticket.id == FaqEntry.ticket_id)
@@ -70,7 +82,7 @@ def _hits(workspace_id, *, agent: bool, user_id) -> Select:
 
 
 def _hits_for(workspace_id: str, viewer: Viewer) -> Select:
-    return _hits(workspace_id, agent=viewer.is_agent, user_id=viewer.user_id)
+    return _hits(workspace_id, scope=_scope(viewer), user_id=viewer.user_id)
 
 
 def _run(session: Session, statement: Select, params: dict | None = None) -> list[FaqHit]:
@@ -97,8 +109,8 @@ def _checked(text: str, field: str, word: str) -> str:
 
 
 def check_convertible(*, session: Session, ticket: Ticket, viewer: Viewer) -> None:
-    """Agents turn closed tickets with a solution into FAQ entries, once per ticket."""
-    if not viewer.is_agent:
+    """The queue's agents turn closed tickets with a solution into FAQ entries, once each."""
+    if not viewer.works_on(ticket):
         raise Forbidden(_("Only agents can add tickets to the FAQ."))
     if ticket.status is not Status.CLOSED or not ticket.solution:
         raise InvalidInput(_("Only a closed ticket with a solution can go to the FAQ."))
@@ -186,12 +198,12 @@ def suggest_faq(
     params = {"workspace_id": workspace_id, "user_id": viewer.user_id}
     for i, word in enumerate(words):
         params.update(prefix_bounds(f"word_{i}", word))
-    statement = _suggestion_statement(len(words), viewer.is_agent, limit)
+    statement = _suggestion_statement(len(words), _scope(viewer), limit)
     return _run(session, statement, params)
 
 
 @lru_cache(maxsize=64)
-def _suggestion_statement(words: int, agent: bool, limit: int) -> Select:
+def _suggestion_statement(words: int, scope: Scope, limit: int) -> Select:
     """Built once per shape and run with bound words: the form asks on every open, and
     building this union cost more CPU than running it."""
     per_word = [
@@ -208,7 +220,7 @@ def _suggestion_statement(words: int, agent: bool, limit: int) -> Select:
         select(matched.c.faq_id, func.count().label("score")).group_by(matched.c.faq_id).subquery()
     )
     return (
-        _hits(bindparam("workspace_id"), agent=agent, user_id=bindparam("user_id"))
+        _hits(bindparam("workspace_id"), scope=scope, user_id=bindparam("user_id"))
         .join(scores, scores.c.faq_id == FaqEntry.id)
         .order_by(scores.c.score.desc(), FaqEntry.id.desc())
         .limit(limit)

@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
-from ticketbot.services.access import Viewer, visible_to
+from ticketbot.services.access import Viewer, visible_to, worked_by
 from ticketbot.services.search_terms import normalise, starts_with, terms
 from ticketbot.store.models import SearchTerm, Ticket
 from ticketbot.vocabulary import Status
@@ -60,6 +60,25 @@ def list_tickets(
     return list(session.scalars(query.order_by(*order).limit(limit).offset(offset)).unique())
 
 
+def _open_in_queues(workspace_id: str, viewer: Viewer) -> tuple:
+    """Open tickets of the workspace, in the queues the viewer works."""
+    return (Ticket.workspace_id == workspace_id, worked_by(viewer), Ticket.status != Status.CLOSED)
+
+
+def unassigned(
+    *, session: Session, workspace_id: str, viewer: Viewer, limit: int = 50
+) -> list[Ticket]:
+    """New work: open tickets of the viewer's queues nobody took yet, oldest first."""
+    return list(
+        session.scalars(
+            select(Ticket)
+            .where(*_open_in_queues(workspace_id, viewer), Ticket.assignee_id.is_(None))
+            .order_by(Ticket.created_at, Ticket.number)
+            .limit(limit)
+        ).unique()
+    )
+
+
 def search_tickets(
     *, session: Session, workspace_id: str, viewer: Viewer, query: str, limit: int = 20
 ) -> list[Ticket]:
@@ -98,27 +117,29 @@ def count_by_status(*, session: Session, workspace_id: str, viewer: Viewer) -> d
 
 
 def ticket_from_message(
-    *, session: Session, workspace_id: str, channel_id: str, ts: str
+    *, session: Session, workspace_id: str, channel_id: str, ts: str, for_update: bool = False
 ) -> Ticket | None:
     """The ticket raised from this message, if any: a message raises at most one."""
-    return session.scalars(
-        select(Ticket).where(
-            Ticket.workspace_id == workspace_id,
-            Ticket.origin_channel_id == channel_id,
-            Ticket.origin_ts == ts,
-        )
-    ).first()
+    query = select(Ticket).where(
+        Ticket.workspace_id == workspace_id,
+        Ticket.origin_channel_id == channel_id,
+        Ticket.origin_ts == ts,
+    )
+    if for_update:
+        query = query.with_for_update(of=Ticket)
+    return session.scalars(query).first()
 
 
 def due_soonest(
     *, session: Session, workspace_id: str, viewer: Viewer, limit: int = 50
 ) -> list[Ticket]:
-    """Open, running (not paused) tickets by deadline: the candidates for 'at risk'."""
+    """Open, running (not paused) tickets of the queues the viewer works, by deadline: the
+    candidates for 'at risk'."""
     return list(
         session.scalars(
-            _visible(workspace_id, viewer)
+            select(Ticket)
             .where(
-                Ticket.status != Status.CLOSED,
+                *_open_in_queues(workspace_id, viewer),
                 Ticket.paused_at.is_(None),
                 Ticket.due_at.is_not(None),
             )

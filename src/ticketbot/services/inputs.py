@@ -48,6 +48,7 @@ Title = Annotated[Line, Field(min_length=1, max_length=TITLE_MAX)]
 LongText = Annotated[Text, Field(max_length=TEXT_MAX)]
 Name = Annotated[Line, Field(max_length=NAME_MAX)]
 UserId = Annotated[str, Field(pattern=r"^[UW][A-Z0-9]{2,31}$")]
+QueueKey = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
 
 
 class _Input(BaseModel):
@@ -66,6 +67,7 @@ class TicketDraft(_Input):
     party_id: int | None = None
     product: Name | None = None
     visibility: Visibility = Visibility.PUBLIC
+    queue: QueueKey = "default"
     source: Source = Source.SLASH_COMMAND
     origin_channel_id: str | None = Field(default=None, max_length=32)
     origin_ts: str | None = Field(default=None, max_length=32)
@@ -84,6 +86,7 @@ class TicketEdit(_Input):
     party_id: int | None = None
     product: Name | None = None
     visibility: Visibility | None = None
+    queue: QueueKey | None = None
 
 
 M = TypeVar("M", bound=BaseModel)
@@ -95,6 +98,7 @@ _FIELD_WORDS = {
     "category": N_("Category"),
     "product": N_("Product"),
     "assignee_id": N_("Assignee"),
+    "queue": N_("Queue"),
 }
 
 

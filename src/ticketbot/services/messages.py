@@ -75,9 +75,7 @@ def _pending_follow_up(session: Session, copy: OutgoingMessage) -> OutgoingMessa
     ).first()
 
 
-def edit_copy(
-    *, session: Session, copy: OutgoingMessage, message: dict, now: datetime
-) -> None:
+def edit_copy(*, session: Session, copy: OutgoingMessage, message: dict, now: datetime) -> None:
     """A relayed message was edited: its copy says the same. A copy not posted yet is simply
     rewritten; an edit still waiting to go out is replaced by this one."""
     if copy.state == PENDING:

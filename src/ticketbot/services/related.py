@@ -47,9 +47,9 @@ def parse_history_value(value: str) -> tuple[RelatedKind, bool, str] | None:
         return None
 
 
-def hidden_history(viewer: Viewer) -> ColumnElement[bool] | None:
+def hidden_history(viewer: Viewer, ticket: Ticket | None = None) -> ColumnElement[bool] | None:
     """History lines about kinds this viewer may not see, to leave out of their timeline."""
-    visible = related_kinds_for(viewer, RelatedKind)
+    visible = related_kinds_for(viewer, RelatedKind, ticket)
     if len(visible) == len(RelatedKind):
         return None
     value = func.coalesce(TicketChange.new_value, TicketChange.old_value)
@@ -131,10 +131,10 @@ def _own_item(
     if not can_see(viewer, ticket):
         raise NotFound(_("Ticket #{number} was not found.").format(number=ticket.number))
     row = session.get(RelatedItem, item_id, with_for_update=True)
-    visible = {k.value for k in related_kinds_for(viewer, RelatedKind)}
+    visible = {k.value for k in related_kinds_for(viewer, RelatedKind, ticket)}
     if row is None or row.ticket_id != ticket.id or row.kind not in visible & set(enabled):
         raise NotFound(_("That item is no longer on ticket #{n}.").format(n=ticket.number))
-    if not can_manage_related(viewer):
+    if not can_manage_related(viewer, ticket):
         raise Forbidden(_("Only agents can close or remove related items."))
     return row
 

@@ -5,6 +5,7 @@ aggregated rows, so the bot's memory and work do not grow with the number of tic
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -101,6 +102,8 @@ class Report:
     backlog: Backlog
     satisfaction: Satisfaction
     daily: tuple[tuple[date, Source, int], ...]  # tickets raised per local day and source
+    by_queue: tuple[tuple[str, int], ...] = ()  # tickets raised per queue (its key)
+    queues: tuple[str, ...] | None = None  # the queues it covers (None: every queue)
 
     @property
     def empty(self) -> bool:
@@ -187,14 +190,22 @@ def _party_names(session: Session, ids: list[int]) -> dict[int, PartyName]:
 
 
 def build_report(
-    *, session: Session, workspace_id: str | None, period: Period, now: datetime
+    *,
+    session: Session,
+    workspace_id: str | None,
+    period: Period,
+    now: datetime,
+    queues: Collection[str] | None = None,
 ) -> Report:
-    """The report of `period`; `workspace_id` None counts every workspace in the database."""
+    """The report of `period`; `workspace_id` None counts every workspace in the database,
+    `queues` None every queue."""
     if dialect_of(session) == "postgresql" and not session.in_transaction():
         # One snapshot for every query, so the figures add up while tickets keep changing.
         session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
         session.execute(text("SET LOCAL work_mem = '32MB'"))  # percentiles sort in memory
     workspace = _workspace(workspace_id)
+    if queues is not None:
+        workspace.append(Ticket.queue.in_(sorted(queues)))
     raised = [*workspace, *_in(Ticket.created_at, period)]
     closed = [*workspace, Ticket.status == Status.CLOSED, *_in(Ticket.closed_at, period)]
     day = local_day(session, Ticket.created_at, period)
@@ -209,6 +220,7 @@ def build_report(
             "assignee": (Ticket.assignee_id,),
             "party": (Ticket.party_id,),
             "daily": (day, Ticket.source),
+            "queue": (Ticket.queue,),
         },
         [func.count()],
     )
@@ -251,4 +263,6 @@ def build_report(
         backlog=_backlog(session, workspace, now),
         satisfaction=_satisfaction(session, workspace, period),
         daily=tuple(sorted((as_date(d), Source(s), int(n)) for d, s, n in counts["daily"])),
+        by_queue=_ranked(counts["queue"]),
+        queues=tuple(sorted(queues)) if queues is not None else None,
     )

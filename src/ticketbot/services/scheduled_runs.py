@@ -11,15 +11,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from ticketbot.store.db import dialect_insert
 from ticketbot.store.models import ScheduledRun
-
-
-def _insert(session: Session):
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(ScheduledRun)
 
 
 def run_finished(*, session: Session, job: str, period: str) -> bool:
@@ -34,7 +27,7 @@ def run_finished(*, session: Session, job: str, period: str) -> bool:
 def claim_run(*, session: Session, job: str, period: str, now: datetime, lease: timedelta) -> bool:
     """True when this caller now owns the run; commit before doing the work."""
     inserted = session.execute(
-        _insert(session)
+        dialect_insert(session, ScheduledRun)
         .values(job=job, period=period, started_at=now)
         .on_conflict_do_nothing(index_elements=["job", "period"])
         .returning(ScheduledRun.job)

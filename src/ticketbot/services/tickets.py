@@ -12,11 +12,12 @@ from ticketbot.services import history, webhooks
 from ticketbot.services.access import Viewer, can_edit, can_see
 from ticketbot.services.alert_plan import plan_alerts
 from ticketbot.services.conversation import note_response, note_waiting
-from ticketbot.services.deadlines import DeadlinePolicy
+from ticketbot.services.deadlines import DeadlinePolicy, Policies
 from ticketbot.services.errors import Forbidden, InvalidInput, NotFound, StaleTicket
 from ticketbot.services.inputs import TicketDraft, TicketEdit
 from ticketbot.services.search_terms import terms
 from ticketbot.services.webhooks import Outbound
+from ticketbot.store.db import dialect_insert
 from ticketbot.store.models import Party, SearchTerm, Ticket, TicketChange, TicketCounter
 from ticketbot.vocabulary import Field, Status, WebhookEvent
 
@@ -31,13 +32,8 @@ def _next_number(session: Session, workspace_id: str) -> int:
     )
     number = session.execute(bump).scalar_one_or_none()
     if number is None:
-        dialect = session.get_bind().dialect.name
-        if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as dialect_insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert as dialect_insert
         session.execute(
-            dialect_insert(TicketCounter)
+            dialect_insert(session, TicketCounter)
             .values(workspace_id=workspace_id, last_number=0)
             .on_conflict_do_nothing()
         )
@@ -74,7 +70,7 @@ def create_ticket(
     draft: TicketDraft,
     requester_id: str,
     now: datetime,
-    policy: DeadlinePolicy,
+    policy: DeadlinePolicy | Policies,
     outbound: Outbound | None = None,
 ) -> Ticket:
     party = _party(session, workspace_id, draft.party_id)
@@ -93,6 +89,7 @@ def create_ticket(
         party=party,
         product=draft.product,
         visibility=draft.visibility,
+        queue=draft.queue,
         source=draft.source,
         origin_channel_id=draft.origin_channel_id,
         origin_ts=draft.origin_ts,
@@ -102,7 +99,7 @@ def create_ticket(
         paused_seconds=0,
         version=1,
     )
-    ticket.due_at = policy.due_at(ticket)
+    ticket.due_at = policy.of(ticket).due_at(ticket)
     session.add(ticket)
     session.flush()
     _index_title(session, ticket)
@@ -180,8 +177,11 @@ def _set(
     return change
 
 
-def _apply_status(ticket: Ticket, status: Status, now: datetime, policy: DeadlinePolicy) -> None:
+def _apply_status(
+    ticket: Ticket, status: Status, now: datetime, policy: DeadlinePolicy | Policies
+) -> None:
     """Move the engagement clock with the status: pauses stop it, reopening restarts it."""
+    policy = policy.of(ticket)
     old = Status(ticket.status)
     if ticket.paused_at is not None and not policy.pauses(status):
         ticket.paused_seconds += int(policy.counted(ticket.paused_at, now).total_seconds())
@@ -209,6 +209,7 @@ EDITABLE = (
     (Field.ASSIGNEE, "assignee_id"),
     (Field.PRODUCT, "product"),
     (Field.VISIBILITY, "visibility"),
+    (Field.QUEUE, "queue"),
 )
 
 
@@ -219,7 +220,7 @@ def edit_ticket(
     edit: TicketEdit,
     viewer: Viewer,
     now: datetime,
-    policy: DeadlinePolicy,
+    policy: DeadlinePolicy | Policies,
     expected_version: int | None = None,
     outbound: Outbound | None = None,
 ) -> list[TicketChange]:
@@ -276,8 +277,8 @@ def edit_ticket(
         ticket.party = party
     if "title" in wanted:
         _index_title(session, ticket)
-    if {"priority", "engagement"} & wanted and ticket.status is not Status.CLOSED:
-        ticket.due_at = policy.due_at(ticket)
+    if {"priority", "engagement", "queue"} & wanted and ticket.status is not Status.CLOSED:
+        ticket.due_at = policy.of(ticket).due_at(ticket)  # a new queue: its deadlines
         plan_alerts(session=session, ticket=ticket, policy=policy, now=now)
     recorded = [change for change in changes if change is not None]
     if recorded:
@@ -300,7 +301,7 @@ def change_status(
     status: Status,
     viewer: Viewer,
     now: datetime,
-    policy: DeadlinePolicy,
+    policy: DeadlinePolicy | Policies,
     solution: str | None = None,
     expected_version: int | None = None,
     outbound: Outbound | None = None,
@@ -386,7 +387,9 @@ def assign(
     return True
 
 
-def set_card(*, ticket: Ticket, channel_id: str, ts: str, permalink: str | None) -> None:
+def set_card(
+    *, ticket: Ticket, channel_id: str | None, ts: str | None, permalink: str | None
+) -> None:
     """Where the live card is; not a user-visible change, so neither history nor version."""
     ticket.card_channel_id = channel_id
     ticket.card_ts = ts

@@ -29,14 +29,14 @@ from ticketbot.services.tickets import set_card
 from ticketbot.slack.client import SLACK_FAILURES, failure_reason
 from ticketbot.slack.request import permalink, posted_with_metadata
 from ticketbot.store.models import Ticket
-from ticketbot.views.card import can_become_faq, ticket_card
+from ticketbot.views.card import can_become_faq, moved_card, ticket_card
 
 logger = logging.getLogger("ticketbot.cards")
 CARD_EVENT = "ticketbot_card"  # the metadata event type of a card message
 
 
 def sla_of(runtime: Runtime, ticket: Ticket) -> SlaStatus:
-    warn = min(runtime.config.sla.warn_at, default=0.75)
+    warn = min(runtime.config.queue(ticket.queue).sla.warn_at, default=0.75)
     return sla_status(ticket, now=runtime.clock.now(), policy=runtime.policy, warn_at=warn)
 
 
@@ -58,7 +58,8 @@ def card_extras(runtime: Runtime, ticket: Ticket) -> dict:
     The card lives in the triage channel (agents) or, without one, in the requester's direct
     messages: there it counts only the kinds a requester may see, and offers no FAQ button.
     Keyword arguments for views.card.ticket_card."""
-    triage = runtime.config.triage_channel
+    queue = runtime.config.queue(ticket.queue)
+    triage = queue.triage_channel
     for_agents = triage is not None and (ticket.card_channel_id or triage) == triage
     audience = Viewer(ticket.requester_id, Role.AGENT if for_agents else Role.REQUESTER)
     kinds = related_kinds_for(audience, runtime.config.related_kinds)
@@ -69,7 +70,13 @@ def card_extras(runtime: Runtime, ticket: Ticket) -> dict:
         "related": summary,
         "faq_button": for_agents and can_become_faq(ticket),
         "in_faq": in_faq,
+        "private": queue.private and for_agents,
     }
+
+
+def card_channel(runtime: Runtime, ticket: Ticket) -> str:
+    """Where the ticket's card belongs: its queue's triage channel, else the requester."""
+    return runtime.config.queue(ticket.queue).triage_channel or ticket.requester_id
 
 
 def card_metadata(ticket: Ticket) -> dict:
@@ -87,6 +94,26 @@ def _record(runtime: Runtime, ticket: Ticket, channel: str, ts: str, link: str |
         if fresh is not None:
             set_card(ticket=fresh, channel_id=channel, ts=ts, permalink=link)
     ticket.card_channel_id, ticket.card_ts, ticket.card_permalink = channel, ts, link
+
+
+def _same_place(posted_in: str, wanted: str) -> bool:
+    # A card posted to a person is in their direct message (D...), however it was addressed.
+    return posted_in == wanted or (wanted[:1] in "UW" and posted_in[:1] == "D")
+
+
+def _leave(runtime: Runtime, client: WebClient, ticket: Ticket) -> None:
+    """The old card says where the ticket went and is forgotten; the new one is posted."""
+    with speaking(runtime.config.channel_language):
+        stub = moved_card(ticket, runtime.config.queue(ticket.queue).name)
+    try:
+        client.chat_update(channel=ticket.card_channel_id, ts=ticket.card_ts, **stub)
+    except SLACK_FAILURES as error:  # gone, or the bot left the channel: nothing to say there
+        logger.info("old card of #%s not updated: %s", ticket.number, failure_reason(error))
+    with runtime.database.transaction() as session:
+        fresh = session.get(Ticket, ticket.id, with_for_update={"of": Ticket})
+        if fresh is not None:
+            set_card(ticket=fresh, channel_id=None, ts=None, permalink=None)
+    ticket.card_channel_id = ticket.card_ts = ticket.card_permalink = None
 
 
 def send_card(
@@ -109,10 +136,12 @@ def send_card(
             email=runtime.mailer is not None,
             **(extras if extras is not None else card_extras(runtime, ticket)),
         )
+    channel = card_channel(runtime, ticket)
     if ticket.card_channel_id and ticket.card_ts:
-        client.chat_update(channel=ticket.card_channel_id, ts=ticket.card_ts, **message)
-        return
-    channel = runtime.config.triage_channel or ticket.requester_id
+        if _same_place(ticket.card_channel_id, channel):
+            client.chat_update(channel=ticket.card_channel_id, ts=ticket.card_ts, **message)
+            return
+        _leave(runtime, client, ticket)  # moved to another queue: the card follows it
     metadata = card_metadata(ticket)
     posted = None
     if look_first:

@@ -22,6 +22,7 @@ from ticketbot.services.errors import Forbidden, InvalidInput
 from ticketbot.services.events import first_delivery
 from ticketbot.services.finder import Scope, list_tickets
 from ticketbot.services.inputs import clean_text
+from ticketbot.services.queues import set_away
 from ticketbot.services.refreshes import refresh_views
 from ticketbot.slack import notify
 from ticketbot.slack.flows import find_ticket
@@ -49,11 +50,13 @@ def agent_reply(
     """Reply to requester: a public comment and a history line, the reply sent where the
     requester talks with us (a new message: Slack tells them), and Waiting on reply if
     asked."""
-    if not viewer.is_agent:
+    if not viewer.is_agent:  # before anything is read: the button is agents' only
         raise Forbidden(_("Only agents reply to the requester from the card."))
     now = runtime.clock.now()
     with runtime.database.transaction() as session:
         ticket = find_ticket(session, workspace_id, number, viewer, for_update=True)
+        if not viewer.works_on(ticket):
+            raise Forbidden(_("Only agents reply to the requester from the card."))
         comment = comment_service.add_comment(
             session=session,
             ticket=ticket,
@@ -191,7 +194,7 @@ def follower_ids(runtime: Runtime, *, workspace_id: str, number: int, viewer: Vi
 
 
 def _may_manage_followers(viewer: Viewer, ticket: Ticket) -> bool:
-    return viewer.is_agent or viewer.user_id == ticket.requester_id
+    return viewer.works_on(ticket) or viewer.user_id == ticket.requester_id
 
 
 def set_followers(
@@ -260,6 +263,20 @@ def choose_notifications(
             now=runtime.clock.now(),
         )
     return chosen
+
+
+def choose_away(runtime: Runtime, *, workspace_id: str, viewer: Viewer, away: object) -> bool:
+    """An agent away (no new tickets, no direct messages) or back, switched in App Home."""
+    if not viewer.is_agent:
+        raise Forbidden(_("Only agents can set themselves away."))
+    if away not in ("away", "back"):
+        raise InvalidInput(_("Press Away or Back again."), field="away")
+    with runtime.database.transaction() as session:
+        set_away(
+            session=session, workspace_id=workspace_id, user_id=viewer.user_id,
+            away=away == "away", now=runtime.clock.now(),
+        )  # fmt: skip
+    return away == "away"
 
 
 # --- A direct message to the bot outside any ticket's thread ---------------------------------

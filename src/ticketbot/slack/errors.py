@@ -164,6 +164,7 @@ class Later:
             logger.warning("work after the ack skipped, the queue is full: %s", fn.__name__)
 
     def _run(self, fn, args: tuple, kwargs: dict) -> None:
+        # The work queue runs it in a copy of the request's context: for the same workspace.
         try:
             fn(*args, **kwargs)
         except Exception as error:

@@ -21,10 +21,11 @@ from ticketbot.runtime import Runtime
 from ticketbot.services import comments as comment_service
 from ticketbot.services import links as link_service
 from ticketbot.services import tickets as ticket_service
-from ticketbot.services.access import Viewer
+from ticketbot.services.access import Role, Viewer
 from ticketbot.services.errors import Forbidden
 from ticketbot.services.inputs import TicketDraft, TicketEdit
 from ticketbot.services.parties import party_from_choice
+from ticketbot.services.queues import next_assignee, place_draft, place_edit
 from ticketbot.services.ratings import rate_ticket
 from ticketbot.services.refreshes import mark_card, mark_status, refresh_card, refresh_views
 from ticketbot.slack import notify
@@ -71,10 +72,16 @@ def store_new_ticket(
     origin: tuple[str, str] | None = None,
     origin_link: str | None = None,
     party_choice: str | None = None,
+    quick: WebClient | None = None,
 ) -> NewTicket:
     """Create the ticket (and the party it relates to, and the link to its message) in the
-    caller's transaction, its card to be posted by the caller after the ack."""
+    caller's transaction, its card to be posted by the caller after the ack. When its queue
+    assigns tickets, it goes to the next agent (`quick` resolves the queue's user groups)."""
     now = runtime.clock.now()
+    draft = place_draft(
+        runtime.config, draft, chosen="queue" in draft.model_fields_set,
+        channel_id=origin[0] if origin else None,
+    )  # fmt: skip
     party_id = party_from_choice(
         session=session, workspace_id=workspace_id, choice=party_choice, now=now
     )
@@ -99,12 +106,32 @@ def store_new_ticket(
             permalink=origin_link,
             now=now,
         )
+    if quick is not None:
+        _assign_new(runtime, session, quick, ticket)
     claim = uuid.uuid4().hex
     # The card and the requester's status message are posted by the caller after the ack;
     # if it never gets to them, the deliverer does once the lease ends.
     mark_card(session=session, ticket_id=ticket.id, now=now, claim=claim, lease=NEW_CARD_LEASE)
     mark_status(session=session, ticket_id=ticket.id, now=now, claim=claim, lease=NEW_CARD_LEASE)
     return NewTicket(ticket, claim, origin)
+
+
+def _assign_new(runtime: Runtime, session: Session, quick: WebClient, ticket: Ticket) -> None:
+    queue = runtime.config.queue(ticket.queue)
+    if queue.assign == "none":
+        return
+    assignee = next_assignee(
+        session=session, workspace_id=ticket.workspace_id, queue=queue,
+        agents=runtime.directory.agents_of(quick, queue.key), now=runtime.clock.now(),
+    )  # fmt: skip
+    if assignee is None:
+        return
+    bot = Viewer(runtime.directory.bot_id(quick), Role.ADMIN)  # the history says the bot did
+    ticket_service.assign(
+        session=session, ticket=ticket, assignee_id=assignee, viewer=bot,
+        now=runtime.clock.now(), outbound=runtime.outbound,
+    )  # fmt: skip
+    notify.assigned(runtime, session, quick, ticket, bot.user_id)
 
 
 def raise_ticket(
@@ -130,6 +157,7 @@ def raise_ticket(
             origin=origin,
             origin_link=link,
             party_choice=party_choice,
+            quick=quick,
         )
 
 
@@ -184,7 +212,7 @@ def edit_ticket(
     opened."""
 
     def apply(session: Session, ticket: Ticket) -> None:
-        wanted = edit
+        wanted = place_edit(runtime.config, ticket, edit, viewer)
         if party_choice is not KEEP:
             party_id = party_from_choice(
                 session=session,
@@ -315,9 +343,7 @@ def link_message(
     return ticket
 
 
-def rate(
-    runtime: Runtime, *, workspace_id: str, number: int, viewer: Viewer, score: int
-) -> Ticket:
+def rate(runtime: Runtime, *, workspace_id: str, number: int, viewer: Viewer, score: int) -> Ticket:
     """Keep the requester's score (thanked in the message that asked, after the ack)."""
     with runtime.database.transaction() as session:
         return rate_ticket(

@@ -16,6 +16,7 @@ from ticketbot.i18n import speaking
 from ticketbot.runtime import Runtime
 from ticketbot.services.conversation import News, requester_hears, who_hears
 from ticketbot.services.messages import NOTICE, REQUESTER, queue_message
+from ticketbot.services.queues import is_away
 from ticketbot.slack.status import language_for
 from ticketbot.store.models import StatusRefresh, Ticket
 from ticketbot.views import conversation as views
@@ -56,8 +57,10 @@ def to_person(
     *,
     source: tuple[str, str] | None = None,
 ) -> None:
-    """Queue `render()` as a direct message to `user_id`, in their language. `source`: the
-    Slack message it quotes, whose deletion deletes it too."""
+    """Queue `render()` as a direct message to `user_id`, in their language; nothing to an
+    agent who is away. `source`: the Slack message it quotes, whose deletion deletes it too."""
+    if is_away(session=session, workspace_id=ticket.workspace_id, user_id=user_id):
+        return
     with speaking(runtime.directory.language(quick, user_id)):
         message = render()
     queue_message(

@@ -8,7 +8,8 @@ together, searchable, and easy to forward."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+import re
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
 from slack_sdk import WebClient
@@ -17,6 +18,7 @@ from ticketbot.i18n import _
 from ticketbot.runtime import Runtime
 from ticketbot.services.errors import InvalidInput
 from ticketbot.services.periods import Period, parse_period
+from ticketbot.services.queues import find_queue
 from ticketbot.services.reports import Report, build_report
 from ticketbot.slack.client import SLACK_FAILURES, failure_reason
 from ticketbot.slack.request import permalink
@@ -50,20 +52,32 @@ def display_names(client: WebClient, user_ids: Iterable[str]) -> dict[str, str]:
     return names
 
 
-def make_report(runtime: Runtime, *, workspace_id: str | None, period: Period) -> Report:
+def make_report(
+    runtime: Runtime,
+    *,
+    workspace_id: str | None,
+    period: Period,
+    queues: Collection[str] | None = None,
+) -> Report:
     with runtime.database.snapshot() as session:
         return build_report(
-            session=session, workspace_id=workspace_id, period=period, now=runtime.clock.now()
-        )
+            session=session, workspace_id=workspace_id, period=period,
+            now=runtime.clock.now(), queues=queues,
+        )  # fmt: skip
 
 
 def deliver_report(
-    client: WebClient, channel: str, report: Report, *, weekly: bool = False
+    client: WebClient,
+    channel: str,
+    report: Report,
+    *,
+    weekly: bool = False,
+    queue_names: Mapping[str, str] | None = None,
 ) -> Delivered:
     """Post the report to `channel` (a channel or a user id), then its chart beside it."""
     names = display_names(client, [user for user, _n in report.by_assignee if user])
     chart = not report.empty
-    text = report_message(report, names=names, weekly=weekly, chart=chart)
+    text = report_message(report, names=names, weekly=weekly, chart=chart, queue_names=queue_names)
     posted = client.chat_postMessage(channel=channel, **text)
     where, ts = posted["channel"], posted["ts"]
     if not chart:
@@ -81,7 +95,9 @@ def deliver_report(
         # The figures are all in the message; only the picture of them is missing, so the
         # message stops announcing it.
         logger.warning("report chart not uploaded to %s: %s", where, failure_reason(error))
-        without = report_message(report, names=names, weekly=weekly, chart=False)
+        without = report_message(
+            report, names=names, weekly=weekly, chart=False, queue_names=queue_names
+        )
         try:
             client.chat_update(channel=where, ts=ts, **without)
         except SLACK_FAILURES:
@@ -90,11 +106,35 @@ def deliver_report(
     return Delivered(where, ts, None)
 
 
+_QUEUE_WORD = re.compile(r"(?:^|\s)queue\s+", re.IGNORECASE)
+
+
+def queue_names(config) -> dict[str, str]:
+    return {queue.key: queue.name for queue in config.desks}
+
+
+def report_scope(config, viewer, text: str) -> tuple[str, frozenset[str] | None]:
+    """The period's words and the queues a report covers: the one named after `queue`
+    (which the asker must work), else every queue they work (None: all of them)."""
+    parts = _QUEUE_WORD.split(text or "", maxsplit=1)
+    if len(parts) == 1:
+        return text, viewer.queues
+    chosen = find_queue(config, parts[1])
+    if not viewer.works(chosen.key):
+        raise InvalidInput(
+            _("You do not work the {queue} queue: its report is for its agents.").format(
+                queue=chosen.name
+            )
+        )
+    return parts[0].strip(), frozenset({chosen.key})
+
+
 def send_report(
     runtime: Runtime, client: WebClient, respond, *, workspace_id: str, viewer, text: str
 ) -> None:
-    """`/ticket report [7d|30d|90d|YYYY-MM]`: the report, sent to the asker in a direct
-    message, and an ephemeral pointer to it."""
+    """`/ticket report [7d|30d|90d|YYYY-MM] [queue NAME]`: the report of the queues the
+    asker works (or of the one named), sent to them in a direct message, and an ephemeral
+    pointer to it."""
     if not viewer.is_agent:
         respond(
             response_type="ephemeral",
@@ -102,14 +142,17 @@ def send_report(
         )
         return
     try:
+        period_text, queues = report_scope(runtime.config, viewer, text)
         period = parse_period(
-            text, now=runtime.clock.now(), timezone=runtime.config.report_timezone
+            period_text, now=runtime.clock.now(), timezone=runtime.config.report_timezone
         )
     except InvalidInput as error:
         respond(response_type="ephemeral", **notice(error.message))
         return
-    report = make_report(runtime, workspace_id=workspace_id, period=period)
+    report = make_report(runtime, workspace_id=workspace_id, period=period, queues=queues)
     # Ephemeral messages cannot carry the chart: the report goes to a direct message.
-    delivered = deliver_report(client, viewer.user_id, report)
+    delivered = deliver_report(
+        client, viewer.user_id, report, queue_names=queue_names(runtime.config)
+    )
     link = permalink(client, delivered.channel, delivered.ts)
     respond(response_type="ephemeral", **report_sent(link, chart_error=delivered.chart_error))

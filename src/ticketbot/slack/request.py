@@ -18,11 +18,47 @@ LOOK_BACK = 100  # messages read, newest first, when looking for one posted unre
 
 
 def workspace_of(body: dict) -> str:
+    """The workspace that installed the bot, whose tickets a request is about. In a channel
+    shared with another organisation (Slack Connect) an event's `team_id` and a click's
+    `team` are the sender's workspace: the installing one is in the event's
+    `authorizations`, and in a view's `app_installed_team_id`."""
+    for authorization in body.get("authorizations") or ():
+        if isinstance(authorization, dict) and authorization.get("team_id"):
+            return authorization["team_id"]
+    view = body.get("view")
+    if isinstance(view, dict) and view.get("app_installed_team_id"):
+        return view["app_installed_team_id"]
     team = body.get("team")
     if isinstance(team, dict) and team.get("id"):
         return team["id"]
     user = body.get("user")
     return body.get("team_id") or (user.get("team_id") if isinstance(user, dict) else None) or ""
+
+
+def _event(body: dict) -> dict:
+    event = body.get("event")
+    return event if isinstance(event, dict) else {}
+
+
+def is_external(body: dict) -> bool:
+    """Whether the person acting belongs to another organisation (Slack Connect): their
+    workspace is not the installing one, and, for events, the channel is shared outside
+    the organisation (workspaces of one Enterprise Grid organisation are not strangers)."""
+    workspace = workspace_of(body)
+    event = _event(body)
+    if event:
+        team = event.get("user_team") or (event.get("user_profile") or {}).get("team")
+        return bool(body.get("is_ext_shared_channel") and team and team != workspace)
+    user = body.get("user")
+    team = user.get("team_id") if isinstance(user, dict) else None
+    return bool(team and workspace and team != workspace and not body.get("enterprise"))
+
+
+def profile_of(body: dict) -> dict | None:
+    """The sender's profile an event carries (Slack sends it for people of other
+    organisations, whom users.info may not show)."""
+    profile = _event(body).get("user_profile")
+    return profile if isinstance(profile, dict) else None
 
 
 def user_of(body: dict) -> str:

@@ -18,7 +18,9 @@ from ticketbot.services import faq as faq_service
 from ticketbot.services import history as history_service
 from ticketbot.services import links as link_service
 from ticketbot.services import related as related_service
+from ticketbot.services import settings as stored_settings
 from ticketbot.services.access import (
+    Role,
     Viewer,
     can_add_related,
     can_manage_related,
@@ -27,21 +29,29 @@ from ticketbot.services.access import (
 from ticketbot.services.conversation import notify_level
 from ticketbot.services.deadlines import SlaState
 from ticketbot.services.faq import FaqHit
-from ticketbot.services.finder import Scope, due_soonest, list_tickets, search_tickets
+from ticketbot.services.finder import (
+    Scope,
+    due_soonest,
+    list_tickets,
+    search_tickets,
+    unassigned,
+)
 from ticketbot.services.parties import search_parties
+from ticketbot.services.queues import is_away
 from ticketbot.slack.cards import sla_of
 from ticketbot.slack.flows import find_ticket
-from ticketbot.slack.forms import ModalContext
+from ticketbot.slack.forms import ModalContext, states
 from ticketbot.store.models import Ticket
 from ticketbot.views.card import can_become_faq, ticket_detail
 from ticketbot.views.faq import faq_list, faq_modal
-from ticketbot.views.forms import create_modal
+from ticketbot.views.forms import create_modal, with_queue
 from ticketbot.views.history import PAGE_SIZE, history_modal
 from ticketbot.views.home import SECTION_LIMIT, home_view
 from ticketbot.views.lists import ticket_list
 from ticketbot.views.notices import notice
 from ticketbot.views.options import party_options, ticket_options
 from ticketbot.views.related import related_modal
+from ticketbot.views.settings import home_section
 from ticketbot.views.text import safe
 
 logger = logging.getLogger("ticketbot.screens")
@@ -80,10 +90,10 @@ def ticket_screen(runtime: Runtime, *, workspace_id: str, number: int, viewer: V
     with runtime.database.transaction(read_only=True) as session:
         ticket = find_ticket(session, workspace_id, number, viewer)
         latest = comment_service.latest_comments(
-            session=session, ticket=ticket, limit=5, notes=viewer.is_agent
+            session=session, ticket=ticket, limit=5, notes=viewer.works_on(ticket)
         )
         linked = link_service.links_of(session=session, ticket=ticket)
-        kinds = related_kinds_for(viewer, runtime.config.related_kinds)
+        kinds = related_kinds_for(viewer, runtime.config.related_kinds, ticket)
         counted = related_service.summary(session=session, ticket=ticket, kinds=kinds)
         in_faq = can_become_faq(ticket) and (
             faq_service.entry_of(session=session, ticket=ticket) is not None
@@ -97,7 +107,7 @@ def ticket_screen(runtime: Runtime, *, workspace_id: str, number: int, viewer: V
         email=runtime.mailer is not None,
         related_counts=counted.counts,
         time_spent_minutes=counted.minutes,
-        faq_button=viewer.is_agent and can_become_faq(ticket),
+        faq_button=viewer.works_on(ticket) and can_become_faq(ticket),
         in_faq=in_faq,
     )
 
@@ -114,8 +124,8 @@ def history_view(runtime: Runtime, ticket: Ticket, page: int, viewer: Viewer) ->
             ticket=ticket,
             offset=page * PAGE_SIZE,
             limit=PAGE_SIZE,
-            hide=related_service.hidden_history(viewer),
-            notes=viewer.is_agent,
+            hide=related_service.hidden_history(viewer, ticket),
+            notes=viewer.works_on(ticket),
         )
     return history_modal(
         ticket,
@@ -128,7 +138,7 @@ def history_view(runtime: Runtime, ticket: Ticket, page: int, viewer: Viewer) ->
 
 def related_view(runtime: Runtime, ticket: Ticket, viewer: Viewer) -> dict:
     enabled = runtime.config.related_kinds
-    kinds = related_kinds_for(viewer, enabled)
+    kinds = related_kinds_for(viewer, enabled, ticket)
     with runtime.database.transaction(read_only=True) as session:
         linked = link_service.links_of(session=session, ticket=ticket, limit=50)
         groups = related_service.groups(session=session, ticket=ticket, kinds=kinds)
@@ -139,7 +149,7 @@ def related_view(runtime: Runtime, ticket: Ticket, viewer: Viewer) -> dict:
         groups=groups,
         summary=summary,
         addable=[k for k in enabled if can_add_related(viewer, ticket, k)],
-        manage=can_manage_related(viewer),
+        manage=can_manage_related(viewer, ticket),
         today=today(runtime),
         metadata=ModalContext(number=ticket.number).dump(),
     )
@@ -186,8 +196,11 @@ def home_screen(runtime: Runtime, *, workspace_id: str, viewer: Viewer) -> dict:
             limit=SECTION_LIMIT + 1,
             open_only=True,
         )
-        assigned = at_risk = None
+        assigned = at_risk = new = None
         if viewer.is_agent:
+            new = unassigned(
+                session=session, workspace_id=workspace_id, viewer=viewer, limit=SECTION_LIMIT + 1
+            )
             assigned = list_tickets(
                 session=session,
                 workspace_id=workspace_id,
@@ -197,6 +210,16 @@ def home_screen(runtime: Runtime, *, workspace_id: str, viewer: Viewer) -> dict:
             )
             at_risk = due_soonest(session=session, workspace_id=workspace_id, viewer=viewer)
         notify = notify_level(session=session, workspace_id=workspace_id, user_id=viewer.user_id)
+        settings_row = (
+            stored_settings.latest(session=session, workspace_id=workspace_id)
+            if viewer.role is Role.ADMIN
+            else None
+        )
+        away = (
+            is_away(session=session, workspace_id=workspace_id, user_id=viewer.user_id)
+            if viewer.is_agent
+            else None
+        )
 
     def with_sla(tickets):
         return [(t, sla_of(runtime, t)) for t in tickets]
@@ -209,6 +232,17 @@ def home_screen(runtime: Runtime, *, workspace_id: str, viewer: Viewer) -> dict:
         assigned=with_sla(assigned) if assigned is not None else None,
         at_risk=risky,
         notify=notify,
+        away=away,
+        settings=(
+            home_section(
+                settings_row.version if settings_row else None,
+                settings_row.changed_by if settings_row else None,
+                settings_row.changed_at if settings_row else None,
+            )
+            if viewer.role is Role.ADMIN
+            else None
+        ),
+        new=with_sla(new) if new is not None else None,
     )
 
 
@@ -252,9 +286,7 @@ def faq_screen(runtime: Runtime, *, workspace_id: str, viewer: Viewer, words: st
                 session=session, workspace_id=workspace_id, viewer=viewer, query=words, limit=11
             )
         else:
-            hits = faq_service.latest_faq(
-                session=session, workspace_id=workspace_id, viewer=viewer
-            )
+            hits = faq_service.latest_faq(session=session, workspace_id=workspace_id, viewer=viewer)
     if words:
         shown = words[:100]
         return faq_list(
@@ -297,6 +329,20 @@ def suggestions(
         return None
 
 
+def queue_choices(runtime: Runtime) -> list[tuple[str, str]]:
+    """(key, name) of every queue, for a form's Queue select (shown when there are several)."""
+    return [(queue.key, queue.name) for queue in runtime.config.desks]
+
+
+def form_for_queue(runtime: Runtime, view: dict, key: str) -> dict:
+    """A create or edit form as the user has it, offering the chosen queue's categories and
+    products."""
+    queue = runtime.config.queue(key)
+    return with_queue(
+        view, states(view), categories=list(queue.categories), products=list(queue.products)
+    )
+
+
 def create_form(
     runtime: Runtime,
     *,
@@ -314,9 +360,12 @@ def create_form(
     hits = None
     if title.strip():
         hits = suggestions(runtime, workspace_id, Viewer(user_id), title) or None
+    queue = runtime.config.queue_of_channel(context.channel_id) or runtime.config.desks[0]
     return create_modal(
-        categories=runtime.config.categories,
-        products=runtime.config.products,
+        categories=list(queue.categories),
+        products=list(queue.products),
+        queues=queue_choices(runtime),
+        queue=queue.key,
         metadata=context.dump(),
         title=title,
         description=description,

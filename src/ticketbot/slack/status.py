@@ -19,7 +19,7 @@ from ticketbot.services.refreshes import mark_status, shown
 from ticketbot.slack.client import SLACK_FAILURES, failure_reason
 from ticketbot.slack.request import posted_with_metadata
 from ticketbot.store.models import StatusRefresh, Ticket
-from ticketbot.views.status import status_message
+from ticketbot.views.status import status_message, withdrawn_status
 
 logger = logging.getLogger("ticketbot.status")
 STATUS_EVENT = "ticketbot_status"
@@ -56,16 +56,43 @@ def _record(runtime: Runtime, ticket: Ticket, channel: str, thread_ts: str, ts: 
     set_conversation(ticket=ticket, channel_id=channel, thread_ts=thread_ts, status_ts=ts)
 
 
+def _in_channel_thread(ticket: Ticket) -> bool:
+    return ticket.conversation_ts != ticket.status_ts  # a DM's conversation is its own thread
+
+
+def _withdraw(runtime: Runtime, client: WebClient, ticket: Ticket) -> None:
+    """A ticket that became internal (or moved to a private queue) leaves the channel's
+    thread: its status message there says only that, and the conversation moves to a direct
+    message."""
+    with speaking(runtime.config.channel_language):
+        stub = withdrawn_status(ticket)
+    try:
+        client.chat_update(channel=ticket.conversation_channel_id, ts=ticket.status_ts, **stub)
+    except SLACK_FAILURES as error:
+        logger.warning("status message of #%s left as it was: %s", ticket.number,
+                       failure_reason(error))  # fmt: skip
+        raise
+    with runtime.database.transaction() as session:
+        fresh = session.get(Ticket, ticket.id, with_for_update={"of": Ticket})
+        if fresh is not None:
+            set_conversation(ticket=fresh, channel_id=None, thread_ts=None, status_ts=None)
+    set_conversation(ticket=ticket, channel_id=None, thread_ts=None, status_ts=None)
+
+
 def send_status(
     runtime: Runtime, client: WebClient, ticket: Ticket, *, look_first: bool = True
 ) -> None:
     """Update the status message, or post it when it was never posted. Raises what Slack
     raised. `look_first`: see slack/cards.py's send_card."""
     message = render_status(runtime, client, ticket)
-    if ticket.conversation_channel_id and ticket.status_ts:
-        client.chat_update(channel=ticket.conversation_channel_id, ts=ticket.status_ts, **message)
-        return
     place = status_place(ticket)
+    if ticket.conversation_channel_id and ticket.status_ts:
+        if place.in_channel or not _in_channel_thread(ticket):
+            client.chat_update(
+                channel=ticket.conversation_channel_id, ts=ticket.status_ts, **message
+            )
+            return
+        _withdraw(runtime, client, ticket)  # now internal: the channel keeps no trace of it
     metadata = status_metadata(ticket)
     if look_first:
         found = posted_with_metadata(client, place.channel, STATUS_EVENT)

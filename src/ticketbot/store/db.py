@@ -47,6 +47,15 @@ class DatabaseBusy(SQLAlchemyError):
     """The database could not be had before the request's deadline: nothing was written."""
 
 
+def dialect_insert(session: Session, model):
+    """An INSERT of the session's dialect (PostgreSQL or SQLite), for ON CONFLICT clauses."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(model)
+
+
 def remaining() -> float | None:
     """Seconds left before the current request's deadline (None: no deadline)."""
     at = _DEADLINE.get()

@@ -108,6 +108,13 @@ def card_controls(ticket: Ticket, *, email: bool = False, faq_button: bool = Fal
     return actions(controls, block_id=ticket_block_id(ticket.number))
 
 
+def moved_card(ticket: Ticket, queue: str) -> dict:
+    """What the old card says once its ticket went to another queue (and its card with it)."""
+    text = _("#{number} moved to the {queue} queue.").format(number=ticket.number,
+                                                             queue=safe(queue, 40))  # fmt: skip
+    return message(text, [context(":arrow_right: " + text)])
+
+
 def can_become_faq(ticket: Ticket) -> bool:
     return ticket.status is Status.CLOSED and bool(ticket.solution)
 
@@ -123,9 +130,17 @@ def related_note(related: Mapping[RelatedKind | str, int] | None, minutes: int, 
     return context(*parts) if parts else None
 
 
-def ticket_blocks(ticket: Ticket, sla: SlaStatus, *, description_limit: int) -> list[dict]:
+def ticket_blocks(
+    ticket: Ticket, sla: SlaStatus, *, description_limit: int, withheld: bool = False
+) -> list[dict]:
+    """`withheld`: a private queue's card, read by a whole channel: no description."""
     blocks = [header(f"#{ticket.number} {ticket.title}"), ticket_fields(ticket, sla)]
-    if ticket.description:
+    if ticket.description and withheld:
+        blocks.append(
+            context(":lock: " + _("Private queue: the description shows in /ticket show {n}.")
+                    .format(n=ticket.number))
+        )  # fmt: skip
+    elif ticket.description:
         blocks.append(section(safe(ticket.description, description_limit)))
     if ticket.status is Status.CLOSED and ticket.solution:
         blocks.append(section("*" + _("Solution") + "*\n" + safe(ticket.solution, 2900)))
@@ -150,9 +165,11 @@ def ticket_card(
     related: RelatedSummary | None = None,
     faq_button: bool = False,
     in_faq: bool = False,
+    private: bool = False,
 ) -> dict:
-    """The live card posted to the triage channel and updated in place on every change."""
-    blocks = ticket_blocks(ticket, sla, description_limit=CARD_DESCRIPTION)
+    """The live card posted to the triage channel and updated in place on every change
+    (`private`: of a private queue, whose description stays out of the channel)."""
+    blocks = ticket_blocks(ticket, sla, description_limit=CARD_DESCRIPTION, withheld=private)
     note = related_note(
         related.counts if related else None, related.minutes if related else 0, in_faq
     )

@@ -112,7 +112,7 @@ def suggestions_block(hits: list[FaqHit]) -> dict:
     return section("\n".join(lines)[:SECTION_TEXT], block_id=BlockId.FAQ_SUGGESTIONS)
 
 
-def _with_state(element: dict, state: dict) -> None:
+def with_state(element: dict, state: dict) -> None:
     """Put what the user has entered back as the element's initial value."""
     kinds = {
         "plain_text_input": ("value", "initial_value"),
@@ -142,7 +142,7 @@ def with_suggestions(view: dict, hits: list[FaqHit], values: dict[str, dict[str,
             element = block.get("element") or {}
             state = (values.get(block.get("block_id")) or {}).get(element.get("action_id"))
             if state:
-                _with_state(element, state)
+                with_state(element, state)
         blocks.append(block)
         if block.get("block_id") == InputId.TITLE:
             blocks.append(suggestions_block(hits))

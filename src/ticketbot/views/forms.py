@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Sequence
+
 from ticketbot.i18n import _, label
 from ticketbot.ids import NEW_PARTY_PREFIX, CallbackId, InputId
 from ticketbot.services.faq import FaqHit
@@ -18,7 +21,7 @@ from ticketbot.views.blocks import (
     text_input,
     users_select,
 )
-from ticketbot.views.faq import suggestions_block
+from ticketbot.views.faq import suggestions_block, with_state
 from ticketbot.views.limits import OPTION_TEXT
 from ticketbot.views.text import safe, truncate
 from ticketbot.vocabulary import Engagement, Priority, Visibility
@@ -49,10 +52,49 @@ def _select_or_text(
     return input_block(block_id, title, element, optional=True)
 
 
+Choices = Sequence[tuple[str, str]]  # (key, name) of each queue
+
+
+def _queue_block(queues: Choices, queue: str | None) -> dict:
+    """The Queue select, when there are several: choosing one offers its categories."""
+    element = static_select(
+        InputId.QUEUE, [option(name, key) for key, name in queues], initial=queue or queues[0][0]
+    )
+    return input_block(InputId.QUEUE, _("Queue"), element, dispatch=True)
+
+
+def with_queue(view: dict, values: dict, *, categories: list[str], products: list[str]) -> dict:
+    """The form as the user has it, its Category and Product offering another queue's."""
+    fresh = {
+        InputId.CATEGORY: _select_or_text(
+            InputId.CATEGORY, InputId.CATEGORY, _("Category"), categories, None
+        ),
+        InputId.PRODUCT: _select_or_text(
+            InputId.PRODUCT, InputId.PRODUCT, _("Product"), products, None
+        ),
+    }
+    blocks = []
+    for block in copy.deepcopy(view.get("blocks") or []):
+        block_id = block.get("block_id")
+        if block_id in fresh:
+            block = fresh[block_id]
+        elif block.get("type") == "input":
+            element = block.get("element") or {}
+            state = (values.get(block_id) or {}).get(element.get("action_id"))
+            if state:
+                with_state(element, state)
+        blocks.append(block)
+    kept = ("type", "callback_id", "title", "submit", "close", "private_metadata")
+    return {**{k: copy.deepcopy(view[k]) for k in kept if view.get(k) is not None},
+            "blocks": blocks}  # fmt: skip
+
+
 def ticket_form_blocks(
     *,
     categories: list[str],
     products: list[str],
+    queues: Choices = (),
+    queue: str | None = None,
     title: str = "",
     description: str = "",
     priority: Priority = Priority.NORMAL,
@@ -72,6 +114,7 @@ def ticket_form_blocks(
     if party is not None:
         party_select["initial_option"] = party_option(party)
     visibility_options = enum_options(Visibility)
+    queue_choice = [_queue_block(queues, queue)] if len(queues) > 1 else []
     return [
         input_block(
             InputId.TITLE,
@@ -86,6 +129,7 @@ def ticket_form_blocks(
             ),
             optional=True,
         ),
+        *queue_choice,
         input_block(
             InputId.PRIORITY,
             _("Priority"),
@@ -133,6 +177,8 @@ def create_modal(
     categories: list[str],
     products: list[str],
     metadata: str,
+    queues: Choices = (),
+    queue: str | None = None,
     title: str = "",
     description: str = "",
     note: str | None = None,
@@ -140,8 +186,9 @@ def create_modal(
 ) -> dict:
     """`suggestions`: FAQ entries matching the title, shown under it (None: no section)."""
     blocks = ticket_form_blocks(
-        categories=categories, products=products, title=title, description=description
-    )
+        categories=categories, products=products, title=title, description=description,
+        queues=queues, queue=queue,
+    )  # fmt: skip
     # Enter in Title asks for FAQ suggestions (handlers.faq), replacing the section in place.
     blocks[0]["dispatch_action"] = True
     blocks[0]["element"]["dispatch_action_config"] = {"trigger_actions_on": ["on_enter_pressed"]}
@@ -160,11 +207,19 @@ def create_modal(
 
 
 def edit_modal(
-    ticket: Ticket, *, categories: list[str], products: list[str], metadata: str
+    ticket: Ticket,
+    *,
+    categories: list[str],
+    products: list[str],
+    metadata: str,
+    queues: Choices = (),
 ) -> dict:
+    """`queues`: where the editor may move it (only its queue's agents may)."""
     blocks = ticket_form_blocks(
         categories=categories,
         products=products,
+        queues=queues,
+        queue=ticket.queue,
         title=ticket.title,
         description=ticket.description,
         priority=Priority(ticket.priority),

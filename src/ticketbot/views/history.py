@@ -13,6 +13,7 @@ from ticketbot.views.blocks import actions, button, context, modal, section
 from ticketbot.views.text import date_token, safe, user, with_files
 from ticketbot.vocabulary import (
     COMMENT_DELETED,
+    ORIGIN_DELETED,
     Engagement,
     Field,
     PartyKind,
@@ -88,6 +89,9 @@ def timeline_line(entry: TimelineEntry) -> str:
         return f"{when} {who} {icon} {with_files(entry.text, entry.files, 1500)}"
     if entry.field == Field.COMMENT and entry.new_value == COMMENT_DELETED:
         deleted = _("Comment deleted")
+        return f"{when} {who} :wastebasket: _{deleted}_"
+    if entry.field == Field.ORIGIN and entry.new_value == ORIGIN_DELETED:
+        deleted = _("The message this ticket came from was deleted in Slack")
         return f"{when} {who} :wastebasket: _{deleted}_"
     return (
         f"{when} {who} *{field_name(entry.field or '')}*: "

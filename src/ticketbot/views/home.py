@@ -43,20 +43,47 @@ def notify_choice(level: Notify) -> dict:
     )  # fmt: skip
 
 
+def away_choice(away: bool) -> dict:
+    """An agent's Away switch: no new tickets from the assignment, no direct messages."""
+    if away:
+        said = ":palm_tree: *" + _("You are away") + "*\n" + _(
+            "The queues give you no new tickets and ticketbot sends you no direct messages."
+        )
+        control = button(_("I am back"), ActionId.AWAY, value="back", style="primary")
+    else:
+        said = "*" + _("Away") + "*\n" + _(
+            "Going on leave? While away, the queues give you no new tickets and ticketbot "
+            "sends you no direct messages."
+        )
+        control = button(_("I am away"), ActionId.AWAY, value="away")
+    return section_block(said, accessory=control)
+
+
 def home_view(
     *,
     mine: list[tuple[Ticket, SlaStatus]],
     assigned: list[tuple[Ticket, SlaStatus]] | None,
     at_risk: list[tuple[Ticket, SlaStatus]] | None,
     notify: Notify = Notify.REPLIES,
+    new: list[tuple[Ticket, SlaStatus]] | None = None,
+    away: bool | None = None,
+    settings: list[dict] | None = None,
 ) -> dict:
+    """`away`: the agent's Away switch (None: not an agent); `settings`: an admin's
+    Settings section."""
     blocks = [
         section_block(_("*ticketbot* keeps your requests and their deadlines in one place.")),
         actions([button(_("New ticket"), ActionId.NEW_TICKET, style="primary")]),
         notify_choice(notify),
+        *([away_choice(away)] if away is not None else []),
         divider(),
         *_section(_("My tickets"), mine, _("You have no open tickets.")),
     ]
+    if new is not None:
+        blocks += [
+            divider(),
+            *_section(_("New in my queues"), new, _("Every ticket of your queues is taken.")),
+        ]
     if assigned is not None:
         blocks += [
             divider(),
@@ -67,4 +94,7 @@ def home_view(
             divider(),
             *_section(_("At risk of missing the deadline"), at_risk, _("No ticket is at risk.")),
         ]
+    if settings:
+        room = MAX_VIEW_BLOCKS - len(settings)
+        blocks = [*blocks[:room], *settings]
     return {"type": "home", "blocks": blocks[:MAX_VIEW_BLOCKS]}

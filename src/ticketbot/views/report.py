@@ -132,7 +132,9 @@ def _overview(report: Report) -> dict:
     )
 
 
-def _breakdowns(report: Report, names: Mapping[str, str]) -> list[dict]:
+def _breakdowns(
+    report: Report, names: Mapping[str, str], queue_names: Mapping[str, str]
+) -> list[dict]:
     raised = report.raised
 
     def person(user_id: str | None) -> str:
@@ -141,7 +143,13 @@ def _breakdowns(report: Report, names: Mapping[str, str]) -> list[dict]:
     def counted(rows, name, rest: str = "") -> list[tuple[str, str]]:
         return _counted(rows, raised, name, rest=rest)
 
-    blocks = [
+    def queue(key: str) -> str:
+        return safe(queue_names.get(key, key), 40)
+
+    blocks = []
+    if len(queue_names) > 1 and (report.queues is None or len(report.queues) > 1):
+        blocks.append(_lines(_("By queue"), counted(report.by_queue, queue)))
+    blocks += [
         _lines(_("Where tickets come from"), counted(report.by_source, label)),
         _lines(_("By category"), counted(report.by_category, _category, _("Other categories"))),
         _lines(_("By priority"), counted(report.by_priority, label)),
@@ -158,22 +166,37 @@ def _breakdowns(report: Report, names: Mapping[str, str]) -> list[dict]:
 
 
 def report_message(
-    report: Report, *, names: Mapping[str, str], weekly: bool = False, chart: bool = True
+    report: Report,
+    *,
+    names: Mapping[str, str],
+    weekly: bool = False,
+    chart: bool = True,
+    queue_names: Mapping[str, str] | None = None,
 ) -> dict:
     """`names` are display names by user id: names, not mentions, so a report posted in a
-    channel pings nobody."""
+    channel pings nobody. `queue_names`: every queue's name by key (tickets by queue when
+    there are several)."""
+    queue_names = queue_names or {}
     period = report.period
     title = report_title(period, weekly=weekly)
     span = _("{first} to {last}, days in {zone}").format(
         first=period.first_day.isoformat(), last=period.last_day.isoformat(), zone=period.timezone
     )
+    if report.queues is not None and len(queue_names) > 1:
+        covered = ", ".join(safe(queue_names.get(k, k), 40) for k in report.queues)
+        span += " · " + _("Queues: {queues}").format(queues=covered)
     blocks = [header(title), context(span)]
     if report.empty:
         nothing = _("Nothing happened in this period: no ticket raised, none closed, no rating.")
         blocks += [section(nothing), _backlog(report)]
         return message(f"{title}: {nothing}", blocks)
 
-    blocks += [_overview(report), divider(), *_breakdowns(report, names), _backlog(report)]
+    blocks += [
+        _overview(report),
+        divider(),
+        *_breakdowns(report, names, queue_names),
+        _backlog(report),
+    ]
     satisfaction = report.satisfaction
     if satisfaction.count:
         rows = [

@@ -21,6 +21,8 @@ SOURCE_COLOURS = {
     Source.REACTION: "#CC79A7",
     Source.APP_HOME: "#56B4E9",
     Source.CLI: "#999999",
+    Source.REQUEST_CHANNEL: "#D55E00",
+    Source.WORKFLOW: "#F0E442",
 }
 MET_COLOUR = "#009E73"
 MAX_CATEGORIES = 10

@@ -83,6 +83,14 @@ def status_message(
     return message(text, blocks)
 
 
+def withdrawn_status(ticket: Ticket) -> dict:
+    """What a channel keeps of a ticket that became internal: its number, nothing else."""
+    text = _("Ticket #{number} is now followed privately, in a direct message.").format(
+        number=ticket.number
+    )
+    return message(text, [context(":lock: " + text)])
+
+
 def agent_reply(ticket: Ticket, *, agent: str, text: str, waiting: bool) -> dict:
     """An agent's public reply, as a new message where the requester talks with us."""
     body = f":speech_balloon: *{safe(agent, 80)}*: {safe(text, 2800)}"

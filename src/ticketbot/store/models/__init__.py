@@ -1,4 +1,5 @@
-"""The tables, by what they hold: tickets.py, items.py, outboxes.py (base.py: what they share)."""
+"""The tables, by what they hold: tickets.py, items.py, outboxes.py, settings.py (base.py: what
+they share)."""
 
 from ticketbot.store.models.base import NAMING_CONVENTION, Base
 from ticketbot.store.models.items import (
@@ -16,12 +17,14 @@ from ticketbot.store.models.outboxes import (
     StatusRefresh,
     WebhookDelivery,
 )
+from ticketbot.store.models.settings import SettingsVersion
 from ticketbot.store.models.tickets import (
     Comment,
     ConversationLink,
     Follower,
     Party,
     Person,
+    QueueTurn,
     SearchTerm,
     Ticket,
     TicketChange,
@@ -41,10 +44,12 @@ __all__ = [
     "Party",
     "Person",
     "ProcessedEvent",
+    "QueueTurn",
     "Rating",
     "RelatedItem",
     "ScheduledRun",
     "SearchTerm",
+    "SettingsVersion",
     "SlaAlert",
     "StatusRefresh",
     "Ticket",

@@ -55,6 +55,8 @@ class Ticket(Base):
         Index("ix_tickets_assignee_status", "workspace_id", "assignee_id", "status"),
         Index("ix_tickets_requester_status", "workspace_id", "requester_id", "status"),
         Index("ix_tickets_status_updated", "workspace_id", "status", "updated_at"),
+        # A queue's tickets (its agents' lists, its assignment by fewest open tickets).
+        Index("ix_tickets_queue_status", "workspace_id", "queue", "status"),
         # Every thread reply in a channel asks whether it answers a ticket card...
         Index("ix_tickets_card", "card_channel_id", "card_ts"),
         # ...or a ticket's conversation with its requester.
@@ -96,6 +98,8 @@ class Ticket(Base):
     party_id: Mapped[int | None] = mapped_column(ForeignKey("parties.id", ondelete="SET NULL"))
     product: Mapped[str | None] = mapped_column(String(75))
     visibility: Mapped[Visibility] = mapped_column(_enum(Visibility), default=Visibility.PUBLIC)
+    # The queue that works it (config/queues.py): a key of ticketbot.yml's queues.
+    queue: Mapped[str] = mapped_column(String(40), default="default", server_default="default")
     source: Mapped[Source] = mapped_column(_enum(Source))
     origin_channel_id: Mapped[str | None] = mapped_column(SlackId)
     origin_ts: Mapped[str | None] = mapped_column(String(32))
@@ -218,4 +222,17 @@ class Person(Base):
     user_id: Mapped[str] = mapped_column(SlackId, primary_key=True)
     # everything, replies (replies and closing: the default), or needs_me
     notify: Mapped[str] = mapped_column(String(16), default="replies", server_default="replies")
+    # An agent away is given no new ticket by the assignment and told nothing meanwhile.
+    away: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class QueueTurn(Base):
+    """Whose turn it is in a queue assigned round robin: kept, so restarts keep the order."""
+
+    __tablename__ = "queue_turns"
+
+    workspace_id: Mapped[str] = mapped_column(SlackId, primary_key=True)
+    queue: Mapped[str] = mapped_column(String(40), primary_key=True)
+    last_assignee_id: Mapped[str | None] = mapped_column(SlackId)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
