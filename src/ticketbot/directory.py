@@ -29,7 +29,7 @@ class Directory:
         self._groups: dict[str, tuple[datetime, frozenset[str]]] = {}
         self._users: dict[str, tuple[datetime, dict]] = {}
         self._profiles: dict[str, dict] = {}  # carried by events
-        self._bot_id: str | None = None
+        self._bot_ids: dict[str, str] = {}  # by the workspace a client speaks for
 
     def _members(self, client: WebClient, group_id: str) -> frozenset[str]:
         now = self._clock.now()
@@ -79,10 +79,12 @@ class Directory:
         return Viewer(user_id, Role.REQUESTER)
 
     def bot_id(self, client: WebClient) -> str:
-        """The bot's own user id (auth.test, asked once a process)."""
-        if self._bot_id is None:
-            self._bot_id = client.auth_test()["user_id"]
-        return self._bot_id
+        """The bot's own user id in the client's workspace (auth.test, asked once a process)."""
+        key = getattr(client, "workspace_key", None) or client.token or ""
+        found = self._bot_ids.get(key)
+        if found is None:
+            found = self._bot_ids[key] = client.auth_test()["user_id"]
+        return found
 
     def agents_of(self, client: WebClient, queue_key: str) -> list[str]:
         """The users who work a queue (its user groups' members included), in the order the

@@ -5,6 +5,9 @@ background (the webhook dispatcher) is wired in by whoever starts the process (c
 
 from __future__ import annotations
 
+import contextvars
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -25,6 +28,27 @@ class Nudgeable(Protocol):
     def kick(self) -> None: ...
 
     def wait_idle(self, timeout: float) -> bool: ...
+
+
+_ACTING_FOR: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "ticketbot_workspace", default=None
+)
+
+
+@contextmanager
+def acting_for(workspace_id: str | None) -> Iterator[None]:
+    """Run the block for one workspace: `runtime.config` (and what follows from it) is that
+    workspace's. The request middleware sets it from the payload, each job for each
+    workspace it serves."""
+    token = _ACTING_FOR.set(workspace_id or None)
+    try:
+        yield
+    finally:
+        _ACTING_FOR.reset(token)
+
+
+def acting_workspace() -> str | None:
+    return _ACTING_FOR.get()
 
 
 @dataclass

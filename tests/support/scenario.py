@@ -116,7 +116,7 @@ def start_scenario(
     runtime.pacer = Pacer(monotonic=pacing.monotonic, sleep=pacing.sleep)
     work = work_queue(workers=5)
     app = build_app(runtime, work=work)
-    background = Background(runtime, app.client, work, schedule=False)  # as `serve` does
+    background = Background(runtime, app.workspaces, work, schedule=False)  # as `serve` does
     server = make_server(
         "127.0.0.1",
         0,

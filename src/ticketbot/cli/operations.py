@@ -26,14 +26,13 @@ def cmd_tick(args: argparse.Namespace) -> int:
     from ticketbot.jobs.scheduler import tick
     from ticketbot.logs import configure_logging
     from ticketbot.runtime import Runtime
-    from ticketbot.slack.client import slack_client
+    from ticketbot.slack.workspaces import workspaces_of
 
     at = parse_now(args.now)
     runtime = Runtime.from_environment(clock=FakeClock(at) if at else None)
     configure_logging(runtime.settings.log_level, runtime.settings.log_format)
-    runtime.settings.require("slack_bot_token")
     upgrade_database(runtime)
-    report = tick(runtime, slack_client(runtime.settings, pacer=runtime.pacer))
+    report = tick(runtime, workspaces_of(runtime.settings, runtime.database, runtime.pacer))
     for line in report.lines():
         print(line)
     return 1 if report.failed else 0
@@ -55,21 +54,27 @@ def cmd_sla_tick(args: argparse.Namespace) -> int:
         closing = sum(1 for *_, close in waiting if close)
         print(f"{len(waiting) - closing} requester(s) to remind, {closing} ticket(s) to close")
         return 0
-    runtime.settings.require("slack_bot_token")
-    from ticketbot.slack.client import slack_client
+    from ticketbot.runtime import acting_for
+    from ticketbot.slack.workspaces import workspaces_of
 
-    client = slack_client(runtime.settings, pacer=runtime.pacer)
-    report = run_pass(runtime, client, now=now)
-    for line in report.sent:
-        print(f"sent {line}")
-    for line in report.failed:
-        print(f"failed {line} (kept for the next pass)")
-    print(f"{len(report.sent)} sent, {len(report.failed)} failed, {report.digests} digest(s)")
-    waited = remind_and_close(runtime, client, now=now)
-    for number in waited.reminded:
-        print(f"reminded the requester of #{number}")
-    for number in waited.closed:
-        print(f"closed #{number}: no reply from its requester")
+    for served in workspaces_of(runtime.settings, runtime.database, runtime.pacer).serving():
+        where = f" in {served.workspace_id}" if served.workspace_id else ""
+        with acting_for(served.workspace_id):
+            client, workspace_id = served.client, served.workspace_id
+            report = run_pass(runtime, client, now=now, workspace_id=workspace_id)
+            for line in report.sent:
+                print(f"sent {line}{where}")
+            for line in report.failed:
+                print(f"failed {line}{where} (kept for the next pass)")
+            print(
+                f"{len(report.sent)} sent, {len(report.failed)} failed, "
+                f"{report.digests} digest(s){where}"
+            )
+            waited = remind_and_close(runtime, client, now=now, workspace_id=workspace_id)
+            for number in waited.reminded:
+                print(f"reminded the requester of #{number}{where}")
+            for number in waited.closed:
+                print(f"closed #{number}{where}: no reply from its requester")
     return 0
 
 

@@ -12,6 +12,7 @@ from ticketbot.handlers import (
     email,
     faq,
     home,
+    installs,
     messages,
     modals,
     options,
@@ -37,6 +38,7 @@ MODULES = (
     faq,
     conversation,
     workflows,
+    installs,
 )
 
 

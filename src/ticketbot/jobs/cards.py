@@ -15,11 +15,12 @@ from sqlalchemy import select
 
 from ticketbot.jobs.background import Nudged
 from ticketbot.jobs.messages import deliver_messages
-from ticketbot.jobs.outbox import Outbox, new_token
-from ticketbot.runtime import Runtime
+from ticketbot.jobs.outbox import Outbox, new_token, of_workspace
+from ticketbot.runtime import Runtime, acting_for
 from ticketbot.slack.cards import card_extras, send_card
 from ticketbot.slack.client import SLACK_FAILURES, failure_reason
 from ticketbot.slack.status import send_status
+from ticketbot.slack.workspaces import Workspaces
 from ticketbot.store.models import CardRefresh, StatusRefresh, Ticket
 
 logger = logging.getLogger("ticketbot.cards")
@@ -34,9 +35,14 @@ def catch_up_cards(runtime: Runtime, client: WebClient, *, now: datetime | None 
 
 
 def deliver_cards(
-    runtime: Runtime, client: WebClient, *, now: datetime | None = None
+    runtime: Runtime,
+    client: WebClient,
+    *,
+    now: datetime | None = None,
+    workspace_id: str | None = None,
 ) -> tuple[int, int]:
-    """One pass: how many cards it claimed, and how many of them Slack took."""
+    """One pass: how many cards it claimed, and how many of them Slack took. `workspace_id`:
+    only that workspace's (whose `client` it is); None: all of them."""
     now = now or runtime.clock.now()
     token = new_token()
     database = runtime.database
@@ -48,7 +54,8 @@ def deliver_cards(
         for ticket in session.scalars(select(Ticket).where(Ticket.id.in_(ids))).unique():
             shown[ticket.id] = (ticket, card_extras(runtime, ticket))
 
-    rows = OUTBOX.claim(database, now=now, token=token, limit=BATCH, then=load)
+    where = of_workspace(CardRefresh.ticket_id, workspace_id)
+    rows = OUTBOX.claim(database, now=now, token=token, limit=BATCH, where=where, then=load)
     landed = 0
     for row in rows:
         if row.ticket_id not in shown:  # deleted meanwhile: its row went with it
@@ -67,7 +74,11 @@ def deliver_cards(
 
 
 def deliver_statuses(
-    runtime: Runtime, client: WebClient, *, now: datetime | None = None
+    runtime: Runtime,
+    client: WebClient,
+    *,
+    now: datetime | None = None,
+    workspace_id: str | None = None,
 ) -> tuple[int, int]:
     """One pass over the requester's status messages waiting to be shown."""
     now = now or runtime.clock.now()
@@ -81,7 +92,8 @@ def deliver_statuses(
             (t.id, t) for t in session.scalars(select(Ticket).where(Ticket.id.in_(ids))).unique()
         )
 
-    rows = STATUS_OUTBOX.claim(database, now=now, token=token, limit=BATCH, then=load)
+    where = of_workspace(StatusRefresh.ticket_id, workspace_id)
+    rows = STATUS_OUTBOX.claim(database, now=now, token=token, limit=BATCH, where=where, then=load)
     landed = 0
     for row in rows:
         ticket = tickets.get(row.ticket_id)
@@ -99,22 +111,31 @@ def deliver_statuses(
     return len(rows), landed
 
 
-def deliver_all(runtime: Runtime, client: WebClient) -> bool:
+def deliver_all(runtime: Runtime, client: WebClient, *, workspace_id: str | None = None) -> bool:
     """Cards, status messages, then queued messages (which may wait for a card's place).
     True when a pass filled a batch: there may be more."""
     passes = (deliver_cards, deliver_statuses, deliver_messages)
-    return any(work(runtime, client)[0] >= BATCH for work in passes)
+    return any(work(runtime, client, workspace_id=workspace_id)[0] >= BATCH for work in passes)
+
+
+def deliver_everywhere(runtime: Runtime, workspaces: Workspaces) -> bool:
+    """deliver_all for each workspace served, with its client and as its settings say."""
+    more = False
+    for served in workspaces.serving():
+        with acting_for(served.workspace_id):
+            more |= deliver_all(runtime, served.client, workspace_id=served.workspace_id)
+    return more
 
 
 class Deliverer(Nudged):
     """Shows changes moments after they commit, on a thread of its own."""
 
-    def __init__(self, runtime: Runtime, client: WebClient) -> None:
+    def __init__(self, runtime: Runtime, workspaces: Workspaces) -> None:
         # A full batch may leave more behind; a change made meanwhile kicks again anyway.
-        super().__init__("deliverer", lambda: deliver_all(runtime, client))
+        super().__init__("deliverer", lambda: deliver_everywhere(runtime, workspaces))
 
 
-def start_deliverer(runtime: Runtime, client: WebClient) -> Deliverer:
-    deliverer = Deliverer(runtime, client)
+def start_deliverer(runtime: Runtime, workspaces: Workspaces) -> Deliverer:
+    deliverer = Deliverer(runtime, workspaces)
     runtime.deliverer = deliverer
     return deliverer
