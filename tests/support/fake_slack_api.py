@@ -7,8 +7,8 @@ Each method answers the way Slack documents it, including the errors an app must
 from __future__ import annotations
 
 import copy
-import json
 import itertools
+import json
 import random
 from collections.abc import Callable, Mapping
 from typing import Any
