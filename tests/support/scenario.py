@@ -104,13 +104,14 @@ def start_scenario(
     **environment: object,
 ) -> Iterator[SlackScenario]:
     """`environment`: more Settings (e.g. smtp_url=...), as the environment would give them."""
-    settings = Settings(
-        slack_bot_token=SecretStr(BOT_TOKEN),
-        slack_signing_secret=SecretStr(SIGNING_SECRET),
-        slack_api_url=fake.api_url,
-        database_url=database.url.render_as_string(hide_password=False),
-        **environment,
-    )
+    values = {
+        "slack_bot_token": SecretStr(BOT_TOKEN),
+        "slack_signing_secret": SecretStr(SIGNING_SECRET),
+        "slack_api_url": fake.api_url,
+        "database_url": database.url.render_as_string(hide_password=False),
+        **environment,  # slack_bot_token=None: installed by workspaces (tests/support/installs.py)
+    }
+    settings = Settings(**values)
     runtime = Runtime(settings=settings, config=config, database=database, clock=clock)
     pacing = PacingTime()
     runtime.pacer = Pacer(monotonic=pacing.monotonic, sleep=pacing.sleep)

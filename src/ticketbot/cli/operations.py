@@ -146,11 +146,13 @@ def cmd_check_config(args: argparse.Namespace) -> int:
         )
     print(f"  email: {settings.smtp_url or '(off: SMTP_URL not set)'}")
     print(f"  webhooks: {', '.join(h.url for h in config.webhooks) or '(none)'}")
-    missing = [
-        name.upper()
-        for name in ("slack_bot_token", "slack_signing_secret")
-        if getattr(settings, name) is None
-    ]
+    if settings.oauth:
+        sealed = "encrypted" if settings.ticketbot_secret_key else "NOT encrypted"
+        print(f"  workspaces: installed from /slack/install (tokens {sealed} at rest)")
+    needed = (
+        ("slack_signing_secret",) if settings.oauth else ("slack_bot_token", "slack_signing_secret")
+    )
+    missing = [name.upper() for name in needed if getattr(settings, name) is None]
     if missing:
         print(f"  note: {', '.join(missing)} not set: needed to run the bot")
     return 0

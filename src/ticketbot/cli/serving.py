@@ -42,9 +42,9 @@ def _serve(args: argparse.Namespace) -> int:
 
     assert metrics.MULTIPROCESS, "prometheus_client was imported before its directory was set"
     runtime = open_runtime()
-    runtime.settings.require("slack_signing_secret")
-    if not runtime.settings.oauth:
-        runtime.settings.require("slack_bot_token")
+    # Installed by many workspaces (SLACK_CLIENT_ID...), the tokens come from the installs.
+    tokens = () if runtime.settings.oauth else ("slack_bot_token",)
+    runtime.settings.require(*tokens, "slack_signing_secret")
     upgrade_database(runtime)
     runtime.database.dispose()  # nothing open may cross the fork into the workers
     # Each worker paces its Web API calls to its share of Slack's limits.

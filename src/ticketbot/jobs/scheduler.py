@@ -172,7 +172,7 @@ class Background:
         from ticketbot.jobs.webhooks import start_dispatcher
 
         self.work = work
-        workspaces = served(slack)
+        self.workspaces = workspaces = served(slack)
         self.dispatcher = start_dispatcher(runtime)
         self.deliverer = start_deliverer(runtime, workspaces)
         self.scheduler = start_scheduler(runtime, workspaces) if schedule else None
