@@ -49,14 +49,16 @@ def install_page(authorize_url: str, scopes: list[str]) -> str:
     asks = _("ticketbot will ask your workspace for: {scopes}.").format(
         scopes=", ".join(f"<code>{escape(s)}</code>" for s in scopes)
     )
+    pitch = _("Raise, work and follow tickets without leaving Slack.")
+    button = _("Add to Slack")
+    who = _("Only a workspace admin, or a member the admins allow, can install it.")
     body = (
         f"<h1>{escape(title)}</h1>\n"
-        f"<p>{escape(_('Raise, work and follow tickets without leaving Slack.'))}</p>\n"
+        f"<p>{escape(pitch)}</p>\n"
         f'<p><a id="add-to-slack" class="add" href="{escape(authorize_url)}">{_LOGO}'
-        f"{escape(_('Add to Slack'))}</a></p>\n"
+        f"{escape(button)}</a></p>\n"
         f'<p class="scopes">{asks}</p>\n'
-        f"<p>{escape(_('Only a workspace admin, or a member the admins allow, can install it.'))}"
-        "</p>"
+        f"<p>{escape(who)}</p>"
     )
     return _page(title, body)
 
@@ -66,21 +68,23 @@ def installed_page(team_name: str | None, app_url: str | None) -> str:
     title = _("ticketbot is installed")
     where = team_name or _("your workspace")
     steps = [
-        _("Open ticketbot in Slack: its App Home sets up the first queue."),
+        _("Open ticketbot in Slack with the button below: its App Home lists your tickets."),
         _("Invite it to the channel where agents work the tickets: /invite @ticketbot"),
         _("Anyone can then raise a ticket with /ticket."),
     ]
+    opens = _("Open Slack")
     link = (
         f'<p><a id="open-slack" class="add" href="{escape(app_url)}">{_LOGO}'
-        f"{escape(_('Open Slack'))}</a></p>\n"
+        f"{escape(opens)}</a></p>\n"
         if app_url
         else ""
     )
+    added = _("ticketbot was added to {workspace}.").format(workspace=where)
+    next_steps = _("What to do next:")
     body = (
         f"<h1>{escape(title)}</h1>\n"
-        f'<p id="installed">'
-        f"{escape(_('ticketbot was added to {workspace}.').format(workspace=where))}</p>\n"
-        f"<p>{escape(_('What to do next:'))}</p>\n<ol>\n"
+        f'<p id="installed">{escape(added)}</p>\n'
+        f"<p>{escape(next_steps)}</p>\n<ol>\n"
         + "".join(f"<li>{escape(step)}</li>\n" for step in steps)
         + f"</ol>\n{link}"
     )
@@ -95,8 +99,9 @@ def failed_page(reason: str, install_url: str) -> str:
             "for ten minutes."
         ),
         "invalid_browser": _(
-            "This install was started in another browser (or its cookie was blocked). "
-            "Start it again from this browser."
+            "This install link does not match the one this browser started (it was "
+            "changed, opened in another browser, or its cookie was blocked): nothing was "
+            "installed. Start the install again from this browser."
         ),
         "access_denied": _("The install was cancelled in Slack: nothing was installed."),
         "missing_code": _("Slack sent no authorization code back: nothing was installed."),
@@ -107,11 +112,13 @@ def failed_page(reason: str, install_url: str) -> str:
         "storage_error": _("The installation could not be saved. Please try again."),
     }.get(reason, _("Slack ended the install with an error: nothing was installed."))
     title = _("ticketbot was not installed")
+    code = _("Reason: {reason}").format(reason=reason)
+    again = _("Start the install again")
     body = (
         f"<h1>{escape(title)}</h1>\n"
         f'<p id="problem" class="problem">{escape(why)}</p>\n'
-        f'<p class="scopes">{escape(_("Reason: {reason}").format(reason=reason))}</p>\n'
+        f'<p class="scopes">{escape(code)}</p>\n'
         f'<p><a id="start-again" class="add" href="{escape(install_url)}">'
-        f"{escape(_('Start the install again'))}</a></p>"
+        f"{escape(again)}</a></p>"
     )
     return _page(title, body)
