@@ -267,3 +267,35 @@ def test_check_config_refuses_queues_that_cannot_work(tmp_path):
     assert "HR: no triage channel" in problems
     assert "Legal: sla.warn_at.0" in problems
     assert "Traceback" not in problems and result.stdout == ""
+
+
+def test_settings_round_trip_through_yaml(tmp_path):
+    database = f"sqlite:///{tmp_path / 'bot.db'}"
+    (tmp_path / "ticketbot.yml").write_text("triage_channel: C0SUPPORT1\nagents: [U0AGT0001]\n")
+    good = tmp_path / "new.yml"
+    good.write_text(
+        "triage_channel: C0SUPPORT1\nqueues:\n  - name: IT\n    triage_channel: C0ITDESK01\n"
+        "    agents: [U0AGT0001]\n    assign: round_robin\n"
+    )
+    imported = run(["settings", "import", str(good), "--workspace", "T0TEAM001"], tmp_path,
+                   DATABASE_URL=database)  # fmt: skip
+    assert imported.returncode == 0, imported.stderr
+    # What changed from ticketbot.yml: a queue, and no top-level agents any more.
+    assert imported.stdout.strip() == "settings of T0TEAM001: version 1 (queue IT added, agents)"
+    exported = run(["settings", "export"], tmp_path, DATABASE_URL=database)
+    assert exported.returncode == 0, exported.stderr
+    assert exported.stdout.startswith("# ticketbot settings of T0TEAM001: version 1, ")
+    assert "by import new.yml" in exported.stdout.splitlines()[0]
+    back = tmp_path / "back.yml"
+    back.write_text(exported.stdout)
+    again = run(["settings", "import", str(back)], tmp_path, DATABASE_URL=database)
+    # The same settings: no new version.
+    assert again.stdout.strip() == "settings of T0TEAM001: version 1 (queue IT added, agents)"
+
+    bad = tmp_path / "bad.yml"
+    bad.write_text("queues:\n  - name: IT\n    capture: always\n")
+    refused = run(["settings", "import", str(bad)], tmp_path, DATABASE_URL=database)
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert refused.stderr.startswith(f"ticketbot: {bad}: queues.0.capture: Input should be")
+    after = run(["settings", "export"], tmp_path, DATABASE_URL=database)
+    assert after.stdout == exported.stdout  # nothing half-written

@@ -15,7 +15,7 @@ def _directory(clock) -> Directory:
     config = TicketbotConfig.model_validate(
         {"agents": ["U0AGT0001", "S0AGENTS1"], "admins": ["S0MANAGERS"]}
     )
-    return Directory(config, clock)
+    return Directory(lambda: config, clock)
 
 
 def test_user_groups_resolve_and_are_cached(fake_slack, clock):

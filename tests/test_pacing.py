@@ -142,3 +142,33 @@ def test_the_seconds_waited_are_counted_for_the_metrics(time_):
         paced.acquire("T1", "views.update")
     waited = current("ticketbot_slack_pacer_wait_seconds_total", method="views.update") - before
     assert waited == pytest.approx(1.2) and waited == pytest.approx(paced.waited)
+
+
+def test_waiting_for_a_turn_leaves_the_token_to_the_call(time_):
+    """A deliverer waits for its turn, then renders and calls: the call takes the token the
+    wait saw, without waiting a second time."""
+    paced = pacer(time_)
+    for _ in range(9):
+        paced.acquire("T1", "chat.update")
+    assert paced.wait_turn("T1", "chat.update") == 0  # the burst's last token is still there
+    assert paced.acquire("T1", "chat.update") == 0
+    assert paced.wait_turn("T1", "chat.update") == pytest.approx(1.2)  # 50 a minute
+    assert paced.acquire("T1", "chat.update") == 0  # the token the wait saw
+    assert paced.wait_turn("T1", "chat.update") == pytest.approx(1.2)
+    assert paced.wait_turn("T1", "apps.connections.open") == 0
+
+
+def test_ready_counts_the_calls_that_could_go_at_once(time_):
+    """What a deliverer claims in one pass: what it may send now, so that the cards it
+    cannot send yet stay for the other processes' shares."""
+    paced = pacer(time_, share=0.5)  # two workers: a burst of 5 chat.update each
+    assert paced.ready("T1", "chat.update") == 5
+    with background():
+        assert paced.ready("T1", "chat.update") == 4  # the last one stays for people
+    for _ in range(5):
+        paced.acquire("T1", "chat.update")
+    assert paced.ready("T1", "chat.update") == 0
+    time_.now += 2.4  # 25 a minute
+    assert paced.ready("T1", "chat.update") == 1
+    paced.pause("T1", "chat.update", 10)
+    assert paced.ready("T1", "chat.update") == 0

@@ -170,12 +170,17 @@ def _remember_sdk_verdicts() -> None:
     blockkit._Checker.sdk_round_trip = remembered
 
 
-def _serve(connection, usergroups: dict[str, list[str]], nice: int) -> None:
+def _serve(connection, usergroups: dict[str, list[str]], nice: int, tiers: bool) -> None:
     # Slack's servers do their work on other machines. On the two cores shared with the app,
     # the fake yields to the process under test instead of taking CPU on equal terms.
     os.nice(nice)
     _remember_sdk_verdicts()
-    fake = CountingFake()
+    if tiers:
+        from loadkit.tiers import TieredFake
+
+        fake: CountingFake = TieredFake()
+    else:
+        fake = CountingFake()
     fake.usergroups.update(usergroups)
     fake.start()
     connection.send(fake.base_url)
@@ -188,7 +193,7 @@ def _serve(connection, usergroups: dict[str, list[str]], nice: int) -> None:
                 connection.send(fake.report())
             elif command == "message":
                 connection.send(fake.message(*args))
-            elif command in ("posted", "latest_view", "told"):
+            elif command in ("posted", "latest_view", "told", "tier_report", "messages_of"):
                 connection.send(getattr(fake, command)(*args))
             elif command == "fail_next":
                 method, options = args
@@ -200,6 +205,9 @@ def _serve(connection, usergroups: dict[str, list[str]], nice: int) -> None:
             elif command == "clear_faults":
                 fake.clear_faults()
                 connection.send(None)
+            elif command in ("enforce", "start_window"):
+                getattr(fake, command)(*args)
+                connection.send(None)
             elif command == "clock_offset":
                 fake.clock_offset = args[0]
                 connection.send(None)
@@ -209,11 +217,21 @@ def _serve(connection, usergroups: dict[str, list[str]], nice: int) -> None:
 
 
 class FakeSlackProcess:
-    """`with FakeSlackProcess(usergroups) as fake:` then `fake.api_url`, `fake.report()`."""
+    """`with FakeSlackProcess(usergroups) as fake:` then `fake.api_url`, `fake.report()`.
 
-    def __init__(self, usergroups: dict[str, list[str]] | None = None, nice: int = 10) -> None:
+    `tiers`: the fake enforces Slack's rate-limit tiers once told to (`enforce(True)`), see
+    loadkit/tiers.py."""
+
+    def __init__(
+        self,
+        usergroups: dict[str, list[str]] | None = None,
+        nice: int = 10,
+        *,
+        tiers: bool = False,
+    ) -> None:
         self._usergroups = usergroups or {}
         self._nice = nice
+        self._tiers = tiers
         self._connection = None
         self._process = None
         self.base_url = ""
@@ -223,7 +241,7 @@ class FakeSlackProcess:
         parent, child = context.Pipe()
         self._process = context.Process(
             target=_serve,
-            args=(child, self._usergroups, self._nice),
+            args=(child, self._usergroups, self._nice, self._tiers),
             name="fake-slack",
             daemon=True,
         )
@@ -289,6 +307,22 @@ class FakeSlackProcess:
     def clock_offset(self, seconds: float) -> None:
         """Message ts from now on are the wall clock plus `seconds`."""
         self._ask("clock_offset", seconds)
+
+    def enforce(self, on: bool = True) -> None:
+        """Slack's rate limits on (each with its whole burst) or off (tiers=True only)."""
+        self._ask("enforce", on)
+
+    def start_window(self) -> None:
+        """Zero the counts of tier_report()."""
+        self._ask("start_window")
+
+    def tier_report(self) -> dict[str, Any]:
+        """{"api_calls", "limited" (429s): per method; "connections" opened; "asked_close"}."""
+        return self._ask("tier_report")
+
+    def messages_of(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], dict]:
+        """{(channel, ts): {"text", "blocks"}} as each message shows now."""
+        return self._ask("messages_of", [tuple(k) for k in keys])
 
     @property
     def pid(self) -> int | None:

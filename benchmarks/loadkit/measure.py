@@ -51,6 +51,9 @@ def _effects(fake, counts: Counts | None, effect: str | None) -> Callable[[], in
     if effect == "comments":
         assert counts is not None
         return counts.comments
+    if effect == "history":
+        assert counts is not None
+        return counts.history
     return lambda: fake.calls(effect)
 
 

@@ -32,7 +32,7 @@ from ticketbot.slack.cards import send_card
 from ticketbot.slack.client import slack_client
 from ticketbot.store.db import Database
 from ticketbot.store.migrate import upgrade
-from ticketbot.store.models import Comment, TicketChange
+from ticketbot.store.models import CardRefresh, Comment, TicketChange
 
 ROOT = Path(__file__).resolve().parents[2]
 BENCHMARKS = ROOT / "benchmarks"
@@ -177,6 +177,15 @@ class Counts:
     def history(self) -> int:
         with self._database.snapshot() as session:
             return session.scalar(select(func.count()).select_from(TicketChange)) or 0
+
+    def shown_history(self) -> int:
+        """History lines written, less the cards still waiting for their refresh: reaches
+        the count of changes once every card shows its ticket's latest state (card updates
+        are coalesced, so chat.update calls do not count the changes)."""
+        with self._database.snapshot() as session:
+            written = session.scalar(select(func.count()).select_from(TicketChange)) or 0
+            waiting = session.scalar(select(func.count()).select_from(CardRefresh)) or 0
+        return written - waiting
 
     def close(self) -> None:
         self._database.dispose()

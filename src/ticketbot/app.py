@@ -23,7 +23,7 @@ from slack_bolt.authorization.authorize import InstallationStoreAuthorize
 from ticketbot.concurrency import WorkQueue
 from ticketbot.handlers import register_all
 from ticketbot.i18n import answer_in
-from ticketbot.runtime import Runtime
+from ticketbot.runtime import Runtime, acting_for
 from ticketbot.slack import errors
 from ticketbot.slack.client import slack_client
 from ticketbot.slack.install import install_flow
@@ -93,22 +93,26 @@ def build_app(
     @app.middleware
     def _provide(body, context, next):
         set_deadline(STORE_BUDGET)
+        workspace = workspace_of(body)
+        if runtime.home_workspace is None and runtime.settings.slack_bot_token:
+            runtime.home_workspace = workspace or None  # one workspace: the one Slack names
         client, quick = clients(body, context)
         context["runtime"] = runtime
         context["workspaces"] = workspaces
         context["client"] = client  # Bolt's own per-request client would not keep connections
         context["quick"] = quick
-        actor = actor_of(body)
-        context["viewer"] = (
-            runtime.directory.viewer(
-                quick, actor, external=is_external(body), profile=profile_of(body)
-            )
-            if actor
-            else None
-        )
-        answer_in(runtime.directory.language(quick, actor))
         context["later"] = errors.Later(queue, body=body, client=client)
-        return next()
+        with acting_for(workspace):  # this workspace's settings: who is an agent, the listener
+            actor = actor_of(body)
+            context["viewer"] = (
+                runtime.directory.viewer(
+                    quick, actor, external=is_external(body), profile=profile_of(body)
+                )
+                if actor
+                else None
+            )
+            answer_in(runtime.directory.language(quick, actor))
+            return next()
 
     errors.register(app)
     register_all(app)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from slack_sdk import WebClient
@@ -22,14 +23,18 @@ MAX_PROFILES = 10_000
 
 
 class Directory:
-    def __init__(self, config: TicketbotConfig, clock: Clock) -> None:
-        self._config = config
+    def __init__(self, config: Callable[[], TicketbotConfig], clock: Clock) -> None:
+        self._current = config  # the configuration of the workspace acted for
         self._clock = clock
         self._lock = threading.Lock()
         self._groups: dict[str, tuple[datetime, frozenset[str]]] = {}
         self._users: dict[str, tuple[datetime, dict]] = {}
         self._profiles: dict[str, dict] = {}  # carried by events
         self._bot_ids: dict[str, str] = {}  # by the workspace a client speaks for
+
+    @property
+    def _config(self) -> TicketbotConfig:
+        return self._current()
 
     def _members(self, client: WebClient, group_id: str) -> frozenset[str]:
         now = self._clock.now()
@@ -65,6 +70,9 @@ class Directory:
             self.remember(user_id, profile)
         if external:
             return Viewer(user_id, Role.REQUESTER)
+        profile_known = self._user(client, user_id) or {}
+        if profile_known.get("is_admin") or profile_known.get("is_owner"):
+            return Viewer(user_id, Role.ADMIN)  # the workspace's own admins and owners
         if self._in(client, user_id, self._config.admins):
             return Viewer(user_id, Role.ADMIN)
         if not self._config.queues:  # one queue: the top-level agents work it

@@ -26,6 +26,12 @@ class CallbackId(StrEnum):
     ANSWER_MODAL = "ticket_answer"  # the requester's answer, from their status message
     RESOLVE_MODAL = "ticket_resolve"  # the requester closes their own ticket
     FOLLOWERS_MODAL = "ticket_followers"
+    # Settings, in an admin's App Home.
+    SETTINGS_QUEUES = "settings_queues"
+    SETTINGS_QUEUE = "settings_queue"
+    SETTINGS_DEADLINES = "settings_deadlines"
+    SETTINGS_GENERAL = "settings_general"
+    SETTINGS_HISTORY = "settings_history"
 
 
 class InputId(StrEnum):
@@ -104,6 +110,12 @@ class ActionId(StrEnum):
     # `capture: ask`: the author of a message in a request channel says whether it is one.
     CAPTURE_RAISE = "capture_raise"
     CAPTURE_DISMISS = "capture_dismiss"
+    # Settings, in an admin's App Home.
+    SETTINGS_QUEUES = "settings_queues"
+    SETTINGS_EDIT_QUEUE = "settings_edit_queue"
+    SETTINGS_DEADLINES = "settings_deadlines"
+    SETTINGS_GENERAL = "settings_general"
+    SETTINGS_HISTORY = "settings_history"
 
 
 class BlockId(StrEnum):

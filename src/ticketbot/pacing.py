@@ -146,6 +146,39 @@ class Pacer:
         RateLimited). Returns the seconds waited."""
         if method in UNPACED:
             return 0.0
+        return self._await(workspace, method, channel, max_wait, take=True)
+
+    def ready(self, workspace: str, method: str) -> int:
+        """How many calls of `method` could go at once now, beyond the background reserve when
+        called as background work (0 while a 429 pauses it)."""
+        if method in UNPACED:
+            return 1_000_000
+        with self._lock:
+            now = self._monotonic()
+            bucket = self._bucket((workspace, method), TIERS.get(method, DEFAULT), now)
+            if now < bucket.paused_until:
+                return 0
+            bucket.refill(now)
+            reserve = max(round(bucket.capacity * RESERVE), 0) if _BACKGROUND.get() else 0
+            return max(int(bucket.tokens + 1e-9) - reserve, 0)
+
+    def wait_turn(self, workspace: str, method: str, *, channel: str | None = None) -> float:
+        """Wait until a call of `method` could go, without taking its token (the call then
+        takes it). For work that is rendered from the database: rendered after the wait, it
+        shows what changed meanwhile. Returns the seconds waited."""
+        if method in UNPACED:
+            return 0.0
+        return self._await(workspace, method, channel, None, take=False)
+
+    def _await(
+        self,
+        workspace: str,
+        method: str,
+        channel: str | None,
+        max_wait: float | None,
+        *,
+        take: bool,
+    ) -> float:
         waited = 0.0
         while True:
             with self._lock:
@@ -156,10 +189,11 @@ class Pacer:
                     reserve = max(round(buckets[0].capacity * RESERVE), 0)
                 wait = max(b.wait(now, reserve if b is buckets[0] else 0.0) for b in buckets)
                 if wait <= 0:
-                    for bucket in buckets:
-                        bucket.tokens -= 1
-                    self.waited += waited
-                    metrics.paced(method, waited)
+                    if take:
+                        for bucket in buckets:
+                            bucket.tokens -= 1
+                        self.waited += waited
+                        metrics.paced(method, waited)
                     return waited
             if max_wait is not None and waited + wait > max_wait:
                 raise RateLimited(method, wait)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import contextvars
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol
 
 from ticketbot.clock import Clock, SystemClock
@@ -17,6 +17,7 @@ from ticketbot.directory import Directory
 from ticketbot.mailer import Mailer
 from ticketbot.pacing import Pacer
 from ticketbot.services.deadlines import Policies
+from ticketbot.services.settings import StoredSettings
 from ticketbot.services.webhooks import Outbound
 from ticketbot.store.db import Database
 
@@ -51,39 +52,102 @@ def acting_workspace() -> str | None:
     return _ACTING_FOR.get()
 
 
-@dataclass
-class Runtime:
-    settings: Settings
-    config: TicketbotConfig
-    database: Database
-    clock: Clock = field(default_factory=SystemClock)
-    policy: Policies = field(init=False)  # each queue's deadlines
-    directory: Directory = field(init=False)
-    mailer: Mailer | None = field(init=False)  # None: SMTP not configured, no Email button
-    # Paces this process's Web API calls to its share of Slack's rate limits.
-    pacer: Pacer = field(init=False)
-    # The webhooks changes are emitted to; None when none is configured.
-    outbound: Outbound | None = field(init=False)
-    # Delivers webhook events right after the change that emitted them (see cli.py).
-    dispatcher: Nudgeable | None = field(init=False, default=None)
-    # Shows each change in Slack (cards, status messages, queued messages) moments after it
-    # commits (see cli.py).
-    deliverer: Nudgeable | None = field(init=False, default=None)
+class SettingsSource(Protocol):
+    """Where a workspace's settings come from when they are kept in the database
+    (services/settings.py); None from `config_of`: none stored, the file's apply."""
 
-    def __post_init__(self) -> None:
-        self.policy = Policies.from_config(self.config)
-        self.directory = Directory(self.config, self.clock)
-        self.mailer = Mailer.from_settings(self.settings)
-        processes = self.settings.ticketbot_replicas * self.settings.ticketbot_workers
+    def config_of(self, workspace_id: str) -> TicketbotConfig | None: ...
+
+    def forget(self, workspace_id: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class Team:
+    """What one configuration makes: the config itself, each queue's deadlines, the webhooks
+    changes are emitted to (None: none configured)."""
+
+    config: TicketbotConfig
+    policy: Policies
+    outbound: Outbound | None
+
+    @classmethod
+    def of(cls, config: TicketbotConfig, nudge=None) -> Team:
+        hooks = tuple(config.webhooks)
+        return cls(
+            config, Policies.from_config(config), Outbound(hooks, nudge=nudge) if hooks else None
+        )
+
+
+class Runtime:
+    """`config`, `policy` and `outbound` are those of the workspace acted for (acting_for):
+    the settings stored for it in the database when there are some, else ticketbot.yml's."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        config: TicketbotConfig,
+        database: Database,
+        clock: Clock | None = None,
+    ) -> None:
+        self.settings = settings
+        self.file_config = config
+        self.database = database
+        self.clock: Clock = clock or SystemClock()
+        # Each workspace's settings as stored in the database (services/settings.py).
+        self.stored: SettingsSource | None = StoredSettings(database, self.clock, config)
+        # The workspace that installed the bot, when it is one (single-workspace mode): what
+        # jobs act for. Learned at start (slack/settings.py) or from the first request.
+        self.home_workspace: str | None = None
+        self._nudge = None
+        self._teams: dict[int, Team] = {}  # by id() of the config they were made from
+        self.directory = Directory(lambda: self.config, self.clock)
+        self.mailer: Mailer | None = Mailer.from_settings(settings)  # None: no Email button
+        # Paces this process's Web API calls to its share of Slack's rate limits.
+        processes = settings.ticketbot_replicas * settings.ticketbot_workers
         self.pacer = Pacer(share=1 / processes)
-        self.outbound = Outbound(tuple(self.config.webhooks)) if self.config.webhooks else None
+        # Delivers webhook events right after the change that emitted them (see cli.py).
+        self.dispatcher: Nudgeable | None = None
+        # Shows each change in Slack (cards, status messages, queued messages) moments after
+        # it commits (see cli.py).
+        self.deliverer: Nudgeable | None = None
+
+    def __repr__(self) -> str:
+        return f"Runtime(database={self.database.url.render_as_string()!r})"
+
+    @property
+    def config(self) -> TicketbotConfig:
+        workspace = _ACTING_FOR.get() or self.home_workspace
+        if self.stored is not None and workspace:
+            found = self.stored.config_of(workspace)
+            if found is not None:
+                return found
+        return self.file_config
+
+    def _team(self) -> Team:
+        config = self.config
+        team = self._teams.get(id(config))
+        if team is None or team.config is not config:
+            team = Team.of(config, self._nudge)
+            if len(self._teams) > 64:  # configurations replaced by newer versions
+                self._teams.clear()
+            self._teams[id(config)] = team
+        return team
+
+    @property
+    def policy(self) -> Policies:
+        """Each queue's deadlines."""
+        return self._team().policy
+
+    @property
+    def outbound(self) -> Outbound | None:
+        """The webhooks changes are emitted to; None when none is configured."""
+        return self._team().outbound
 
     def nudge_with(self, dispatcher: Nudgeable) -> None:
         """Have every change that emits webhook events start `dispatcher` once committed."""
-        if self.outbound is None:
-            return
         self.dispatcher = dispatcher
-        self.outbound = Outbound(self.outbound.hooks, nudge=dispatcher.kick)
+        self._nudge = dispatcher.kick
+        self._teams.clear()
 
     def slack_changed(self) -> None:
         """A transaction that marked cards or queued messages has committed: deliver them

@@ -89,3 +89,49 @@ def test_server_errors_are_retried_then_left_to_the_outbox(slack, database):
     slack.clock.advance(timedelta(minutes=1))  # the deliverer's retry waits a minute
     assert catch_up_cards(slack.runtime, client) == 1
     assert "Waiting on reply" in str(slack.card(1)["blocks"][1])
+
+
+def test_a_card_paced_by_slacks_limits_shows_what_changed_while_it_waited(slack, database):
+    """A pass claims its cards at once and sends them seconds apart under Slack's limits: a
+    card is rendered after its turn came, with the changes made meanwhile, in one update."""
+    from ticketbot.config import Settings
+    from ticketbot.pacing import Pacer
+    from ticketbot.services import tickets as ticket_service
+    from ticketbot.services.access import Role, Viewer
+    from ticketbot.slack.client import slack_client
+
+    create_ticket(slack)
+    # The card's update and the requester's status message's: both left for a later pass.
+    slack.fake.fail_next("chat.update", status=200, error="service_unavailable", times=2)
+    _card_action(slack, ActionId.STATUS, selected_option=static("in_progress")["selected_option"])
+    slack.fake.wait_for("chat.update", 2)
+    slack.settle()
+    slack.clock.advance(timedelta(minutes=1))
+    updates = len(slack.fake.calls("chat.update"))
+
+    now = [0.0]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:  # an agent acts while the deliverer waits its turn
+        slept.append(seconds)
+        now[0] += seconds
+        with database.transaction() as session:
+            ticket = session.scalars(select(Ticket)).one()
+            ticket_service.change_status(
+                session=session,
+                ticket=ticket,
+                status=Status.WAITING,
+                viewer=Viewer("U0AGENT01", Role.AGENT),
+                now=slack.clock.now(),
+                policy=slack.runtime.policy,
+            )
+
+    pacer = Pacer(sleep=sleep, monotonic=lambda: now[0])
+    settings = Settings(slack_bot_token="xoxb-test", slack_api_url=slack.fake.api_url)
+    client = slack_client(settings, pacer=pacer)
+    pacer.pause(client._workspace, "chat.update", 5)  # Slack said 429 a moment ago
+
+    assert catch_up_cards(slack.runtime, client) == 1
+    assert slept == [5.0]  # waited once, for its turn: the call did not wait again
+    assert len(slack.fake.calls("chat.update")) == updates + 1
+    assert "Waiting on reply" in str(slack.card(1)["blocks"][1])

@@ -7,6 +7,7 @@ import math
 import sys
 from collections.abc import Sequence
 
+from ticketbot.cli import settings
 from ticketbot.cli.operations import (
     cmd_backup,
     cmd_check_config,
@@ -111,6 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check-config", help="validate the environment and config")
     check.set_defaults(func=cmd_check_config)
+    settings.add_commands(commands)
     return parser
 
 

@@ -16,9 +16,12 @@ def _serving(runtime, *, listeners: int):
     """The app of a serving process, and what it runs in the background."""
     from ticketbot.app import build_app, work_queue
     from ticketbot.jobs.scheduler import Background
+    from ticketbot.slack.settings import settle_home
 
     work = work_queue(workers=listeners)
     app = build_app(runtime, work=work)
+    if not app.workspaces.oauth:  # one workspace: learn it and seed its settings at start
+        settle_home(runtime, app.client)
     return app, Background(runtime, app.workspaces, work, schedule=True)
 
 

@@ -19,6 +19,7 @@ from ticketbot.handlers import (
     ratings,
     reactions,
     related,
+    settings,
     shortcuts,
     workflows,
 )
@@ -37,6 +38,7 @@ MODULES = (
     related,
     faq,
     conversation,
+    settings,
     workflows,
     installs,
 )

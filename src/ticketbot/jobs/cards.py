@@ -34,15 +34,26 @@ def catch_up_cards(runtime: Runtime, client: WebClient, *, now: datetime | None 
     return deliver_cards(runtime, client, now=now)[1]
 
 
+def paced_batch(client: WebClient) -> int:
+    """How many messages a pass claims: what the pacer lets this process update now (at least
+    one, at most BATCH). A process claiming more would hold them while it waits for its turns
+    at its share of Slack's limit, and the other workers and replicas, whose shares are free,
+    could not take them."""
+    ready = getattr(client, "ready", None)  # a plain WebClient is not paced
+    turns = ready("chat.update") if ready is not None else None
+    return BATCH if turns is None else max(1, min(BATCH, turns))
+
+
 def deliver_cards(
     runtime: Runtime,
     client: WebClient,
     *,
     now: datetime | None = None,
+    limit: int = BATCH,
     workspace_id: str | None = None,
 ) -> tuple[int, int]:
-    """One pass: how many cards it claimed, and how many of them Slack took. `workspace_id`:
-    only that workspace's (whose `client` it is); None: all of them."""
+    """One pass over at most `limit` cards: how many it claimed, and how many Slack took.
+    `workspace_id`: only that workspace's (whose `client` it is); None: all of them."""
     now = now or runtime.clock.now()
     token = new_token()
     database = runtime.database
@@ -55,12 +66,17 @@ def deliver_cards(
             shown[ticket.id] = (ticket, card_extras(runtime, ticket))
 
     where = of_workspace(CardRefresh.ticket_id, workspace_id)
-    rows = OUTBOX.claim(database, now=now, token=token, limit=BATCH, where=where, then=load)
+    rows = OUTBOX.claim(database, now=now, token=token, limit=limit, where=where, then=load)
     landed = 0
     for row in rows:
         if row.ticket_id not in shown:  # deleted meanwhile: its row went with it
             continue
         ticket, extras = shown[row.ticket_id]
+        if _waited_turn(client, ticket.card_ts, ticket.card_channel_id):
+            fresh = _reload(runtime, row.ticket_id, extras=True)
+            if fresh is None:
+                continue
+            ticket, extras = fresh
         try:
             send_card(runtime, client, ticket, extras=extras)
         except SLACK_FAILURES as error:
@@ -78,9 +94,10 @@ def deliver_statuses(
     client: WebClient,
     *,
     now: datetime | None = None,
+    limit: int = BATCH,
     workspace_id: str | None = None,
 ) -> tuple[int, int]:
-    """One pass over the requester's status messages waiting to be shown."""
+    """One pass over (at most `limit` of) the requester's status messages waiting to be shown."""
     now = now or runtime.clock.now()
     token = new_token()
     database = runtime.database
@@ -93,12 +110,17 @@ def deliver_statuses(
         )
 
     where = of_workspace(StatusRefresh.ticket_id, workspace_id)
-    rows = STATUS_OUTBOX.claim(database, now=now, token=token, limit=BATCH, where=where, then=load)
+    rows = STATUS_OUTBOX.claim(database, now=now, token=token, limit=limit, where=where, then=load)
     landed = 0
     for row in rows:
         ticket = tickets.get(row.ticket_id)
         if ticket is None:
             continue
+        if _waited_turn(client, ticket.status_ts, ticket.conversation_channel_id):
+            fresh = _reload(runtime, row.ticket_id, extras=False)
+            if fresh is None:
+                continue
+            ticket = fresh[0]
         try:
             send_status(runtime, client, ticket)
         except SLACK_FAILURES as error:
@@ -111,11 +133,36 @@ def deliver_statuses(
     return len(rows), landed
 
 
+def _waited_turn(client: WebClient, ts: str | None, channel: str | None) -> bool:
+    """Wait for the pacer's turn of the call that shows this message; True when it made the
+    delivery wait. A pass claims up to a batch of messages at once and, under Slack's limits,
+    sends them seconds apart: a message rendered as its ticket was at the claim would show a
+    state changes made meanwhile left behind (and then be sent again for them)."""
+    wait_turn = getattr(client, "wait_turn", None)  # a plain WebClient is not paced
+    if wait_turn is None:
+        return False
+    return wait_turn("chat.update" if ts else "chat.postMessage", channel=channel) > 0
+
+
+def _reload(runtime: Runtime, ticket_id: int, *, extras: bool) -> tuple[Ticket, dict] | None:
+    """The ticket as it is now, and what its card shows besides (`extras`); None when it was
+    deleted meanwhile."""
+    with runtime.database.transaction(read_only=True) as session:
+        ticket = session.get(Ticket, ticket_id)
+        if ticket is None:
+            return None
+        return ticket, card_extras(runtime, ticket) if extras else {}
+
+
 def deliver_all(runtime: Runtime, client: WebClient, *, workspace_id: str | None = None) -> bool:
     """Cards, status messages, then queued messages (which may wait for a card's place).
-    True when a pass filled a batch: there may be more."""
-    passes = (deliver_cards, deliver_statuses, deliver_messages)
-    return any(work(runtime, client, workspace_id=workspace_id)[0] >= BATCH for work in passes)
+    True when a pass filled a batch: there may be more. `workspace_id`: that workspace's
+    only (whose `client` it is); None: all of them."""
+    more = False
+    for work in (deliver_cards, deliver_statuses):
+        limit = paced_batch(client)
+        more |= work(runtime, client, limit=limit, workspace_id=workspace_id)[0] >= limit
+    return deliver_messages(runtime, client, workspace_id=workspace_id)[0] >= BATCH or more
 
 
 def deliver_everywhere(runtime: Runtime, workspaces: Workspaces) -> bool:

@@ -127,6 +127,17 @@ class KeepAliveWebClient(WebClient):
         with metrics.api_call(api_method):
             return super().api_call(api_method, **kwargs)
 
+    def ready(self, api_method: str) -> int | None:
+        """How many calls of `api_method` the pacer lets go at once now (None: not paced)."""
+        return None if self.pacer is None else self.pacer.ready(self._workspace, api_method)
+
+    def wait_turn(self, api_method: str, *, channel: str | None = None) -> float:
+        """Wait until a call of `api_method` could go under the pacer (see Pacer.wait_turn).
+        Returns the seconds waited: 0 without a pacer."""
+        if self.pacer is None:
+            return 0.0
+        return self.pacer.wait_turn(self._workspace, api_method, channel=channel)
+
     def _perform_urllib_http_request_internal(self, url: str, req: Request) -> dict:
         with metrics.api_attempt(url):
             return self._over_kept_connection(url, req)

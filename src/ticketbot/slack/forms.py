@@ -59,6 +59,7 @@ class ItemFormContext(BaseModel):
 
 
 USER_ID = re.compile(r"[UW][A-Z0-9]{1,31}")
+CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{1,31}")
 
 FIELD_BLOCKS = {
     "title": InputId.TITLE,
@@ -102,6 +103,14 @@ def element_value(state: dict) -> Any:
     if kind == "multi_users_select":
         chosen = state.get("selected_users") or []
         return [u for u in chosen if isinstance(u, str) and USER_ID.fullmatch(u)]
+    if kind == "conversations_select":
+        chosen = state.get("selected_conversation")
+        return chosen if isinstance(chosen, str) and CHANNEL_ID.fullmatch(chosen) else None
+    if kind == "multi_conversations_select":
+        chosen = state.get("selected_conversations") or []
+        return [c for c in chosen if isinstance(c, str) and CHANNEL_ID.fullmatch(c)]
+    if kind == "timepicker":
+        return state.get("selected_time")
     if kind == "checkboxes":
         return [o.get("value") for o in state.get("selected_options") or [] if isinstance(o, dict)]
     return state.get("value")

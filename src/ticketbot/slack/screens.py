@@ -18,7 +18,9 @@ from ticketbot.services import faq as faq_service
 from ticketbot.services import history as history_service
 from ticketbot.services import links as link_service
 from ticketbot.services import related as related_service
+from ticketbot.services import settings as stored_settings
 from ticketbot.services.access import (
+    Role,
     Viewer,
     can_add_related,
     can_manage_related,
@@ -49,6 +51,7 @@ from ticketbot.views.lists import ticket_list
 from ticketbot.views.notices import notice
 from ticketbot.views.options import party_options, ticket_options
 from ticketbot.views.related import related_modal
+from ticketbot.views.settings import home_section
 from ticketbot.views.text import safe
 
 logger = logging.getLogger("ticketbot.screens")
@@ -207,6 +210,11 @@ def home_screen(runtime: Runtime, *, workspace_id: str, viewer: Viewer) -> dict:
             )
             at_risk = due_soonest(session=session, workspace_id=workspace_id, viewer=viewer)
         notify = notify_level(session=session, workspace_id=workspace_id, user_id=viewer.user_id)
+        settings_row = (
+            stored_settings.latest(session=session, workspace_id=workspace_id)
+            if viewer.role is Role.ADMIN
+            else None
+        )
         away = (
             is_away(session=session, workspace_id=workspace_id, user_id=viewer.user_id)
             if viewer.is_agent
@@ -225,6 +233,15 @@ def home_screen(runtime: Runtime, *, workspace_id: str, viewer: Viewer) -> dict:
         at_risk=risky,
         notify=notify,
         away=away,
+        settings=(
+            home_section(
+                settings_row.version if settings_row else None,
+                settings_row.changed_by if settings_row else None,
+                settings_row.changed_at if settings_row else None,
+            )
+            if viewer.role is Role.ADMIN
+            else None
+        ),
         new=with_sla(new) if new is not None else None,
     )
 

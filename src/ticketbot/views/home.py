@@ -67,8 +67,10 @@ def home_view(
     notify: Notify = Notify.REPLIES,
     new: list[tuple[Ticket, SlaStatus]] | None = None,
     away: bool | None = None,
+    settings: list[dict] | None = None,
 ) -> dict:
-    """`away`: the agent's Away switch (None: not an agent)."""
+    """`away`: the agent's Away switch (None: not an agent); `settings`: an admin's
+    Settings section."""
     blocks = [
         section_block(_("*ticketbot* keeps your requests and their deadlines in one place.")),
         actions([button(_("New ticket"), ActionId.NEW_TICKET, style="primary")]),
@@ -92,4 +94,7 @@ def home_view(
             divider(),
             *_section(_("At risk of missing the deadline"), at_risk, _("No ticket is at risk.")),
         ]
+    if settings:
+        room = MAX_VIEW_BLOCKS - len(settings)
+        blocks = [*blocks[:room], *settings]
     return {"type": "home", "blocks": blocks[:MAX_VIEW_BLOCKS]}

@@ -1,5 +1,5 @@
-"""The tables, by what they hold: tickets.py, items.py, outboxes.py, installs.py (base.py: what
-they share)."""
+"""The tables, by what they hold: tickets.py, items.py, outboxes.py, settings.py, installs.py
+(base.py: what they share)."""
 
 from ticketbot.store.models.base import NAMING_CONVENTION, Base
 from ticketbot.store.models.installs import BOTS, INSTALLATIONS, OAUTH_STATES
@@ -18,6 +18,7 @@ from ticketbot.store.models.outboxes import (
     StatusRefresh,
     WebhookDelivery,
 )
+from ticketbot.store.models.settings import SettingsVersion
 from ticketbot.store.models.tickets import (
     Comment,
     ConversationLink,
@@ -52,6 +53,7 @@ __all__ = [
     "RelatedItem",
     "ScheduledRun",
     "SearchTerm",
+    "SettingsVersion",
     "SlaAlert",
     "StatusRefresh",
     "Ticket",
