@@ -45,17 +45,31 @@ def cmd_sla_tick(args: argparse.Namespace) -> int:
     runtime = open_runtime()
     now = parse_now(args.now) or runtime.clock.now()
     upgrade_database(runtime)
-    if args.dry_run:
-        lines = due_warnings(runtime, now=now)
-        for line in lines:
-            print(f"would send {line}")
-        print(f"{len(lines)} warning(s) due at {now.isoformat()}; nothing sent (dry run)")
-        waiting = due_waiting(runtime, now)
-        closing = sum(1 for *_, close in waiting if close)
-        print(f"{len(waiting) - closing} requester(s) to remind, {closing} ticket(s) to close")
-        return 0
     from ticketbot.runtime import acting_for
-    from ticketbot.slack.workspaces import workspaces_of
+    from ticketbot.slack.workspaces import Installations, workspaces_of
+
+    if args.dry_run:  # no Slack call at all: each installed workspace's settings and tickets
+        teams: list[str | None] = [None]
+        if runtime.settings.oauth:
+            store = Installations(runtime.settings, runtime.database, runtime.pacer).store
+            teams = [workspace.team_id for workspace in store.installed()]
+        for team in teams:
+            where = f" in {team}" if team else ""
+            with acting_for(team):
+                lines = due_warnings(runtime, now=now, workspace_id=team)
+                for line in lines:
+                    print(f"would send {line}{where}")
+                print(
+                    f"{len(lines)} warning(s) due at {now.isoformat()}{where}; "
+                    "nothing sent (dry run)"
+                )
+                waiting = due_waiting(runtime, now, team)
+                closing = sum(1 for *_, close in waiting if close)
+                print(
+                    f"{len(waiting) - closing} requester(s) to remind, "
+                    f"{closing} ticket(s) to close{where}"
+                )
+        return 0
 
     for served in workspaces_of(runtime.settings, runtime.database, runtime.pacer).serving():
         where = f" in {served.workspace_id}" if served.workspace_id else ""
