@@ -217,3 +217,22 @@ def test_a_bad_or_reused_state_gets_a_page_that_says_so(installs):
     assert 'href="/slack/install"' in again.text
     with installs.database.transaction() as session:  # installed once, by the good link
         assert list(session.execute(select(BOTS.c.team_id)).scalars()) == [SECOND_TEAM]
+
+
+def test_a_change_wakes_the_deliverer_for_its_workspace_only(installs):
+    from ticketbot.jobs.cards import due_workspaces
+    from ticketbot.services.refreshes import mark_card
+
+    _two_workspaces(installs)
+    assert due_workspaces(installs.runtime) == set()  # everything shown
+    with installs.database.transaction() as session:
+        second = session.scalars(select(Ticket).where(Ticket.workspace_id == SECOND_TEAM)).one()
+        mark_card(session=session, ticket_id=second.id, now=installs.clock.now())
+    assert due_workspaces(installs.runtime) == {SECOND_TEAM}
+    served = installs.background.workspaces.serving(only={SECOND_TEAM})
+    assert [s.workspace_id for s in served] == [SECOND_TEAM]
+    before = len(installs.fake.calls("chat.update"))
+    installs.runtime.slack_changed()
+    installs.settle()
+    updates = installs.fake.calls("chat.update")[before:]
+    assert updates and {c.team for c in updates} == {SECOND_TEAM}

@@ -15,13 +15,13 @@ from sqlalchemy import select
 
 from ticketbot.jobs.background import Nudged
 from ticketbot.jobs.messages import deliver_messages
-from ticketbot.jobs.outbox import Outbox, new_token, of_workspace
+from ticketbot.jobs.outbox import PENDING, Outbox, new_token, of_workspace
 from ticketbot.runtime import Runtime, acting_for
 from ticketbot.slack.cards import card_extras, send_card
 from ticketbot.slack.client import SLACK_FAILURES, failure_reason
 from ticketbot.slack.status import send_status
 from ticketbot.slack.workspaces import Workspaces
-from ticketbot.store.models import CardRefresh, StatusRefresh, Ticket
+from ticketbot.store.models import CardRefresh, OutgoingMessage, StatusRefresh, Ticket
 
 logger = logging.getLogger("ticketbot.cards")
 BATCH = 50
@@ -165,10 +165,32 @@ def deliver_all(runtime: Runtime, client: WebClient, *, workspace_id: str | None
     return deliver_messages(runtime, client, workspace_id=workspace_id)[0] >= BATCH or more
 
 
+def due_workspaces(runtime: Runtime) -> set[str]:
+    """The workspaces with a card, status message or message due now: one read, so that a
+    change in one workspace wakes the deliverer for that one, not for every installed one."""
+    now = runtime.clock.now()
+    found: set[str] = set()
+    with runtime.database.snapshot() as session:
+        for model in (CardRefresh, StatusRefresh, OutgoingMessage):
+            found.update(
+                session.scalars(
+                    select(Ticket.workspace_id)
+                    .join(model, model.ticket_id == Ticket.id)
+                    .where(model.state == PENDING, model.available_at <= now)
+                    .distinct()
+                )
+            )
+    return found
+
+
 def deliver_everywhere(runtime: Runtime, workspaces: Workspaces) -> bool:
-    """deliver_all for each workspace served, with its client and as its settings say."""
+    """deliver_all for each workspace with something due, with its client and as its
+    settings say."""
     more = False
-    for served in workspaces.serving():
+    only = due_workspaces(runtime) if workspaces.oauth else None
+    if only == set():
+        return False
+    for served in workspaces.serving(only=only):
         with acting_for(served.workspace_id):
             more |= deliver_all(runtime, served.client, workspace_id=served.workspace_id)
     return more

@@ -51,7 +51,7 @@ class Workspaces:
     def __init__(self, client: WebClient, quick: WebClient | None = None) -> None:
         self._client, self._quick = client, quick or client
 
-    def serving(self) -> list[Served]:
+    def serving(self, only: set[str] | None = None) -> list[Served]:
         return [Served(None, self._client)]
 
     def client_for(self, team_id: str | None, token: str | None = None) -> WebClient:
@@ -91,11 +91,14 @@ class Installations(Workspaces):
         self._lock = threading.Lock()
         self._clients: dict[tuple[str, bool], WebClient] = {}
 
-    def serving(self) -> list[Served]:
-        """Each installed workspace with its client; one whose token cannot be had now (its
-        refresh failed) is left out of this pass, logged, and tried again next time."""
+    def serving(self, only: set[str] | None = None) -> list[Served]:
+        """Each installed workspace (of `only`, when given) with its client; one whose token
+        cannot be had now (its refresh failed) is left out of this pass, logged, and tried
+        again next time."""
         served = []
         for workspace in self.store.installed():
+            if only is not None and workspace.team_id not in only:
+                continue
             try:
                 served.append(Served(workspace.team_id, self._client_of(workspace)))
             except (*SLACK_FAILURES, UnreadableToken) as error:
