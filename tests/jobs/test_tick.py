@@ -10,6 +10,7 @@ import sys
 import threading
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -234,7 +235,7 @@ def test_tick_with_many_workspaces_runs_each_with_its_own_token(office, fake_sla
 
     env, database = office
     key = Fernet.generate_key().decode()
-    text = open(env["TICKETBOT_CONFIG"]).read()  # the office's settings: its deadlines
+    text = Path(env["TICKETBOT_CONFIG"]).read_text()  # the office's settings: its deadlines
     runtime = Runtime(
         settings=Settings(), config=parse_config(text), database=database, clock=clock
     )
