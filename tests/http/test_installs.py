@@ -236,3 +236,25 @@ def test_a_change_wakes_the_deliverer_for_its_workspace_only(installs):
     installs.settle()
     updates = installs.fake.calls("chat.update")[before:]
     assert updates and {c.team for c in updates} == {SECOND_TEAM}
+
+
+def test_a_token_another_replica_refreshed_first_is_taken_from_the_store(installs, monkeypatch):
+    from ticketbot.slack.workspaces import Installations
+
+    installs.fake.rotation = True
+    install(installs, SECOND_TEAM, SECOND_NAME)
+    soon = datetime.now(UTC).replace(tzinfo=None) + timedelta(minutes=10)
+    with installs.database.transaction() as session:
+        session.execute(update(BOTS).values(bot_token_expires_at=soon))
+    here = installs.background.workspaces
+    stale = here.store.find_bot(enterprise_id=None, team_id=SECOND_TEAM)
+    # Another replica refreshes it between our read and our refresh: Slack refuses ours.
+    replica = Installations(installs.runtime.settings, installs.database, installs.runtime.pacer)
+    theirs = replica.client_for(SECOND_TEAM).token
+    assert theirs != stale.bot_token and stale.bot_token in installs.fake.retired
+    reads = iter([stale])
+    real = here.store.find_bot
+    monkeypatch.setattr(here.store, "find_bot", lambda **where: next(reads, None) or real(**where))
+    assert here.client_for(SECOND_TEAM).token == theirs
+    refused = [c for c in installs.fake.calls("oauth.v2.access") if c.failed]
+    assert [c.error for c in refused] == ["invalid_refresh_token"]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackTokenRotationError
 from slack_sdk.oauth.installation_store import Bot
 from slack_sdk.oauth.token_rotation import TokenRotator
 
@@ -151,10 +151,13 @@ class Installations(Workspaces):
             fresh = self._rotator.perform_bot_token_rotation(
                 bot=bot, minutes_before_expiration=ROTATE_BEFORE_MINUTES
             )
-        except SlackApiError as error:
-            raise SlackApiError(
-                f"the bot token of {bot.team_id} could not be refreshed", error.response
-            ) from None
+        except SlackTokenRotationError:
+            # Another worker or replica (or a request's authorize step) may have used the
+            # same refresh token a moment before: its new token is in the store by now.
+            stored = self.store.find_bot(enterprise_id=bot.enterprise_id, team_id=bot.team_id)
+            if stored is not None and stored.bot_token != bot.bot_token:
+                return stored
+            raise
         if fresh is None:
             return bot
         self.store.save_bot(fresh)
