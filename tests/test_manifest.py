@@ -164,12 +164,7 @@ def test_the_manifest_declares_what_the_app_listens_to(manifest, app):
     # Each Workflow Builder step the app runs is declared, with the inputs it reads.
     assert app.registered("function") == set(manifest["functions"])
     assert set(manifest["functions"]["raise_ticket"]["input_parameters"]) == {
-        "title",
-        "description",
-        "requester",
-        "queue",
-        "priority",
-    }
+        "title", "description", "requester", "queue", "priority"}
     assert manifest["settings"]["function_runtime"] == "remote"
     assert manifest["features"]["app_home"]["home_tab_enabled"] is True
 

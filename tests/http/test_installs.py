@@ -258,3 +258,21 @@ def test_a_token_another_replica_refreshed_first_is_taken_from_the_store(install
     assert here.client_for(SECOND_TEAM).token == theirs
     refused = [c for c in installs.fake.calls("oauth.v2.access") if c.failed]
     assert [c.error for c in refused] == ["invalid_refresh_token"]
+
+
+def test_an_organisation_wide_install_is_undone_with_a_page_that_says_why(installs):
+    _page, query, cookie = install_link(installs)
+    code = installs.fake.authorize(
+        SECOND_TEAM, SECOND_NAME, scopes=query["scope"].split(","), enterprise="E0GRID001"
+    )
+    done = requests.get(
+        installs.url + "/slack/oauth_redirect",
+        params={"code": code, "state": query["state"]},
+        headers={"Cookie": cookie},
+        timeout=10,
+    )
+    assert done.status_code == 400
+    assert "installed on each workspace, not on a whole organisation" in done.text
+    with installs.database.transaction() as session:
+        assert session.execute(select(BOTS.c.id)).first() is None
+        assert session.execute(select(INSTALLATIONS.c.id)).first() is None

@@ -136,7 +136,8 @@ class SlackWebApi:
         self.retired: set[str] = set()  # revoked, uninstalled or rotated away
         self.client_id, self.client_secret = "1234.5678", "fake-client-secret"
         self.rotation = False
-        self._codes: dict[str, tuple[str, str, str]] = {}  # code -> team, installer, scopes
+        # code -> team, installer, scopes, organisation (org-wide install)
+        self._codes: dict[str, tuple[str, str, str, str | None]] = {}
         self._refresh: dict[str, str] = {}  # refresh token -> team
         self._token_counter = itertools.count(1)
         self.calling_team: str = TEAM_ID  # the team of the call being answered
@@ -145,16 +146,19 @@ class SlackWebApi:
     def team_of(self, token: str | None) -> str:
         return self.tokens.get(token or "", TEAM_ID)
 
-    def authorize(self, team_id: str, name: str, *, user: str = "U0ADMIN01", scopes=()) -> str:
+    def authorize(
+        self, team_id: str, name: str, *, user: str = "U0ADMIN01", scopes=(), enterprise=None
+    ) -> str:
         """A person of `team_id` approved the install on Slack's page: the code Slack sends
-        back to the redirect URL. `scopes`: what the authorize URL asked for."""
+        back to the redirect URL. `scopes`: what the authorize URL asked for; `enterprise`:
+        an Enterprise Grid organisation's id, for an organisation-wide install."""
         number = len(self.teams) + 1
         self.teams.setdefault(
             team_id,
             {"name": name, "bot_user_id": f"UBOT{number:04d}", "bot_id": f"BBOT{number:04d}"},
         )
         code = f"code-{team_id}-{next(self._token_counter)}"
-        self._codes[code] = (team_id, user, ",".join(scopes))
+        self._codes[code] = (team_id, user, ",".join(scopes), enterprise)
         return code
 
     def _issue(self, team_id: str) -> JsonDict:
@@ -190,16 +194,16 @@ class SlackWebApi:
         found = self._codes.pop(str(args.get("code")), None)
         if found is None:
             return error("invalid_code")
-        team_id, user, scopes = found
+        team_id, user, scopes, enterprise = found
         team = self.teams[team_id]
         return ok(
             **self._issue(team_id),
             scope=scopes,
             bot_user_id=team["bot_user_id"],
             app_id=APP_ID,
-            team={"id": team_id, "name": team["name"]},
-            enterprise=None,
-            is_enterprise_install=False,
+            team=None if enterprise else {"id": team_id, "name": team["name"]},
+            enterprise={"id": enterprise, "name": "Grid"} if enterprise else None,
+            is_enterprise_install=bool(enterprise),
             authed_user={"id": user},
         )
 

@@ -39,6 +39,7 @@ BOT_SCOPES = (
     "files:write",
     "files:read",
 )
+ORGANISATION = "organisation_install"  # the reason shown for an org-wide install
 _HTML = {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"}
 
 
@@ -64,6 +65,15 @@ class InstallFlow(OAuthFlow):
 
 def _succeeded(args: SuccessArgs) -> BoltResponse:
     installation = args.installation
+    if installation.is_enterprise_install or not installation.team_id:
+        # One installation for a whole Enterprise Grid organisation: ticketbot serves (and
+        # runs the passes of) workspaces, so it is undone and the admin told what to do.
+        args.settings.installation_store.delete_all(
+            enterprise_id=installation.enterprise_id, team_id=None
+        )
+        with speaking(_language(args.request)):
+            page = install_pages.failed_page(ORGANISATION, INSTALL_PATH)
+        return BoltResponse(status=400, body=page, headers=dict(_HTML))
     app_url = (
         f"https://slack.com/app_redirect?app={installation.app_id}&team={installation.team_id}"
         if installation.app_id and installation.team_id

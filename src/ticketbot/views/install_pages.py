@@ -110,6 +110,10 @@ def failed_page(reason: str, install_url: str) -> str:
             "nothing was installed."
         ),
         "storage_error": _("The installation could not be saved. Please try again."),
+        "organisation_install": _(
+            "ticketbot is installed on each workspace, not on a whole organisation: install "
+            "it again and pick a workspace in Slack's page. Nothing was installed."
+        ),
     }.get(reason, _("Slack ended the install with an error: nothing was installed."))
     title = _("ticketbot was not installed")
     code = _("Reason: {reason}").format(reason=reason)
