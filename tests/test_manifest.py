@@ -56,6 +56,7 @@ METHOD_SCOPES = {
     "conversations_replies": {"channels:history", "groups:history", "im:history"},
     "conversations_open": {"im:write"},
     "usergroups_users_list": {"usergroups:read"},
+    "usergroups_list": {"usergroups:read"},
     "users_info": {"users:read"},
     "views_open": set(),
     "views_push": set(),

@@ -276,3 +276,15 @@ def test_an_organisation_wide_install_is_undone_with_a_page_that_says_why(instal
     with installs.database.transaction() as session:
         assert session.execute(select(BOTS.c.id)).first() is None
         assert session.execute(select(INSTALLATIONS.c.id)).first() is None
+
+
+def test_each_workspace_picks_among_its_own_user_groups(installs):
+    install(installs, TEAM_ID, TEAM_NAME)
+    install(installs, SECOND_TEAM, SECOND_NAME)
+    installs.fake.usergroups |= {"S0ITTEAM1": ["U0AGT0001"], "S0HRTEAM2": ["U0HR00002"]}
+    installs.fake.usergroup_teams["S0HRTEAM2"] = SECOND_TEAM
+    workspaces, directory = installs.background.workspaces, installs.runtime.directory
+    first = directory.usergroups(workspaces.client_for(TEAM_ID))
+    second = directory.usergroups(workspaces.client_for(SECOND_TEAM))
+    assert [group for group, _name in first] == ["S0ITTEAM1"]
+    assert [group for group, _name in second] == ["S0HRTEAM2"]  # not the first's, cached

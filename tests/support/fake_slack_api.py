@@ -87,6 +87,7 @@ class SlackWebApi:
         # Configure these from tests. users[uid] = None makes users.info answer user_not_found.
         self.users: dict[str, JsonDict | None] = {}
         self.usergroups: dict[str, list[str]] = {}
+        self.usergroup_names: dict[str, str] = {}  # a group's name (default: its id)
         # (channel, ts) -> message: everything the app posted plus whatever tests seed.
         self.messages: dict[tuple[str, str], JsonDict] = {}
         self.views: dict[str, JsonDict] = {}
@@ -111,6 +112,7 @@ class SlackWebApi:
             "reactions.add": self._reactions_add,
             "users.info": self._users_info,
             "usergroups.users.list": self._usergroup_users,
+            "usergroups.list": self._usergroups_list,
             "conversations.open": self._conversations_open,
             "conversations.history": self._history,
             "conversations.replies": self._replies,
@@ -133,6 +135,7 @@ class SlackWebApi:
             TEAM_ID: {"name": TEAM_NAME, "bot_user_id": BOT_USER_ID, "bot_id": BOT_ID}
         }
         self.tokens: dict[str, str] = {}
+        self.usergroup_teams: dict[str, str] = {}  # user group -> its workspace (else TEAM_ID)
         self.retired: set[str] = set()  # revoked, uninstalled or rotated away
         self.client_id, self.client_secret = "1234.5678", "fake-client-secret"
         self.rotation = False
@@ -374,6 +377,17 @@ class SlackWebApi:
         if not truthy(args.get("include_locale")):
             user.pop("locale", None)  # only sent when asked for
         return ok(user=user)
+
+    def _usergroups_list(self, args: JsonDict) -> JsonDict:
+        team = self.calling_team  # each workspace lists its own (usergroup_teams, else TEAM_ID)
+        groups = [
+            {"id": group, "team_id": team, "is_usergroup": True,
+             "name": self.usergroup_names.get(group, group), "handle": group.lower(),
+             "description": "", "date_delete": 0, "user_count": len(members)}
+            for group, members in self.usergroups.items()
+            if self.usergroup_teams.get(group, TEAM_ID) == team
+        ]  # fmt: skip
+        return ok(usergroups=groups)
 
     def _usergroup_users(self, args: JsonDict) -> JsonDict:
         group = self.usergroups.get(str(args.get("usergroup") or ""))
