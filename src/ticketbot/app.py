@@ -28,6 +28,7 @@ from ticketbot.slack import errors
 from ticketbot.slack.client import slack_client
 from ticketbot.slack.install import install_flow
 from ticketbot.slack.request import actor_of, is_external, profile_of, workspace_of
+from ticketbot.slack.settings import seed_settings
 from ticketbot.slack.workspaces import Installations, Workspaces, workspaces_of
 from ticketbot.store.db import DEADLINE_VARIABLE, set_deadline
 
@@ -66,7 +67,9 @@ def build_app(
     if isinstance(workspaces, Installations):
         # Bolt's own client: the OAuth code exchange and auth.test of the authorize step.
         base = slack_client(settings, token=None, pacer=runtime.pacer)
-        flow = install_flow(settings, workspaces, base)
+        flow = install_flow(
+            settings, workspaces, base, on_installed=lambda team: seed_settings(runtime, team)
+        )
         flow.settings.authorize = InstallationStoreAuthorize(
             logger=logger,
             installation_store=workspaces.store,

@@ -81,6 +81,13 @@ def test_two_workspaces_install_and_never_see_each_others_tickets(installs):
     assert "VPN down" in shown and "Printer jammed" not in shown
     listed = everything(command(installs, "list all"))
     assert "Printer jammed" in listed and "VPN down" not in listed
+    # Each workspace's settings start as version 1, from ticketbot.yml.
+    from ticketbot.services import settings as stored_settings
+
+    with installs.database.transaction() as session:
+        for team in (TEAM_ID, SECOND_TEAM):
+            [first] = stored_settings.history(session=session, workspace_id=team)
+            assert (first.version, first.changed_by) == (1, "ticketbot.yml")
 
 
 def test_tokens_are_encrypted_at_rest_and_never_logged(installs, caplog):

@@ -63,7 +63,7 @@ class InstallFlow(OAuthFlow):
         return response
 
 
-def _succeeded(args: SuccessArgs) -> BoltResponse:
+def _succeeded(args: SuccessArgs, on_installed=None) -> BoltResponse:
     installation = args.installation
     if installation.is_enterprise_install or not installation.team_id:
         # One installation for a whole Enterprise Grid organisation: ticketbot serves (and
@@ -74,6 +74,8 @@ def _succeeded(args: SuccessArgs) -> BoltResponse:
         with speaking(_language(args.request)):
             page = install_pages.failed_page(ORGANISATION, INSTALL_PATH)
         return BoltResponse(status=400, body=page, headers=dict(_HTML))
+    if on_installed is not None:
+        on_installed(installation.team_id)
     app_url = (
         f"https://slack.com/app_redirect?app={installation.app_id}&team={installation.team_id}"
         if installation.app_id and installation.team_id
@@ -91,9 +93,10 @@ def _failed(args: FailureArgs) -> BoltResponse:
 
 
 def install_flow(
-    settings: Settings, installations: Installations, client: WebClient
+    settings: Settings, installations: Installations, client: WebClient, on_installed=None
 ) -> InstallFlow:
-    """The flow of an app installed by many workspaces; `client` calls oauth.v2.access."""
+    """The flow of an app installed by many workspaces; `client` calls oauth.v2.access;
+    `on_installed(team_id)` runs once a workspace's installation is stored."""
     assert settings.slack_client_id and settings.slack_client_secret
     oauth = OAuthSettings(
         client_id=settings.slack_client_id,
@@ -106,6 +109,8 @@ def install_flow(
         token_rotation_expiration_minutes=ROTATE_BEFORE_MINUTES,
         state_store=state_store(installations.store.engine),
         state_expiration_seconds=STATE_SECONDS,
-        callback_options=CallbackOptions(success=_succeeded, failure=_failed),
+        callback_options=CallbackOptions(
+            success=lambda args: _succeeded(args, on_installed), failure=_failed
+        ),
     )
     return InstallFlow(client=client, settings=oauth)
