@@ -17,6 +17,7 @@ from tests.support.databases import (
     postgres_url,
 )
 from tests.support.fixtures import fake_slack  # noqa: F401  (a fixture)
+from tests.support.installs import installs  # noqa: F401  (a fixture)
 from tests.support.scenario import slack  # noqa: F401  (a fixture)
 from ticketbot.clock import FakeClock
 from ticketbot.config import TicketbotConfig

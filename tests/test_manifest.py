@@ -42,6 +42,8 @@ EVENT_SCOPES = {
     "reaction_added": {"reactions:read"},
     "message": {"channels:history", "groups:history", "im:history"},
     "function_executed": set(),
+    "app_uninstalled": set(),
+    "tokens_revoked": set(),
 }
 # Every Web API method the app calls. A new call fails the test until it is listed here.
 METHOD_SCOPES = {
@@ -54,6 +56,7 @@ METHOD_SCOPES = {
     "conversations_replies": {"channels:history", "groups:history", "im:history"},
     "conversations_open": {"im:write"},
     "usergroups_users_list": {"usergroups:read"},
+    "usergroups_list": {"usergroups:read"},
     "users_info": {"users:read"},
     "views_open": set(),
     "views_push": set(),
@@ -141,6 +144,8 @@ def test_bot_events_and_request_urls(manifest):
         "message.groups",
         "message.im",
         "function_executed",
+        "app_uninstalled",
+        "tokens_revoked",
     }
     interactivity = settings["interactivity"]
     assert interactivity["is_enabled"] is True
@@ -185,3 +190,13 @@ def test_every_listener_and_web_api_call_has_its_scope(manifest, app):
         assert method in METHOD_SCOPES, f"{where} calls {method}: add its scopes to this test"
         needed = METHOD_SCOPES[method]
         assert needed <= scopes, f"{where} calls {method}, which needs {needed - scopes}"
+
+
+def test_the_install_asks_exactly_the_manifests_bot_scopes(manifest):
+    """What /slack/install asks each workspace for is what the manifest declares, no more and
+    no less: Slack refuses an install asking for scopes the app's settings lack."""
+    from ticketbot.slack.install import BOT_SCOPES
+
+    assert sorted(BOT_SCOPES) == sorted(manifest["oauth_config"]["scopes"]["bot"])
+    assert len(set(BOT_SCOPES)) == len(BOT_SCOPES)
+    assert manifest["oauth_config"]["redirect_urls"] == ["https://YOUR-HOST/slack/oauth_redirect"]

@@ -6,13 +6,19 @@ the payload, store what the person did, acknowledge, and hand what Slack must sh
 context what listeners declare as arguments: the `runtime`, the `viewer` (who is acting,
 with their role), `later`, the client that keeps its connections open and the `quick` one
 for what must be asked of Slack before the answer; and it sets the language the request is
-answered in and the deadline of its database work."""
+answered in and the deadline of its database work.
+
+With SLACK_CLIENT_ID and SLACK_CLIENT_SECRET the app is installed by many workspaces through
+Slack's OAuth flow (slack/install.py): Bolt's authorize step finds the bot token of the
+workspace a request comes from (refreshing it when rotation is on), and the middleware hands
+listeners that workspace's kept-alive client."""
 
 from __future__ import annotations
 
 import logging
 
 from slack_bolt import App
+from slack_bolt.authorization.authorize import InstallationStoreAuthorize
 
 from ticketbot.concurrency import WorkQueue
 from ticketbot.handlers import register_all
@@ -20,7 +26,10 @@ from ticketbot.i18n import answer_in
 from ticketbot.runtime import Runtime, acting_for
 from ticketbot.slack import errors
 from ticketbot.slack.client import slack_client
+from ticketbot.slack.install import install_flow
 from ticketbot.slack.request import actor_of, is_external, profile_of, workspace_of
+from ticketbot.slack.settings import seed_settings
+from ticketbot.slack.workspaces import Installations, Workspaces, workspaces_of
 from ticketbot.store.db import DEADLINE_VARIABLE, set_deadline
 
 logger = logging.getLogger("ticketbot")
@@ -36,45 +45,76 @@ def work_queue(workers: int = DEFAULT_WORKERS, capacity: int = DEFAULT_CAPACITY)
     return WorkQueue(workers=workers, capacity=capacity, forget=[DEADLINE_VARIABLE])
 
 
-def build_app(runtime: Runtime, *, work: WorkQueue | None = None) -> App:
+def build_app(
+    runtime: Runtime, *, work: WorkQueue | None = None, workspaces: Workspaces | None = None
+) -> App:
+    """`workspaces`: who the app serves (default: as the environment says); `app.workspaces`
+    keeps it for the scheduled passes."""
     settings = runtime.settings
-    settings.require("slack_bot_token", "slack_signing_secret")
-    assert settings.slack_bot_token and settings.slack_signing_secret
-    client = slack_client(settings, pacer=runtime.pacer)
-    # What is asked of Slack before the answer: never waits for its turn.
-    quick = slack_client(settings, quick=True, pacer=runtime.pacer)
+    settings.require("slack_signing_secret")
+    assert settings.slack_signing_secret
+    if workspaces is None:
+        workspaces = workspaces_of(settings, runtime.database, runtime.pacer)
     queue = work if work is not None else work_queue()
-    app = App(
+    common = dict(
         signing_secret=settings.slack_signing_secret.get_secret_value(),
-        client=client,
         logger=logger,
         process_before_response=True,
         # A request no listener takes (an event the app does not follow, a button of an old
         # message) goes to the error handler, which answers 200 rather than Bolt's 404.
         raise_error_for_unhandled_request=True,
     )
+    if isinstance(workspaces, Installations):
+        # Bolt's own client: the OAuth code exchange and auth.test of the authorize step.
+        base = slack_client(settings, token=None, pacer=runtime.pacer)
+        flow = install_flow(
+            settings, workspaces, base, on_installed=lambda team: seed_settings(runtime, team)
+        )
+        flow.settings.authorize = InstallationStoreAuthorize(
+            logger=logger,
+            installation_store=workspaces.store,
+            client_id=flow.settings.client_id,
+            client_secret=flow.settings.client_secret,
+            token_rotation_expiration_minutes=flow.settings.token_rotation_expiration_minutes,
+            bot_only=True,
+            cache_enabled=True,  # auth.test once per token, not before every ack
+            client=base,
+        )
+        app = App(client=base, oauth_flow=flow, **common)
+    else:
+        app = App(client=workspaces.client_for(None), **common)
     app.work_queue = queue  # type: ignore[attr-defined]  (for shutdown and tests)
+    app.workspaces = workspaces  # type: ignore[attr-defined]
+
+    def clients(body, context):
+        """The kept-alive client of the request's workspace, and its quick one."""
+        if not workspaces.oauth:
+            return workspaces.client_for(None), workspaces.quick_for(None)
+        team, token = workspace_of(body) or context.team_id, context.bot_token
+        return workspaces.client_for(team, token), workspaces.quick_for(team, token)
 
     @app.middleware
     def _provide(body, context, next):
         set_deadline(STORE_BUDGET)
-        context["runtime"] = runtime
-        context["client"] = client  # Bolt's own per-request client would not keep connections
-        context["quick"] = quick
-        actor = actor_of(body)
-        context["viewer"] = (
-            runtime.directory.viewer(
-                quick, actor, external=is_external(body), profile=profile_of(body)
-            )
-            if actor
-            else None
-        )
-        answer_in(runtime.directory.language(quick, actor))
-        context["later"] = errors.Later(queue, body=body, client=client)
         workspace = workspace_of(body)
         if runtime.home_workspace is None and runtime.settings.slack_bot_token:
             runtime.home_workspace = workspace or None  # one workspace: the one Slack names
-        with acting_for(workspace):  # this workspace's settings, for the listener
+        client, quick = clients(body, context)
+        context["runtime"] = runtime
+        context["workspaces"] = workspaces
+        context["client"] = client  # Bolt's own per-request client would not keep connections
+        context["quick"] = quick
+        context["later"] = errors.Later(queue, body=body, client=client)
+        with acting_for(workspace):  # this workspace's settings: who is an agent, the listener
+            actor = actor_of(body)
+            context["viewer"] = (
+                runtime.directory.viewer(
+                    quick, actor, external=is_external(body), profile=profile_of(body)
+                )
+                if actor
+                else None
+            )
+            answer_in(runtime.directory.language(quick, actor))
             return next()
 
     errors.register(app)

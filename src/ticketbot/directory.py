@@ -30,7 +30,9 @@ class Directory:
         self._groups: dict[str, tuple[datetime, frozenset[str]]] = {}
         self._users: dict[str, tuple[datetime, dict]] = {}
         self._profiles: dict[str, dict] = {}  # carried by events
-        self._bot_id: str | None = None
+        self._bot_ids: dict[str, str] = {}  # by the workspace a client speaks for
+        # each workspace's user groups, by the workspace a client speaks for
+        self._group_lists: dict[str, tuple[datetime, list[tuple[str, str]]]] = {}
 
     @property
     def _config(self) -> TicketbotConfig:
@@ -86,11 +88,33 @@ class Directory:
             return Viewer(user_id, Role.AGENT, queues=worked)
         return Viewer(user_id, Role.REQUESTER)
 
+    def usergroups(self, client: WebClient) -> list[tuple[str, str]]:
+        """(id, name) of the workspace's user groups, cached five minutes; the last known
+        ones when Slack cannot say."""
+        now = self._clock.now()
+        workspace = _workspace(client)
+        with self._lock:
+            cached = self._group_lists.get(workspace)
+        if cached and now - cached[0] < CACHE_FOR:
+            return cached[1]
+        try:
+            found = client.usergroups_list().get("usergroups") or []
+        except SLACK_FAILURES as error:
+            logger.warning("cannot list user groups: %s", failure_reason(error))
+            return cached[1] if cached else []
+        groups = [(g["id"], g.get("name") or g.get("handle") or g["id"]) for g in found
+                  if isinstance(g, dict) and g.get("id") and not g.get("date_delete")]  # fmt: skip
+        with self._lock:
+            self._group_lists[workspace] = (now, groups)
+        return groups
+
     def bot_id(self, client: WebClient) -> str:
-        """The bot's own user id (auth.test, asked once a process)."""
-        if self._bot_id is None:
-            self._bot_id = client.auth_test()["user_id"]
-        return self._bot_id
+        """The bot's own user id in the client's workspace (auth.test, asked once a process)."""
+        key = _workspace(client)
+        found = self._bot_ids.get(key)
+        if found is None:
+            found = self._bot_ids[key] = client.auth_test()["user_id"]
+        return found
 
     def agents_of(self, client: WebClient, queue_key: str) -> list[str]:
         """The users who work a queue (its user groups' members included), in the order the
@@ -158,3 +182,8 @@ class Directory:
 
     def names(self, client: WebClient, user_ids) -> dict[str, str]:
         return {user_id: self.name(client, user_id) for user_id in user_ids if user_id}
+
+
+def _workspace(client: WebClient) -> str:
+    """Who a client speaks for: what the answers that differ by workspace are cached by."""
+    return getattr(client, "workspace_key", None) or client.token or ""

@@ -235,3 +235,24 @@ def test_related_kinds_currency_weekly_report_and_escalation(slack):
         sla = slack.runtime.config.sla
     assert (sla.escalate_every_hours, sla.escalation_usergroup) == (4, "S0LEADS001")
     assert len(_versions(slack)) == 2  # the refused one stored nothing
+
+
+def test_agent_user_groups_are_picked_by_name(slack):
+    slack.fake.usergroups.update({"S0ITTEAM01": ["U0AGT0003"], "S0HRTEAM01": ["U0AGT0004"]})
+    slack.fake.usergroup_names.update({"S0ITTEAM01": "IT team", "S0HRTEAM01": "HR team"})
+    form = _queue_form(slack)
+    typed = slack.send.block_suggestion(F.GROUPS, F.GROUPS, "it", view=form, user_id=ADMIN)
+    assert [(o["text"]["text"], o["value"]) for o in typed.json()["options"]] == [
+        ("IT team", "S0ITTEAM01")]
+    refused = slack.send.block_suggestion(F.GROUPS, F.GROUPS, "", view=form, user_id=AGENT)
+    assert refused.json() == {"options": []}
+    picked = {"type": "multi_external_select", "selected_options": [
+        {"text": {"type": "plain_text", "text": "IT team"}, "value": "S0ITTEAM01"}]}
+    values = {**IT_VALUES, F.GROUPS: {F.GROUPS: picked}}
+    assert slack.send.view_submission(form, values, user_id=ADMIN).status_code == 200
+    slack.settle()
+    with acting_for(TEAM_ID):
+        assert slack.runtime.config.queue("it").agents == (AGENT, "S0ITTEAM01")
+    again = _queue_form(slack, index=1)  # the group shows by its name
+    group_block = next(b for b in again["blocks"] if b["block_id"] == F.GROUPS)
+    assert group_block["element"]["initial_options"][0]["text"]["text"] == "IT team"

@@ -10,6 +10,7 @@ import sys
 import threading
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -205,3 +206,71 @@ def test_a_bad_time_is_named(office):
     env, _database = office
     result = run(env, "tick", "--now", "yesterday")
     assert result.returncode == 2 and "--now: 'yesterday' is not an ISO 8601 time" in result.stderr
+
+
+def _install(database: Database, fake_slack, key: str, team_id: str, name: str) -> None:
+    """A workspace installed as Slack's OAuth flow stores it; its token known to the fake."""
+    from slack_sdk.oauth.installation_store import Installation
+
+    from ticketbot.store.installations import InstallationStore, Sealer
+
+    number = len(fake_slack.teams) + 1
+    fake_slack.teams.setdefault(
+        team_id, {"name": name, "bot_user_id": f"UBOT{number:04d}", "bot_id": f"BBOT{number:04d}"}
+    )
+    token = f"xoxb-{team_id.lower()}-1"
+    fake_slack.tokens[token] = team_id
+    store = InstallationStore(fake_slack.client_id, database.engine, Sealer(key))
+    store.save(
+        Installation(
+            app_id="A0APP0001", team_id=team_id, team_name=name, user_id="U0ADMIN01",
+            bot_token=token, bot_id=f"BBOT{number:04d}", bot_user_id=f"UBOT{number:04d}",
+            bot_scopes="chat:write",
+        )
+    )  # fmt: skip
+
+
+def test_tick_with_many_workspaces_runs_each_with_its_own_token(office, fake_slack, clock):
+    from cryptography.fernet import Fernet
+
+    env, database = office
+    key = Fernet.generate_key().decode()
+    text = Path(env["TICKETBOT_CONFIG"]).read_text()  # the office's settings: its deadlines
+    runtime = Runtime(
+        settings=Settings(), config=parse_config(text), database=database, clock=clock
+    )
+    with database.transaction() as session:
+        ticket = make_ticket(
+            session, policy=runtime.policy, now=clock.now(), title="VPN down",
+            priority="urgent", workspace_id="T0TEAM002",
+        )  # fmt: skip
+        mark_card(session=session, ticket_id=ticket.id, now=clock.now())
+    _install(database, fake_slack, key, "T0TEAM001", "Test")
+    _install(database, fake_slack, key, "T0TEAM002", "Second Co")
+    database.dispose()
+    del env["SLACK_BOT_TOKEN"]
+    env |= {"SLACK_CLIENT_ID": fake_slack.client_id, "SLACK_CLIENT_SECRET": "shh",
+            "TICKETBOT_SECRET_KEY": key}  # fmt: skip
+    later = (clock.now() + 3 * H).isoformat()
+
+    dry = run(env, "sla", "tick", "--dry-run", "--now", later)
+    assert dry.returncode == 0, dry.stderr
+    assert "Mail server down" in dry.stdout and "in T0TEAM001" in dry.stdout
+    assert "VPN down" in dry.stdout and "in T0TEAM002" in dry.stdout
+    assert fake_slack.calls() == []
+
+    result = run(env, "tick", "--now", later)
+    assert result.returncode == 0, result.stderr
+    assert "deadline warnings: 2 sent, 0 failed, 0 digest(s)" in result.stdout
+    assert "cards: 2 brought up to date" in result.stdout
+    posts = fake_slack.calls("chat.postMessage")
+    for team, title, other in (("T0TEAM001", "Mail server down", "VPN down"),
+                               ("T0TEAM002", "VPN down", "Mail server down")):  # fmt: skip
+        mine = [json.dumps(c.args) for c in posts if c.team == team]
+        assert len(mine) == 3  # its warning, its card, its weekly report
+        assert any(title in text for text in mine) and not any(other in text for text in mine)
+    with database.transaction() as session:
+        assert sorted(session.scalars(select(ScheduledRun.job))) == [
+            "weekly_report:T0TEAM001",
+            "weekly_report:T0TEAM002",
+        ]

@@ -9,6 +9,7 @@ limits (see blockkit.py), and rejected ones answer `ok: false` like Slack and ar
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import threading
@@ -44,6 +45,7 @@ class Call:
     status: int = 200
     response: JsonDict | None = None  # the JSON answered, e.g. response["view"]["id"]
     path: str = ""  # request path; for response_url calls, the name given to response_url()
+    team: str | None = None  # the workspace whose token made the call
 
 
 @dataclass
@@ -263,6 +265,9 @@ class FakeSlack(SlackWebApi, LoopbackServer):
         auth = next((v for k, v in headers.items() if k.lower() == "authorization"), "")
         if auth.startswith("Bearer "):
             token = auth[len("Bearer ") :]
+        if method == "oauth.v2.access":  # the app's own credentials, not a token
+            args = {**args, **self._client_credentials(auth, args)}
+            token = "xoxb-oauth"
         fault = self._take_fault(method)
         if fault is not None and fault.delay:
             time.sleep(fault.delay)  # outside the lock: other calls proceed meanwhile
@@ -275,18 +280,30 @@ class FakeSlack(SlackWebApi, LoopbackServer):
             return self._finish(method, args, parts.path, error("invalid_auth"))
         if kind == "api" and (method in APP_TOKEN_METHODS) != str(token).startswith("xapp-"):
             return self._finish(method, args, parts.path, error("not_allowed_token_type"))
+        if kind == "api" and token in self.retired:
+            return self._finish(method, args, parts.path, error("invalid_auth"))
         if method.startswith("functions."):  # which kind of token completed the step
             args = {**args, "token_kind": str(token).split("-")[0]}
         with self._lock:
+            self.calling_team = self.team_of(token)
             try:
                 answer = self._dispatch(method, name, args)
             except Exception as exc:  # e.g. int("soon"): fail the test loudly, not the socket
                 self.errors.append(f"{method}: arguments the fake cannot handle: {exc!r}")
                 answer = error("invalid_arguments")
-            finished = self._finish(method, args, parts.path, answer)
+            finished = self._finish(method, args, parts.path, answer, team=self.calling_team)
         if fault is not None and fault.drop:
             return _Answer(0, b"", drop=True)
         return finished
+
+    def _client_credentials(self, auth: str, args: dict[str, Any]) -> dict[str, Any]:
+        """oauth.v2.access's client id, from HTTP Basic auth or the form (the secret is only
+        checked, never recorded)."""
+        client_id, secret = args.pop("client_id", None), args.pop("client_secret", None)
+        if auth.startswith("Basic "):
+            decoded = base64.b64decode(auth[len("Basic ") :]).decode()
+            client_id, _, secret = decoded.partition(":")
+        return {"client_id": client_id, "client_secret_ok": secret == self.client_secret}
 
     def _dispatch(self, method: str, name: str, args: dict[str, Any]) -> JsonDict:
         problems = []
@@ -333,6 +350,7 @@ class FakeSlack(SlackWebApi, LoopbackServer):
         *,
         status: int = 200,
         headers: dict[str, str] | None = None,
+        team: str | None = None,
     ) -> _Answer:
         failed = status != 200 or not answer.get("ok")
         call = Call(
@@ -344,6 +362,7 @@ class FakeSlack(SlackWebApi, LoopbackServer):
             status=status,
             response=json.loads(json.dumps(answer)),
             path=path.removeprefix("/response/") if method == "response_url" else path,
+            team=team,
         )
         with self._lock:
             self._calls.append(call)

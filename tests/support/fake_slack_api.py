@@ -87,6 +87,7 @@ class SlackWebApi:
         # Configure these from tests. users[uid] = None makes users.info answer user_not_found.
         self.users: dict[str, JsonDict | None] = {}
         self.usergroups: dict[str, list[str]] = {}
+        self.usergroup_names: dict[str, str] = {}  # a group's name (default: its id)
         # (channel, ts) -> message: everything the app posted plus whatever tests seed.
         self.messages: dict[tuple[str, str], JsonDict] = {}
         self.views: dict[str, JsonDict] = {}
@@ -111,6 +112,7 @@ class SlackWebApi:
             "reactions.add": self._reactions_add,
             "users.info": self._users_info,
             "usergroups.users.list": self._usergroup_users,
+            "usergroups.list": self._usergroups_list,
             "conversations.open": self._conversations_open,
             "conversations.history": self._history,
             "conversations.replies": self._replies,
@@ -125,6 +127,88 @@ class SlackWebApi:
         }
         # function_execution_id -> ("success", outputs) or ("error", message): a step's end.
         self.steps: dict[str, tuple[str, Any]] = {}
+        # Many workspaces (Slack's OAuth install): each token speaks for one team, every
+        # token not listed for TEAM_ID. `authorize()` hands out a code that oauth.v2.access
+        # exchanges once for a bot token; with `rotation` the token expires in 12 hours and
+        # comes with a refresh token, and a refresh retires the token it replaces.
+        self.teams: dict[str, JsonDict] = {
+            TEAM_ID: {"name": TEAM_NAME, "bot_user_id": BOT_USER_ID, "bot_id": BOT_ID}
+        }
+        self.tokens: dict[str, str] = {}
+        self.usergroup_teams: dict[str, str] = {}  # user group -> its workspace (else TEAM_ID)
+        self.retired: set[str] = set()  # revoked, uninstalled or rotated away
+        self.client_id, self.client_secret = "1234.5678", "fake-client-secret"
+        self.rotation = False
+        # code -> team, installer, scopes, organisation (org-wide install)
+        self._codes: dict[str, tuple[str, str, str, str | None]] = {}
+        self._refresh: dict[str, str] = {}  # refresh token -> team
+        self._token_counter = itertools.count(1)
+        self.calling_team: str = TEAM_ID  # the team of the call being answered
+        self.methods["oauth.v2.access"] = self._oauth_access
+
+    def team_of(self, token: str | None) -> str:
+        return self.tokens.get(token or "", TEAM_ID)
+
+    def authorize(
+        self, team_id: str, name: str, *, user: str = "U0ADMIN01", scopes=(), enterprise=None
+    ) -> str:
+        """A person of `team_id` approved the install on Slack's page: the code Slack sends
+        back to the redirect URL. `scopes`: what the authorize URL asked for; `enterprise`:
+        an Enterprise Grid organisation's id, for an organisation-wide install."""
+        number = len(self.teams) + 1
+        self.teams.setdefault(
+            team_id,
+            {"name": name, "bot_user_id": f"UBOT{number:04d}", "bot_id": f"BBOT{number:04d}"},
+        )
+        code = f"code-{team_id}-{next(self._token_counter)}"
+        self._codes[code] = (team_id, user, ",".join(scopes), enterprise)
+        return code
+
+    def _issue(self, team_id: str) -> JsonDict:
+        token = f"xoxb-{team_id.lower()}-{next(self._token_counter)}"
+        self.tokens[token] = team_id
+        issued: JsonDict = {"access_token": token, "token_type": "bot"}
+        if self.rotation:
+            refresh = f"xoxe-1-{team_id.lower()}-{next(self._token_counter)}"
+            self._refresh[refresh] = team_id
+            issued |= {"refresh_token": refresh, "expires_in": 43200}
+        return issued
+
+    def _oauth_access(self, args: JsonDict) -> JsonDict:
+        if args.get("client_id") != self.client_id or not args.get("client_secret_ok"):
+            return error("invalid_client_id")
+        if args.get("grant_type") == "refresh_token":
+            team_id = self._refresh.pop(str(args.get("refresh_token")), None)
+            if team_id is None:
+                return error("invalid_refresh_token")
+            for token, team in list(self.tokens.items()):
+                if team == team_id:
+                    self.retired.add(token)
+            team = self.teams[team_id]
+            return ok(
+                **self._issue(team_id),
+                scope="",
+                bot_user_id=team["bot_user_id"],
+                app_id=APP_ID,
+                team={"id": team_id, "name": team["name"]},
+                enterprise=None,
+                is_enterprise_install=False,
+            )
+        found = self._codes.pop(str(args.get("code")), None)
+        if found is None:
+            return error("invalid_code")
+        team_id, user, scopes, enterprise = found
+        team = self.teams[team_id]
+        return ok(
+            **self._issue(team_id),
+            scope=scopes,
+            bot_user_id=team["bot_user_id"],
+            app_id=APP_ID,
+            team=None if enterprise else {"id": team_id, "name": team["name"]},
+            enterprise={"id": enterprise, "name": "Grid"} if enterprise else None,
+            is_enterprise_install=bool(enterprise),
+            authed_user={"id": user},
+        )
 
     def next_ts(self) -> str:
         micros = next(self._ts_counter) * 100
@@ -176,13 +260,16 @@ class SlackWebApi:
         return message
 
     def _auth_test(self, args: JsonDict) -> JsonDict:
+        team_id = self.calling_team
+        team = self.teams.get(team_id) or self.teams[TEAM_ID]
+        domain = TEAM_DOMAIN if team_id == TEAM_ID else team_id.lower()
         return ok(
-            url=f"https://{TEAM_DOMAIN}.slack.com/",
-            team=TEAM_NAME,
+            url=f"https://{domain}.slack.com/",
+            team=team["name"],
             user="ticketbot",
-            team_id=TEAM_ID,
-            user_id=BOT_USER_ID,
-            bot_id=BOT_ID,
+            team_id=team_id,
+            user_id=team["bot_user_id"],
+            bot_id=team["bot_id"],
             is_enterprise_install=False,
         )
 
@@ -291,6 +378,17 @@ class SlackWebApi:
             user.pop("locale", None)  # only sent when asked for
         return ok(user=user)
 
+    def _usergroups_list(self, args: JsonDict) -> JsonDict:
+        team = self.calling_team  # each workspace lists its own (usergroup_teams, else TEAM_ID)
+        groups = [
+            {"id": group, "team_id": team, "is_usergroup": True,
+             "name": self.usergroup_names.get(group, group), "handle": group.lower(),
+             "description": "", "date_delete": 0, "user_count": len(members)}
+            for group, members in self.usergroups.items()
+            if self.usergroup_teams.get(group, TEAM_ID) == team
+        ]  # fmt: skip
+        return ok(usergroups=groups)
+
     def _usergroup_users(self, args: JsonDict) -> JsonDict:
         group = self.usergroups.get(str(args.get("usergroup") or ""))
         return error("no_such_subteam") if group is None else ok(users=list(group))
@@ -343,6 +441,11 @@ class SlackWebApi:
     def _new_view_id(self) -> str:
         return f"V{next(self._view_counter):08d}"
 
+    def _viewer(self) -> JsonDict:
+        """The workspace whose bot opens a view, as Slack fills it in."""
+        team = self.teams.get(self.calling_team) or self.teams[TEAM_ID]
+        return {"team_id": self.calling_team, "bot_id": team["bot_id"]}
+
     def _store_view(self, view: JsonDict) -> JsonDict:
         self.views[view["id"]] = view
         return ok(view=copy.deepcopy(view))
@@ -352,7 +455,9 @@ class SlackWebApi:
         if not (args.get("trigger_id") or args.get("interactivity_pointer")):
             return error("invalid_arguments")
         view_id = self._new_view_id()
-        return self._store_view(complete_view(args["view"], view_id=view_id, rng=self._rng))
+        return self._store_view(
+            complete_view(args["view"], view_id=view_id, rng=self._rng, **self._viewer())
+        )
 
     def _update_view(self, args: JsonDict) -> JsonDict:
         if args.get("view_id"):
@@ -371,6 +476,7 @@ class SlackWebApi:
                 rng=self._rng,
                 root_view_id=old["root_view_id"],
                 previous_view_id=old["previous_view_id"],
+                **self._viewer(),
             )
         )
 
@@ -383,7 +489,9 @@ class SlackWebApi:
             return error("hash_conflict")
         view_id = old_id or self._new_view_id()
         self._home_views[user_id] = view_id
-        return self._store_view(complete_view(args["view"], view_id=view_id, rng=self._rng))
+        return self._store_view(
+            complete_view(args["view"], view_id=view_id, rng=self._rng, **self._viewer())
+        )
 
     def _upload_url(self, args: JsonDict) -> JsonDict:
         if not args.get("filename") or not str(args.get("length") or "").isdigit():

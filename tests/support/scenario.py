@@ -107,19 +107,20 @@ def start_scenario(
 ) -> Iterator[SlackScenario]:
     """`environment`: more Settings (e.g. smtp_url=...), as the environment would give them;
     `wrap`: what the server does around the app (as gunicorn's worker does, see http/server.py)."""
-    settings = Settings(
-        slack_bot_token=SecretStr(BOT_TOKEN),
-        slack_signing_secret=SecretStr(SIGNING_SECRET),
-        slack_api_url=fake.api_url,
-        database_url=database.url.render_as_string(hide_password=False),
-        **environment,
-    )
+    values = {
+        "slack_bot_token": SecretStr(BOT_TOKEN),
+        "slack_signing_secret": SecretStr(SIGNING_SECRET),
+        "slack_api_url": fake.api_url,
+        "database_url": database.url.render_as_string(hide_password=False),
+        **environment,  # slack_bot_token=None: installed by workspaces (tests/support/installs.py)
+    }
+    settings = Settings(**values)
     runtime = Runtime(settings=settings, config=config, database=database, clock=clock)
     pacing = PacingTime()
     runtime.pacer = Pacer(monotonic=pacing.monotonic, sleep=pacing.sleep)
     work = work_queue(workers=5)
     app = build_app(runtime, work=work)
-    background = Background(runtime, app.client, work, schedule=False)  # as `serve` does
+    background = Background(runtime, app.workspaces, work, schedule=False)  # as `serve` does
     server = make_server(
         "127.0.0.1",
         0,

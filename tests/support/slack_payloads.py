@@ -113,15 +113,18 @@ def complete_view(
     root_view_id: str | None = None,
     previous_view_id: str | None = None,
     view_hash: str | None = None,
+    team_id: str = TEAM_ID,
+    bot_id: str = BOT_ID,
 ) -> JsonDict:
-    """A view as views.open/push/update/publish return it and as interaction payloads carry it."""
+    """A view as views.open/push/update/publish return it and as interaction payloads carry it
+    (`team_id`: the workspace whose bot opened it)."""
     extras = copy.deepcopy(
         {"title": view.get("title"), "close": view.get("close"), "submit": view.get("submit")}
     )
     _default_emoji(extras)
     return {
         "id": view_id,
-        "team_id": TEAM_ID,
+        "team_id": team_id,
         "type": view.get("type", "modal"),
         "blocks": rendered_blocks(view.get("blocks") or [], rng),
         "private_metadata": view.get("private_metadata", ""),
@@ -137,8 +140,8 @@ def complete_view(
         "root_view_id": root_view_id or view_id,
         "app_id": APP_ID,
         "external_id": view.get("external_id", ""),
-        "app_installed_team_id": TEAM_ID,
-        "bot_id": BOT_ID,
+        "app_installed_team_id": team_id,
+        "bot_id": bot_id,
     }
 
 

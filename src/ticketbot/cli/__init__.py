@@ -17,6 +17,7 @@ from ticketbot.cli.operations import (
     cmd_tick,
 )
 from ticketbot.cli.serving import cmd_serve, cmd_socket
+from ticketbot.cli.workspaces import add_commands as add_workspace_commands
 from ticketbot.config import ConfigError
 
 
@@ -106,6 +107,8 @@ def build_parser() -> argparse.ArgumentParser:
     backup.add_argument("path", metavar="PATH", help="the file to write")
     backup.add_argument("--force", action="store_true", help="replace PATH if it exists")
     backup.set_defaults(func=cmd_backup)
+
+    add_workspace_commands(commands)
 
     check = commands.add_parser("check-config", help="validate the environment and config")
     check.set_defaults(func=cmd_check_config)

@@ -26,14 +26,13 @@ def cmd_tick(args: argparse.Namespace) -> int:
     from ticketbot.jobs.scheduler import tick
     from ticketbot.logs import configure_logging
     from ticketbot.runtime import Runtime
-    from ticketbot.slack.client import slack_client
+    from ticketbot.slack.workspaces import workspaces_of
 
     at = parse_now(args.now)
     runtime = Runtime.from_environment(clock=FakeClock(at) if at else None)
     configure_logging(runtime.settings.log_level, runtime.settings.log_format)
-    runtime.settings.require("slack_bot_token")
     upgrade_database(runtime)
-    report = tick(runtime, slack_client(runtime.settings, pacer=runtime.pacer))
+    report = tick(runtime, workspaces_of(runtime.settings, runtime.database, runtime.pacer))
     for line in report.lines():
         print(line)
     return 1 if report.failed else 0
@@ -46,30 +45,50 @@ def cmd_sla_tick(args: argparse.Namespace) -> int:
     runtime = open_runtime()
     now = parse_now(args.now) or runtime.clock.now()
     upgrade_database(runtime)
-    if args.dry_run:
-        lines = due_warnings(runtime, now=now)
-        for line in lines:
-            print(f"would send {line}")
-        print(f"{len(lines)} warning(s) due at {now.isoformat()}; nothing sent (dry run)")
-        waiting = due_waiting(runtime, now)
-        closing = sum(1 for *_, close in waiting if close)
-        print(f"{len(waiting) - closing} requester(s) to remind, {closing} ticket(s) to close")
-        return 0
-    runtime.settings.require("slack_bot_token")
-    from ticketbot.slack.client import slack_client
+    from ticketbot.runtime import acting_for
+    from ticketbot.slack.workspaces import Installations, workspaces_of
 
-    client = slack_client(runtime.settings, pacer=runtime.pacer)
-    report = run_pass(runtime, client, now=now)
-    for line in report.sent:
-        print(f"sent {line}")
-    for line in report.failed:
-        print(f"failed {line} (kept for the next pass)")
-    print(f"{len(report.sent)} sent, {len(report.failed)} failed, {report.digests} digest(s)")
-    waited = remind_and_close(runtime, client, now=now)
-    for number in waited.reminded:
-        print(f"reminded the requester of #{number}")
-    for number in waited.closed:
-        print(f"closed #{number}: no reply from its requester")
+    if args.dry_run:  # no Slack call at all: each installed workspace's settings and tickets
+        teams: list[str | None] = [None]
+        if runtime.settings.oauth:
+            store = Installations(runtime.settings, runtime.database, runtime.pacer).store
+            teams = [workspace.team_id for workspace in store.installed()]
+        for team in teams:
+            where = f" in {team}" if team else ""
+            with acting_for(team):
+                lines = due_warnings(runtime, now=now, workspace_id=team)
+                for line in lines:
+                    print(f"would send {line}{where}")
+                print(
+                    f"{len(lines)} warning(s) due at {now.isoformat()}{where}; "
+                    "nothing sent (dry run)"
+                )
+                waiting = due_waiting(runtime, now, team)
+                closing = sum(1 for *_, close in waiting if close)
+                print(
+                    f"{len(waiting) - closing} requester(s) to remind, "
+                    f"{closing} ticket(s) to close{where}"
+                )
+        return 0
+
+    for served in workspaces_of(runtime.settings, runtime.database, runtime.pacer).serving():
+        where = f" in {served.workspace_id}" if served.workspace_id else ""
+        with acting_for(served.workspace_id):
+            client, workspace_id = served.client, served.workspace_id
+            report = run_pass(runtime, client, now=now, workspace_id=workspace_id)
+            for line in report.sent:
+                print(f"sent {line}{where}")
+            for line in report.failed:
+                print(f"failed {line}{where} (kept for the next pass)")
+            print(
+                f"{len(report.sent)} sent, {len(report.failed)} failed, "
+                f"{report.digests} digest(s){where}"
+            )
+            waited = remind_and_close(runtime, client, now=now, workspace_id=workspace_id)
+            for number in waited.reminded:
+                print(f"reminded the requester of #{number}{where}")
+            for number in waited.closed:
+                print(f"closed #{number}{where}: no reply from its requester")
     return 0
 
 
@@ -141,11 +160,13 @@ def cmd_check_config(args: argparse.Namespace) -> int:
         )
     print(f"  email: {settings.smtp_url or '(off: SMTP_URL not set)'}")
     print(f"  webhooks: {', '.join(h.url for h in config.webhooks) or '(none)'}")
-    missing = [
-        name.upper()
-        for name in ("slack_bot_token", "slack_signing_secret")
-        if getattr(settings, name) is None
-    ]
+    if settings.oauth:
+        sealed = "encrypted" if settings.ticketbot_secret_key else "NOT encrypted"
+        print(f"  workspaces: installed from /slack/install (tokens {sealed} at rest)")
+    needed = (
+        ("slack_signing_secret",) if settings.oauth else ("slack_bot_token", "slack_signing_secret")
+    )
+    missing = [name.upper() for name in needed if getattr(settings, name) is None]
     if missing:
         print(f"  note: {', '.join(missing)} not set: needed to run the bot")
     return 0

@@ -20,8 +20,9 @@ def _serving(runtime, *, listeners: int):
 
     work = work_queue(workers=listeners)
     app = build_app(runtime, work=work)
-    settle_home(runtime, app.client)
-    return app, Background(runtime, app.client, work, schedule=True)
+    if not app.workspaces.oauth:  # one workspace: learn it and seed its settings at start
+        settle_home(runtime, app.client)
+    return app, Background(runtime, app.workspaces, work, schedule=True)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -44,7 +45,9 @@ def _serve(args: argparse.Namespace) -> int:
 
     assert metrics.MULTIPROCESS, "prometheus_client was imported before its directory was set"
     runtime = open_runtime()
-    runtime.settings.require("slack_bot_token", "slack_signing_secret")
+    # Installed by many workspaces (SLACK_CLIENT_ID...), the tokens come from the installs.
+    tokens = () if runtime.settings.oauth else ("slack_bot_token",)
+    runtime.settings.require(*tokens, "slack_signing_secret")
     upgrade_database(runtime)
     runtime.database.dispose()  # nothing open may cross the fork into the workers
     # Each worker paces its Web API calls to its share of Slack's limits.
@@ -86,6 +89,12 @@ def cmd_socket(args: argparse.Namespace) -> int:
     from ticketbot.http.socket_mode import run
 
     runtime = open_runtime()
+    if runtime.settings.oauth:
+        raise ConfigError(
+            "Socket Mode serves the one workspace of SLACK_BOT_TOKEN: installs by many "
+            "workspaces need `ticketbot serve` (Slack sends people to /slack/install and "
+            "/slack/oauth_redirect); unset SLACK_CLIENT_ID and SLACK_CLIENT_SECRET here"
+        )
     runtime.settings.require("slack_bot_token", "slack_app_token")
     if runtime.settings.slack_signing_secret is None:
         # Socket Mode has no HTTP requests to sign; Bolt still wants a value.

@@ -24,6 +24,12 @@ class Settings(BaseSettings):
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None
+    # Both set: Slack's OAuth install flow, one installation per workspace (README, "Many
+    # workspaces"); neither: the one workspace of SLACK_BOT_TOKEN.
+    slack_client_id: str | None = None
+    slack_client_secret: SecretStr | None = None
+    # Encrypts the installations' tokens at rest (a Fernet key); unset: stored as Slack sent.
+    ticketbot_secret_key: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
     database_url: str = DEFAULT_DATABASE_URL
     ticketbot_config: Path | None = None
@@ -49,6 +55,9 @@ class Settings(BaseSettings):
         "smtp_password",
         "smtp_ca_file",
         "ticketbot_metrics_token",
+        "slack_client_id",
+        "slack_client_secret",
+        "ticketbot_secret_key",
         mode="before",
     )
     @classmethod
@@ -86,6 +95,34 @@ class Settings(BaseSettings):
                     "SMTP_PASSWORD would travel unencrypted: use smtp+starttls:// or smtps://"
                 )
         return self
+
+    @field_validator("ticketbot_secret_key")
+    @classmethod
+    def _fernet_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            from cryptography.fernet import Fernet
+
+            try:
+                Fernet(value.get_secret_value().encode())
+            except ValueError:
+                raise ValueError(
+                    "not a Fernet key: 32 url-safe base64-encoded bytes, as printed by "
+                    "`ticketbot workspace key`"
+                ) from None
+        return value
+
+    @model_validator(mode="after")
+    def _oauth_complete(self) -> Settings:
+        if bool(self.slack_client_id) != bool(self.slack_client_secret):
+            raise ValueError(
+                "SLACK_CLIENT_ID and SLACK_CLIENT_SECRET go together (Slack's OAuth install)"
+            )
+        return self
+
+    @property
+    def oauth(self) -> bool:
+        """Installed by each workspace through Slack's OAuth flow (not one SLACK_BOT_TOKEN)."""
+        return bool(self.slack_client_id and self.slack_client_secret)
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -12,6 +12,7 @@ from ticketbot.handlers import (
     email,
     faq,
     home,
+    installs,
     messages,
     modals,
     options,
@@ -39,6 +40,7 @@ MODULES = (
     conversation,
     settings,
     workflows,
+    installs,
 )
 
 

@@ -1,5 +1,6 @@
 """The WSGI application: Slack's endpoint, a health check and the metrics (GET /metrics, see
-metrics.py), for any production server.
+metrics.py), for any production server; installed by many workspaces, the pages of Slack's
+install flow too (GET /slack/install and /slack/oauth_redirect, see slack/install.py).
 
 Nothing is read from a request before its signature is verified: a request that fails
 verification for any reason (no signature, a stale or malformed timestamp, another body) is
@@ -24,6 +25,7 @@ from ticketbot import metrics
 from ticketbot.http import arrival
 from ticketbot.jobs.backlog import backlogs
 from ticketbot.runtime import Runtime
+from ticketbot.slack.install import INSTALL_PATH, REDIRECT_PATH
 from ticketbot.slack.payloads import payload_problem
 from ticketbot.store.db import request_arrived
 
@@ -203,6 +205,24 @@ def wsgi_app(app: App, runtime: Runtime) -> Callable:
         metrics.acked(kind, response.status, time.perf_counter() - started)
         return _respond(start_response, response)
 
+    def install_page(environ: dict, start_response: Callable) -> Iterable[bytes]:
+        """A page of the install flow: a person's browser, not Slack, asks for it."""
+        if environ.get("REQUEST_METHOD") != "GET":
+            return _plain(start_response, 405, "GET only")
+        request = BoltRequest(
+            body="",
+            query=environ.get("QUERY_STRING") or "",
+            headers=_headers(environ),
+            mode="http",
+        )
+        flow = app.oauth_flow
+        if environ.get("PATH_INFO") == INSTALL_PATH:
+            response = flow.handle_installation(request)
+        else:
+            response = flow.handle_callback(request)
+        logger.info("%s answered %s", environ.get("PATH_INFO"), response.status)
+        return _respond(start_response, response)
+
     def health(start_response: Callable) -> Iterable[bytes]:
         healthy = runtime.database.ping()
         body = json.dumps({"status": "ok" if healthy else "unavailable", "database": healthy})
@@ -218,6 +238,8 @@ def wsgi_app(app: App, runtime: Runtime) -> Callable:
             return health(start_response)
         if path == METRICS_PATH:
             return metrics_page(environ, start_response)
+        if path in (INSTALL_PATH, REDIRECT_PATH) and app.oauth_flow is not None:
+            return install_page(environ, start_response)
         if path == SLACK_PATH:
             if method != "POST":
                 return _plain(start_response, 405, "POST only")

@@ -15,12 +15,13 @@ from sqlalchemy import select
 
 from ticketbot.jobs.background import Nudged
 from ticketbot.jobs.messages import deliver_messages
-from ticketbot.jobs.outbox import Outbox, new_token
-from ticketbot.runtime import Runtime
+from ticketbot.jobs.outbox import PENDING, Outbox, new_token, of_workspace
+from ticketbot.runtime import Runtime, acting_for
 from ticketbot.slack.cards import card_extras, send_card
 from ticketbot.slack.client import SLACK_FAILURES, failure_reason
 from ticketbot.slack.status import send_status
-from ticketbot.store.models import CardRefresh, StatusRefresh, Ticket
+from ticketbot.slack.workspaces import Workspaces
+from ticketbot.store.models import CardRefresh, OutgoingMessage, StatusRefresh, Ticket
 
 logger = logging.getLogger("ticketbot.cards")
 BATCH = 50
@@ -44,9 +45,15 @@ def paced_batch(client: WebClient) -> int:
 
 
 def deliver_cards(
-    runtime: Runtime, client: WebClient, *, now: datetime | None = None, limit: int = BATCH
+    runtime: Runtime,
+    client: WebClient,
+    *,
+    now: datetime | None = None,
+    limit: int = BATCH,
+    workspace_id: str | None = None,
 ) -> tuple[int, int]:
-    """One pass over at most `limit` cards: how many it claimed, and how many Slack took."""
+    """One pass over at most `limit` cards: how many it claimed, and how many Slack took.
+    `workspace_id`: only that workspace's (whose `client` it is); None: all of them."""
     now = now or runtime.clock.now()
     token = new_token()
     database = runtime.database
@@ -58,7 +65,8 @@ def deliver_cards(
         for ticket in session.scalars(select(Ticket).where(Ticket.id.in_(ids))).unique():
             shown[ticket.id] = (ticket, card_extras(runtime, ticket))
 
-    rows = OUTBOX.claim(database, now=now, token=token, limit=limit, then=load)
+    where = of_workspace(CardRefresh.ticket_id, workspace_id)
+    rows = OUTBOX.claim(database, now=now, token=token, limit=limit, where=where, then=load)
     landed = 0
     for row in rows:
         if row.ticket_id not in shown:  # deleted meanwhile: its row went with it
@@ -82,7 +90,12 @@ def deliver_cards(
 
 
 def deliver_statuses(
-    runtime: Runtime, client: WebClient, *, now: datetime | None = None, limit: int = BATCH
+    runtime: Runtime,
+    client: WebClient,
+    *,
+    now: datetime | None = None,
+    limit: int = BATCH,
+    workspace_id: str | None = None,
 ) -> tuple[int, int]:
     """One pass over (at most `limit` of) the requester's status messages waiting to be shown."""
     now = now or runtime.clock.now()
@@ -96,7 +109,8 @@ def deliver_statuses(
             (t.id, t) for t in session.scalars(select(Ticket).where(Ticket.id.in_(ids))).unique()
         )
 
-    rows = STATUS_OUTBOX.claim(database, now=now, token=token, limit=limit, then=load)
+    where = of_workspace(StatusRefresh.ticket_id, workspace_id)
+    rows = STATUS_OUTBOX.claim(database, now=now, token=token, limit=limit, where=where, then=load)
     landed = 0
     for row in rows:
         ticket = tickets.get(row.ticket_id)
@@ -140,25 +154,57 @@ def _reload(runtime: Runtime, ticket_id: int, *, extras: bool) -> tuple[Ticket, 
         return ticket, card_extras(runtime, ticket) if extras else {}
 
 
-def deliver_all(runtime: Runtime, client: WebClient) -> bool:
+def deliver_all(runtime: Runtime, client: WebClient, *, workspace_id: str | None = None) -> bool:
     """Cards, status messages, then queued messages (which may wait for a card's place).
-    True when a pass filled a batch: there may be more."""
+    True when a pass filled a batch: there may be more. `workspace_id`: that workspace's
+    only (whose `client` it is); None: all of them."""
     more = False
     for work in (deliver_cards, deliver_statuses):
         limit = paced_batch(client)
-        more |= work(runtime, client, limit=limit)[0] >= limit
-    return deliver_messages(runtime, client)[0] >= BATCH or more
+        more |= work(runtime, client, limit=limit, workspace_id=workspace_id)[0] >= limit
+    return deliver_messages(runtime, client, workspace_id=workspace_id)[0] >= BATCH or more
+
+
+def due_workspaces(runtime: Runtime) -> set[str]:
+    """The workspaces with a card, status message or message due now: one read, so that a
+    change in one workspace wakes the deliverer for that one, not for every installed one."""
+    now = runtime.clock.now()
+    found: set[str] = set()
+    with runtime.database.snapshot() as session:
+        for model in (CardRefresh, StatusRefresh, OutgoingMessage):
+            found.update(
+                session.scalars(
+                    select(Ticket.workspace_id)
+                    .join(model, model.ticket_id == Ticket.id)
+                    .where(model.state == PENDING, model.available_at <= now)
+                    .distinct()
+                )
+            )
+    return found
+
+
+def deliver_everywhere(runtime: Runtime, workspaces: Workspaces) -> bool:
+    """deliver_all for each workspace with something due, with its client and as its
+    settings say."""
+    more = False
+    only = due_workspaces(runtime) if workspaces.oauth else None
+    if only == set():
+        return False
+    for served in workspaces.serving(only=only):
+        with acting_for(served.workspace_id):
+            more |= deliver_all(runtime, served.client, workspace_id=served.workspace_id)
+    return more
 
 
 class Deliverer(Nudged):
     """Shows changes moments after they commit, on a thread of its own."""
 
-    def __init__(self, runtime: Runtime, client: WebClient) -> None:
+    def __init__(self, runtime: Runtime, workspaces: Workspaces) -> None:
         # A full batch may leave more behind; a change made meanwhile kicks again anyway.
-        super().__init__("deliverer", lambda: deliver_all(runtime, client))
+        super().__init__("deliverer", lambda: deliver_everywhere(runtime, workspaces))
 
 
-def start_deliverer(runtime: Runtime, client: WebClient) -> Deliverer:
-    deliverer = Deliverer(runtime, client)
+def start_deliverer(runtime: Runtime, workspaces: Workspaces) -> Deliverer:
+    deliverer = Deliverer(runtime, workspaces)
     runtime.deliverer = deliverer
     return deliverer

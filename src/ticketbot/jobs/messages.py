@@ -15,7 +15,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import select
 
-from ticketbot.jobs.outbox import Outbox, new_token
+from ticketbot.jobs.outbox import Outbox, new_token, of_workspace
 from ticketbot.runtime import Runtime
 from ticketbot.services.conversation import status_place
 from ticketbot.services.messages import CARD, DELETE, EDIT, REQUESTER, SENT
@@ -73,7 +73,11 @@ def _post(client: WebClient, row: OutgoingMessage, place: Place) -> tuple:
 
 
 def deliver_messages(
-    runtime: Runtime, client: WebClient, *, now: datetime | None = None
+    runtime: Runtime,
+    client: WebClient,
+    *,
+    now: datetime | None = None,
+    workspace_id: str | None = None,
 ) -> tuple[int, int]:
     """One pass: how many rows it claimed, and how many it posted, edited or deleted."""
     now = now or runtime.clock.now()
@@ -92,7 +96,8 @@ def deliver_messages(
             edited = session.get(OutgoingMessage, row.edits_id) if row.edits_id else None
             context[row.id] = (tickets[row.ticket_id], edited)
 
-    rows = OUTBOX.claim(database, now=now, token=token, limit=BATCH, then=load)
+    where = of_workspace(OutgoingMessage.ticket_id, workspace_id)
+    rows = OUTBOX.claim(database, now=now, token=token, limit=BATCH, where=where, then=load)
     done = 0
     for row in rows:
         ticket, edited = context[row.id]

@@ -26,12 +26,21 @@ from sqlalchemy.orm import Session
 
 from ticketbot.failures import retry_delay
 from ticketbot.store.db import Database
+from ticketbot.store.models import Ticket
 
 PENDING, FAILED = "pending", "failed"
 
 
 def new_token() -> str:
     return uuid.uuid4().hex
+
+
+def of_workspace(ticket_id, workspace_id: str | None) -> tuple[ColumnElement[bool], ...]:
+    """The claim's condition for the rows of one workspace's tickets (`ticket_id`: the
+    outbox's column); None: every workspace's (the one of SLACK_BOT_TOKEN)."""
+    if workspace_id is None:
+        return ()
+    return (ticket_id.in_(select(Ticket.id).where(Ticket.workspace_id == workspace_id)),)
 
 
 @dataclass(frozen=True)

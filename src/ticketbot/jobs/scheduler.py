@@ -1,4 +1,9 @@
-"""Runs the scheduled passes on a timer inside `serve` and `socket` (APScheduler)."""
+"""Runs the scheduled passes on a timer inside `serve` and `socket` (APScheduler).
+
+Installed by many workspaces, each pass that speaks to Slack runs once per installed
+workspace, with that workspace's client and settings (`acting_for`) and on its tickets only;
+a workspace that uninstalled the bot has no more passes. Webhooks and the retention purge
+are the bot's own and run once."""
 
 from __future__ import annotations
 
@@ -17,7 +22,8 @@ from ticketbot.jobs.waiting import WaitingReport, remind_and_close
 from ticketbot.jobs.webhooks import DeliveryReport, deliver_webhooks
 from ticketbot.jobs.weekly_report import send_weekly_report_if_due
 from ticketbot.pacing import background
-from ticketbot.runtime import Runtime
+from ticketbot.runtime import Runtime, acting_for
+from ticketbot.slack.workspaces import Workspaces
 
 logger = logging.getLogger("ticketbot.sla")
 
@@ -68,54 +74,73 @@ class TickReport:
         return lines + [f"failed: {name} (see the log)" for name in self.failed]
 
 
-def tick(runtime: Runtime, client: WebClient) -> TickReport:
+def served(slack: WebClient | Workspaces) -> Workspaces:
+    """The workspaces of a client (the one of SLACK_BOT_TOKEN) or the workspaces given."""
+    return slack if isinstance(slack, Workspaces) else Workspaces(slack)
+
+
+def tick(runtime: Runtime, slack: WebClient | Workspaces) -> TickReport:
     """Every scheduled pass, once, each apart so that one's trouble holds no other back; an
-    error is logged and the next tick tries again."""
+    error is logged and the next tick tries again. `slack`: the one workspace's client, or
+    the workspaces served."""
     report = TickReport()
     outage: list[bool] = []  # one per failed pass: whether the database was the cause
 
-    def run(name: str, work) -> None:
+    def run(name: str, work, workspace: str | None = None) -> None:
         try:
             with background():  # people's requests go first
                 work()
         except Exception as error:
-            database_outage.failed(name, error, "the next one retries")
-            report.failed.append(name)
+            where = f" for workspace {workspace}" if workspace else ""
+            database_outage.failed(f"{name}{where}", error, "the next one retries")
+            if name not in report.failed:
+                report.failed.append(name)
             outage.append(isinstance(error, OUTAGES))
 
-    def cards() -> None:
-        report.cards = deliver_cards(runtime, client)[1]
-        report.statuses = deliver_statuses(runtime, client)[1]
-        report.messages = deliver_messages(runtime, client)[1]
+    def for_workspace(client: WebClient, workspace_id: str | None):
+        def cards() -> None:
+            report.cards += deliver_cards(runtime, client, workspace_id=workspace_id)[1]
+            report.statuses += deliver_statuses(runtime, client, workspace_id=workspace_id)[1]
+            report.messages += deliver_messages(runtime, client, workspace_id=workspace_id)[1]
 
-    def sla() -> None:
-        report.sla = run_pass(runtime, client)
-        if report.sla.sent or report.sla.failed:
-            logger.info(
-                "SLA pass: %d sent, %d failed, %d digests",
-                len(report.sla.sent),
-                len(report.sla.failed),
-                report.sla.digests,
-            )
+        def sla() -> None:
+            done = run_pass(runtime, client, workspace_id=workspace_id)
+            report.sla = done if report.sla is None else report.sla.add(done)
+            if done.sent or done.failed:
+                logger.info(
+                    "SLA pass: %d sent, %d failed, %d digests",
+                    len(done.sent),
+                    len(done.failed),
+                    done.digests,
+                )
 
-    def waiting() -> None:
-        if runtime.config.conversation.auto_close_days:
-            report.waiting = remind_and_close(runtime, client)
+        def waiting() -> None:
+            if runtime.config.conversation.auto_close_days:
+                done = remind_and_close(runtime, client, workspace_id=workspace_id)
+                report.waiting = done if report.waiting is None else report.waiting.add(done)
+
+        def weekly() -> None:
+            if send_weekly_report_if_due(runtime, client, workspace_id=workspace_id):
+                report.weekly_report = True
+
+        return (
+            ("deadline warnings", sla),  # first: it marks the cards of the tickets it warns of
+            ("waiting tickets", waiting),  # before the cards too: it closes some
+            ("cards", cards),
+            ("weekly report", weekly),
+        )
 
     def purge() -> None:
         report.purged = purge_old_rows(runtime)
 
-    def weekly() -> None:
-        report.weekly_report = send_weekly_report_if_due(runtime, client)
-
     def webhooks() -> None:
         report.webhooks = deliver_webhooks(runtime)
 
+    for workspace in served(slack).serving():
+        with acting_for(workspace.workspace_id):  # its settings, its tickets, its client
+            for name, work in for_workspace(workspace.client, workspace.workspace_id):
+                run(name, work, workspace.workspace_id)
     for name, work in (
-        ("deadline warnings", sla),  # first: it marks the cards of the tickets it warns about
-        ("waiting tickets", waiting),  # before the cards too: it closes some
-        ("cards", cards),
-        ("weekly report", weekly),
         ("webhooks", webhooks),
         ("retention", purge),  # last: housekeeping after the work people wait for
     ):
@@ -125,13 +150,13 @@ def tick(runtime: Runtime, client: WebClient) -> TickReport:
     return report
 
 
-def start_scheduler(runtime: Runtime, client: WebClient) -> BackgroundScheduler:
+def start_scheduler(runtime: Runtime, slack: WebClient | Workspaces) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(timezone="UTC")
     scheduler.add_job(
         tick,
         "interval",
         seconds=runtime.config.sla.check_interval_seconds,
-        args=[runtime, client],
+        args=[runtime, slack],
         id="sla-pass",
         max_instances=1,  # a slow pass is never overlapped by the next
         coalesce=True,
@@ -145,14 +170,17 @@ class Background:
     of cards and messages and the webhook dispatcher (both woken by changes), and the
     scheduled passes."""
 
-    def __init__(self, runtime: Runtime, client: WebClient, work, *, schedule: bool) -> None:
+    def __init__(
+        self, runtime: Runtime, slack: WebClient | Workspaces, work, *, schedule: bool
+    ) -> None:
         from ticketbot.jobs.cards import start_deliverer
         from ticketbot.jobs.webhooks import start_dispatcher
 
         self.work = work
+        self.workspaces = workspaces = served(slack)
         self.dispatcher = start_dispatcher(runtime)
-        self.deliverer = start_deliverer(runtime, client)
-        self.scheduler = start_scheduler(runtime, client) if schedule else None
+        self.deliverer = start_deliverer(runtime, workspaces)
+        self.scheduler = start_scheduler(runtime, workspaces) if schedule else None
 
     def stop(self, timeout: float = 20.0) -> None:
         """Finish what was started (SIGTERM): scheduled passes, then the work after the

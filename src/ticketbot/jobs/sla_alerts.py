@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from ticketbot.config import TicketbotConfig
 from ticketbot.i18n import speaking
-from ticketbot.jobs.outbox import Outbox, new_token
+from ticketbot.jobs.outbox import Outbox, new_token, of_workspace
 from ticketbot.runtime import Runtime
 from ticketbot.services.alert_plan import (
     ASSIGNEE,
@@ -62,6 +62,15 @@ class PassReport:
 
     def lines(self) -> list[str]:
         return self.sent
+
+    def add(self, other: PassReport) -> PassReport:
+        """Both passes' outcomes (one per workspace)."""
+        return PassReport(
+            self.sent + other.sent,
+            self.failed + other.failed,
+            self.cancelled + other.cancelled,
+            self.digests + other.digests,
+        )
 
 
 class Pacer:
@@ -142,10 +151,11 @@ def _line(delivery: Delivery) -> str:
     )
 
 
-def due_warnings(runtime, *, now: datetime) -> list[str]:
+def due_warnings(runtime, *, now: datetime, workspace_id: str | None = None) -> list[str]:
     """What a pass would post now, without claiming or sending anything (`--dry-run`)."""
+    where = of_workspace(SlaAlert.ticket_id, workspace_id)
     with runtime.database.snapshot() as session:
-        alerts = list(session.scalars(OUTBOX.due(now).limit(BATCH)))
+        alerts = list(session.scalars(OUTBOX.due(now, *where).limit(BATCH)))
         if not alerts:
             return []
         deliveries, _dropped = _plan_deliveries(runtime, session, alerts)
@@ -159,7 +169,9 @@ def run_pass(
     now: datetime | None = None,
     sleep: Callable[[float], None] = time.sleep,
     monotonic: Callable[[], float] = time.monotonic,
+    workspace_id: str | None = None,
 ) -> PassReport:
+    """`workspace_id`: only that workspace's warnings (whose `client` it is); None: all."""
     now = now or runtime.clock.now()
     token = new_token()
     report = PassReport()
@@ -170,7 +182,8 @@ def run_pass(
         deliveries.extend(planned)
         return [d.alert for d in planned]
 
-    OUTBOX.claim(runtime.database, now=now, token=token, limit=BATCH, prepare=prepare)
+    where = of_workspace(SlaAlert.ticket_id, workspace_id)
+    OUTBOX.claim(runtime.database, now=now, token=token, limit=BATCH, where=where, prepare=prepare)
     if not deliveries:
         return report
     by_channel: dict[str, list[Delivery]] = defaultdict(list)

@@ -36,21 +36,28 @@ class WaitingReport:
     reminded: list[int] = field(default_factory=list)  # ticket numbers
     closed: list[int] = field(default_factory=list)
 
+    def add(self, other: WaitingReport) -> WaitingReport:
+        return WaitingReport(self.reminded + other.reminded, self.closed + other.closed)
+
 
 def _limit(runtime: Runtime) -> timedelta | None:
     days = runtime.config.conversation.auto_close_days
     return timedelta(days=days) if days else None
 
 
-def due_waiting(runtime: Runtime, now: datetime) -> list[tuple[int, datetime, bool]]:
-    """(ticket id, waiting since, to close) of the tickets due a reminder or their closing."""
+def due_waiting(
+    runtime: Runtime, now: datetime, workspace_id: str | None = None
+) -> list[tuple[int, datetime, bool]]:
+    """(ticket id, waiting since, to close) of the tickets due a reminder or their closing;
+    `workspace_id`: that workspace's only (None: every one)."""
     limit = _limit(runtime)
     if limit is None:
         return []
+    mine = () if workspace_id is None else (Ticket.workspace_id == workspace_id,)
     with runtime.database.transaction(read_only=True) as session:
         rows = session.execute(
             select(Ticket.id, Ticket.waiting_since, Ticket.reminded_at)
-            .where(Ticket.status == Status.WAITING, Ticket.waiting_since <= now - limit / 2)
+            .where(Ticket.status == Status.WAITING, Ticket.waiting_since <= now - limit / 2, *mine)
             .order_by(Ticket.waiting_since, Ticket.id)
             .limit(BATCH)
         ).all()
@@ -63,11 +70,15 @@ def due_waiting(runtime: Runtime, now: datetime) -> list[tuple[int, datetime, bo
 
 
 def remind_and_close(
-    runtime: Runtime, client: WebClient, now: datetime | None = None
+    runtime: Runtime,
+    client: WebClient,
+    now: datetime | None = None,
+    *,
+    workspace_id: str | None = None,
 ) -> WaitingReport:
     report = WaitingReport()
     now = now or runtime.clock.now()
-    due = due_waiting(runtime, now)
+    due = due_waiting(runtime, now, workspace_id)
     if not due:
         return report
     bot = Viewer(runtime.directory.bot_id(client), Role.ADMIN)  # history says the bot did it

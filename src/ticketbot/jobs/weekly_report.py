@@ -21,9 +21,15 @@ WEEKLY_LEASE = timedelta(minutes=15)
 
 
 def send_weekly_report_if_due(
-    runtime: Runtime, client: WebClient, *, now: datetime | None = None
+    runtime: Runtime,
+    client: WebClient,
+    *,
+    now: datetime | None = None,
+    workspace_id: str | None = None,
 ) -> bool:
-    """Post this week's report once its time has come, unless a replica already has."""
+    """Post this week's report once its time has come, unless a replica already has.
+    `workspace_id`: the workspace of `client` when it is one of many (each has its own
+    report, run once a week each); None: the one of SLACK_BOT_TOKEN."""
     weekly, channel = runtime.config.reports.weekly, runtime.config.weekly_report_channel
     if weekly is None or channel is None:
         return False
@@ -33,15 +39,16 @@ def send_weekly_report_if_due(
     if day is None:
         return False
     run = week_key(day)
+    job = WEEKLY_JOB if workspace_id is None else f"{WEEKLY_JOB}:{workspace_id}"
     # Most ticks find the run done: a read, so they take no write lock.
     with runtime.database.snapshot() as session:
-        if run_finished(session=session, job=WEEKLY_JOB, period=run):
+        if run_finished(session=session, job=job, period=run):
             return False
     with runtime.database.transaction() as session:
-        if not claim_run(session=session, job=WEEKLY_JOB, period=run, now=now, lease=WEEKLY_LEASE):
+        if not claim_run(session=session, job=job, period=run, now=now, lease=WEEKLY_LEASE):
             return False
-    # One bot token serves one workspace: its tickets are the report's.
-    workspace_id = client.auth_test().get("team_id")
+    if workspace_id is None:  # one bot token serves one workspace: its tickets are the report's
+        workspace_id = client.auth_test().get("team_id")
     report = make_report(
         runtime, workspace_id=workspace_id, period=previous_week(day, timezone=zone)
     )
@@ -50,6 +57,6 @@ def send_weekly_report_if_due(
             client, channel, report, weekly=True, queue_names=queue_names(runtime.config)
         )
     with runtime.database.transaction() as session:
-        finish_run(session=session, job=WEEKLY_JOB, period=run, now=runtime.clock.now())
+        finish_run(session=session, job=job, period=run, now=runtime.clock.now())
     logger.info("weekly report %s posted to %s", run, delivered.channel)
     return True

@@ -89,14 +89,25 @@ class KeepAliveWebClient(WebClient):
     long a call may wait for its turn (None: as long as it takes) before RateLimited."""
 
     def __init__(
-        self, *args, pacer: Pacer | None = None, max_wait: float | None = None, **kwargs
+        self,
+        *args,
+        pacer: Pacer | None = None,
+        max_wait: float | None = None,
+        workspace: str | None = None,
+        **kwargs,
     ) -> None:
         super().__init__(*args, **kwargs)
         self._kept = threading.local()
         self._tls = self.ssl  # None: the system's trust store, loaded once
         self.pacer, self.max_wait = pacer, max_wait
-        # Paced per workspace, which a token stands for; the token itself is never kept.
-        self._workspace = hashlib.sha256((self.token or "").encode()).hexdigest()[:16]
+        # Paced per workspace: its id when known (a rotated token is the same workspace),
+        # else what the token stands for; the token itself is never kept here.
+        self._workspace = workspace or hashlib.sha256((self.token or "").encode()).hexdigest()[:16]
+
+    @property
+    def workspace_key(self) -> str:
+        """Who this client speaks for: what caches of per-workspace answers are keyed by."""
+        return self._workspace
 
     def api_call(self, api_method: str, **kwargs):  # type: ignore[override]
         if self.pacer is not None:
@@ -224,14 +235,17 @@ def slack_client(
     *,
     quick: bool = False,
     pacer: Pacer | None = None,
-) -> WebClient:
+    workspace: str | None = None,
+) -> KeepAliveWebClient:
     """A Web API client that keeps its connections open between calls, paces its calls to
     Slack's limits (with the process's `pacer`), honours 429 Retry-After and retries dropped
     connections, and 5xx where that cannot do a thing twice.
 
     `quick`: one try of at most a second and no wait for its turn, for what a request looks up
     before its answer (Slack waits three seconds): a slow or busy Slack gets no second chance
-    there, the caller does without."""
+    there, the caller does without.
+
+    `workspace`: the id of the workspace whose `token` it is (installed through OAuth)."""
     if token is None and settings.slack_bot_token is not None:
         token = settings.slack_bot_token.get_secret_value()
     if quick:
@@ -242,11 +256,13 @@ def slack_client(
             retry_handlers=[],
             pacer=pacer,
             max_wait=0.0,
+            workspace=workspace,
         )
     return KeepAliveWebClient(
         token=token,
         base_url=settings.slack_api_url,
         pacer=pacer,
+        workspace=workspace,
         timeout=10,
         retry_handlers=[
             ConnectionErrorRetryHandler(max_retry_count=2),

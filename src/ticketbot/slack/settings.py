@@ -1,5 +1,6 @@
 """The settings a workspace keeps in the database, from Slack's side: which workspace is
-home (single-workspace mode), its first version seeded from ticketbot.yml."""
+home (single-workspace mode), and the first version of a workspace's settings, seeded from
+ticketbot.yml at start or when it installs the bot."""
 
 from __future__ import annotations
 
@@ -26,11 +27,17 @@ def settle_home(runtime: Runtime, client: WebClient) -> str | None:
     if not workspace:
         return None
     runtime.home_workspace = workspace
+    seed_settings(runtime, workspace)
+    return workspace
+
+
+def seed_settings(runtime: Runtime, workspace_id: str) -> None:
+    """Version 1 of a workspace's settings from ticketbot.yml, unless it has some: at start,
+    and when a workspace installs the bot."""
     with runtime.database.transaction() as session:
         seeded = stored.seed(
-            session=session, workspace_id=workspace, file_config=runtime.file_config,
+            session=session, workspace_id=workspace_id, file_config=runtime.file_config,
             now=runtime.clock.now(),
         )  # fmt: skip
     if seeded is not None:
-        logger.info("settings of %s seeded from %s (version 1)", workspace, stored.FILE)
-    return workspace
+        logger.info("settings of %s seeded from %s (version 1)", workspace_id, stored.FILE)

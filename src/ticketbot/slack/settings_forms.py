@@ -57,7 +57,8 @@ def open_form(
                 raise InvalidInput(_("That queue is no longer set up. Open Queues again."))
             chosen = entries[int(index)]
         meta = ModalContext(version=version, page=int(index) if chosen else -1).dump()
-        view = views.queue_modal(chosen, top=document, metadata=meta)
+        names = dict(runtime.directory.usergroups(client))
+        view = views.queue_modal(chosen, top=document, metadata=meta, group_names=names)
     else:
         form = {"queues": views.queues_modal, "deadlines": views.deadlines_modal,
                 "general": views.general_modal}[which]  # fmt: skip
@@ -66,6 +67,13 @@ def open_form(
         client.views_push(trigger_id=trigger_id, view=view)
     else:
         client.views_open(trigger_id=trigger_id, view=view)
+
+
+def group_choices(runtime: Runtime, client: WebClient, viewer: Viewer | None, query: str):
+    """The user-group picker's options, for admins only (nothing to anyone else)."""
+    if viewer is None or viewer.role is not Role.ADMIN:
+        return {"options": []}
+    return views.group_options(runtime.directory.usergroups(client), query[:100])
 
 
 def _lines(value: Any) -> list[str]:
@@ -94,7 +102,8 @@ def queue_document(document: dict, index: int, values: dict[str, Any]) -> dict:
         _set(entry, "request_channels", values.get(F.REQUEST_CHANNELS) or [])
         _set(entry, "triage_channel", values.get(F.TRIAGE_CHANNEL))
         people = list(values.get(F.AGENTS) or [])
-        _set(entry, "agents", people + _lines(values.get(F.GROUPS)))
+        groups = [g for g in values.get(F.GROUPS) or [] if isinstance(g, str)]
+        _set(entry, "agents", people + groups)
         _set(entry, "categories", _lines(values.get(F.CATEGORIES)))
         _set(entry, "products", _lines(values.get(F.PRODUCTS)))
         _set(entry, "capture", values.get(F.CAPTURE), "every_message")

@@ -185,9 +185,31 @@ def _checkboxes(action_id: str, choices: dict[str, str], chosen: Sequence[str]) 
     return element
 
 
-def queue_modal(queue: dict[str, Any] | None, *, top: dict[str, Any], metadata: str) -> dict:
+def _groups(action_id: str, chosen: Sequence[str], names: dict[str, str]) -> dict:
+    """The workspace's user groups, loaded as the admin types (handlers/options.py)."""
+    element: dict = {"type": "multi_external_select", "action_id": action_id,
+                     "min_query_length": 0}  # fmt: skip
+    if chosen:
+        element["initial_options"] = [option(names.get(g, g), g) for g in chosen]
+    return element
+
+
+def group_options(groups: Sequence[tuple[str, str]], query: str) -> dict:
+    """The options of the user-group picker: those whose name holds what was typed."""
+    wanted = query.strip().casefold()
+    found = [option(name, group) for group, name in groups if wanted in name.casefold()]
+    return {"options": found[:100]}
+
+
+def queue_modal(
+    queue: dict[str, Any] | None,
+    *,
+    top: dict[str, Any],
+    metadata: str,
+    group_names: dict[str, str] | None = None,
+) -> dict:
     """One queue's form (`queue` None: a new one); `top`: the top-level settings, whose
-    values a queue inherits when it sets none."""
+    values a queue inherits when it sets none; `group_names`: user groups' names by id."""
     queue = queue or {}
     new = not queue
     agents = queue.get("agents", top.get("agents") if queue.get("key") == "default" else None)
@@ -207,8 +229,8 @@ def queue_modal(queue: dict[str, Any] | None, *, top: dict[str, Any], metadata: 
                     _conversation(F.ALERT_CHANNEL, sla.get("alert_channel")), optional=True),
         input_block(F.AGENTS, _("Agents"), _users(F.AGENTS, people), optional=True),
         input_block(F.GROUPS, _("Agent user groups"),
-                    text_input(F.GROUPS, initial=_lines(groups), multiline=True),
-                    optional=True, hint=_("User group ids (S...), one a line.")),
+                    _groups(F.GROUPS, groups, group_names or {}), optional=True,
+                    hint=_("Their members are agents of this queue.")),
         input_block(F.CATEGORIES, _("Categories"),
                     text_input(F.CATEGORIES, initial=_lines(queue.get("categories")),
                                multiline=True), optional=True, hint=_("One a line.")),

@@ -1,7 +1,8 @@
-"""The tables, by what they hold: tickets.py, items.py, outboxes.py, settings.py (base.py: what
-they share)."""
+"""The tables, by what they hold: tickets.py, items.py, outboxes.py, settings.py, installs.py
+(base.py: what they share)."""
 
 from ticketbot.store.models.base import NAMING_CONVENTION, Base
+from ticketbot.store.models.installs import BOTS, INSTALLATIONS, OAUTH_STATES
 from ticketbot.store.models.items import (
     FaqEntry,
     FaqTerm,
@@ -32,7 +33,10 @@ from ticketbot.store.models.tickets import (
 )
 
 __all__ = [
+    "BOTS",
+    "INSTALLATIONS",
     "NAMING_CONVENTION",
+    "OAUTH_STATES",
     "Base",
     "CardRefresh",
     "Comment",
