@@ -7,6 +7,7 @@ from slack_bolt import App
 
 from ticketbot.handlers import (
     card_actions,
+    channels,
     commands,
     conversation,
     email,
@@ -39,6 +40,7 @@ MODULES = (
     conversation,
     settings,
     workflows,
+    channels,
 )
 
 

@@ -52,6 +52,7 @@ from ticketbot.views.notices import notice
 from ticketbot.views.options import party_options, ticket_options
 from ticketbot.views.related import related_modal
 from ticketbot.views.settings import home_section
+from ticketbot.views.setup import first_run_home
 from ticketbot.views.text import safe
 
 logger = logging.getLogger("ticketbot.screens")
@@ -186,7 +187,10 @@ def search_screen(runtime: Runtime, *, workspace_id: str, viewer: Viewer, query:
 
 
 def home_screen(runtime: Runtime, *, workspace_id: str, viewer: Viewer) -> dict:
-    """App Home: my open tickets; for agents, my assignments and what is at risk."""
+    """App Home: my open tickets; for agents, my assignments and what is at risk. Before the
+    workspace is set up: the setup for an admin, who can set it up for anyone else."""
+    if stored_settings.needs_setup(runtime.config, runtime.file_config):
+        return _first_run_home(runtime, workspace_id=workspace_id, viewer=viewer)
     with runtime.database.transaction(read_only=True) as session:
         mine = list_tickets(
             session=session,
@@ -244,6 +248,17 @@ def home_screen(runtime: Runtime, *, workspace_id: str, viewer: Viewer) -> dict:
         ),
         new=with_sla(new) if new is not None else None,
     )
+
+
+def _first_run_home(runtime: Runtime, *, workspace_id: str, viewer: Viewer) -> dict:
+    admin = viewer.role is Role.ADMIN
+    settings = []
+    if admin:
+        with runtime.database.transaction(read_only=True) as session:
+            row = stored_settings.latest(session=session, workspace_id=workspace_id)
+        settings = home_section(row.version if row else None, row.changed_by if row else None,
+                                row.changed_at if row else None)  # fmt: skip
+    return first_run_home(admin=admin, admins=runtime.config.admins, settings=settings)
 
 
 def party_choices(runtime: Runtime, *, workspace_id: str, query: str) -> dict:
