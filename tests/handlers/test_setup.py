@@ -13,7 +13,7 @@ from tests.support.slack_payloads import BOT_USER_ID, TEAM_ID
 from tests.support.slack_requests import conversations, multi_conversations, multi_users, plain
 from tests.support.steps import AGENT, REQUESTER, opened
 from ticketbot.config import TicketbotConfig
-from ticketbot.ids import ActionId
+from ticketbot.ids import ActionId, CallbackId
 from ticketbot.runtime import acting_for
 from ticketbot.services import settings as stored
 from ticketbot.store.models import Ticket
@@ -75,6 +75,15 @@ def test_the_admins_named_in_the_settings_are_who_can(slack):
                     now=slack.clock.now())  # fmt: skip
     body = slack.send.command("list", user_id=REQUESTER).json()
     assert "App Home by <@U0MGR0001>, <!subteam^S0HELPADM1>." in said(body)
+
+
+def test_before_setup_the_shortcuts_open_no_form_and_say_who_can(slack):
+    assert slack.send.shortcut(CallbackId.SHORTCUT_NEW, user_id=REQUESTER).status_code == 200
+    slack.settle()
+    assert slack.fake.calls("views.open") == []
+    [told] = slack.fake.calls("chat.postMessage")
+    assert told.args["channel"] == REQUESTER
+    assert "ticketbot is not set up yet" in said(told.args)
 
 
 def test_a_non_admin_is_told_it_is_not_set_up(slack):

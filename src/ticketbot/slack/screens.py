@@ -28,6 +28,7 @@ from ticketbot.services.access import (
 )
 from ticketbot.services.conversation import notify_level
 from ticketbot.services.deadlines import SlaState
+from ticketbot.services.errors import Forbidden
 from ticketbot.services.faq import FaqHit
 from ticketbot.services.finder import (
     Scope,
@@ -52,7 +53,7 @@ from ticketbot.views.notices import notice
 from ticketbot.views.options import party_options, ticket_options
 from ticketbot.views.related import related_modal
 from ticketbot.views.settings import home_section
-from ticketbot.views.setup import first_run_home
+from ticketbot.views.setup import first_run_home, not_set_up
 from ticketbot.views.text import safe
 
 logger = logging.getLogger("ticketbot.screens")
@@ -371,7 +372,10 @@ def create_form(
     """The create form, with FAQ entries matching the title it opens with.
 
     The trigger_id lives three seconds, so this asks Slack nothing (a user-group lookup could):
-    it suggests what any requester may read, plus entries from the user's own tickets."""
+    it suggests what any requester may read, plus entries from the user's own tickets.
+    Before the workspace is set up it opens nothing and says who can set it up."""
+    if stored_settings.needs_setup(runtime.config, runtime.file_config):
+        raise Forbidden(not_set_up(runtime.config.admins)["text"])
     hits = None
     if title.strip():
         hits = suggestions(runtime, workspace_id, Viewer(user_id), title) or None
