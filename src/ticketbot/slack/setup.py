@@ -65,10 +65,8 @@ def role_document(document: dict, *, role: str, key: str | None, channel_id: str
         sla = {**(document.get("sla") or {}), "alert_channel": channel_id}
         return {**document, "sla": sla}
     entries = [dict(q) for q in queue_entries(document)]
-    index = _index_of(entries, key or "")
-    for entry in entries:  # renaming later must not move its tickets
-        entry.setdefault("key", QueueConfig(name=entry.get("name") or "queue").slug)
-    chosen = entries[index]
+    chosen = entries[_index_of(entries, key or "")]
+    chosen.setdefault("key", key)  # renaming it later must not move its tickets
     if role == views.REQUESTS:
         for entry in entries:  # a channel feeds one queue
             channels = [c for c in entry.get("request_channels") or [] if c != channel_id]
@@ -98,7 +96,8 @@ def choose_role(
     changed = role_document(document, role=role, key=key, channel_id=channel_id)
     name = ""
     if role != views.ALERT:
-        queue = next(q for q in queue_entries(changed) if q.get("key") == key)
+        entries = queue_entries(changed)
+        queue = entries[_index_of(entries, key)]
         name = safe(queue.get("name"), 40)
         refused = settings_forms.public_triage(client, queue) if role == views.TRIAGE else None
         if refused:
