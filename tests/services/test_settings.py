@@ -87,3 +87,29 @@ def test_another_process_sees_a_change_within_seconds(database, clock):
     assert seen.categories == ["Laptops"] and seen.triage_channel == "C0NEWDESK1"
     assert [h.url for h in seen.webhooks] == ["https://hooks.example.com/t"]  # the file's
     assert other.config_of("T0OTHER001") is None  # another workspace: its own
+
+
+def test_workers_starting_together_seed_one_version(database_url, database, clock):
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from ticketbot.store.db import Database
+
+    barrier = threading.Barrier(4)
+
+    def start(_):
+        own = Database(database_url)  # each worker its own engine
+        try:
+            barrier.wait()
+            with own.transaction() as session:
+                seeded = settings.seed(session=session, workspace_id=WORKSPACE,
+                                       file_config=FILE, now=clock.now())  # fmt: skip
+                return seeded.version if seeded else None
+        finally:
+            own.dispose()
+
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(start, range(4)))
+    assert sorted(results, key=str) == [1, None, None, None]
+    with database.transaction() as session:
+        assert [r.version for r in settings.history(session=session, workspace_id=WORKSPACE)] == [1]

@@ -60,6 +60,11 @@ def list_tickets(
     return list(session.scalars(query.order_by(*order).limit(limit).offset(offset)).unique())
 
 
+def _open_in_queues(workspace_id: str, viewer: Viewer) -> tuple:
+    """Open tickets of the workspace, in the queues the viewer works."""
+    return (Ticket.workspace_id == workspace_id, worked_by(viewer), Ticket.status != Status.CLOSED)
+
+
 def unassigned(
     *, session: Session, workspace_id: str, viewer: Viewer, limit: int = 50
 ) -> list[Ticket]:
@@ -67,12 +72,7 @@ def unassigned(
     return list(
         session.scalars(
             select(Ticket)
-            .where(
-                Ticket.workspace_id == workspace_id,
-                worked_by(viewer),
-                Ticket.status != Status.CLOSED,
-                Ticket.assignee_id.is_(None),
-            )
+            .where(*_open_in_queues(workspace_id, viewer), Ticket.assignee_id.is_(None))
             .order_by(Ticket.created_at, Ticket.number)
             .limit(limit)
         ).unique()
@@ -139,9 +139,7 @@ def due_soonest(
         session.scalars(
             select(Ticket)
             .where(
-                Ticket.workspace_id == workspace_id,
-                worked_by(viewer),
-                Ticket.status != Status.CLOSED,
+                *_open_in_queues(workspace_id, viewer),
                 Ticket.paused_at.is_(None),
                 Ticket.due_at.is_not(None),
             )

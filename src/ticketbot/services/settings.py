@@ -156,13 +156,18 @@ def save(
 def seed(
     *, session: Session, workspace_id: str, file_config: TicketbotConfig, now: datetime
 ) -> SettingsVersion | None:
-    """The first version, from ticketbot.yml (None: the workspace has settings already)."""
+    """The first version, from ticketbot.yml (None: the workspace has settings already, or
+    another worker or replica starting at the same moment just seeded them)."""
     if latest(session=session, workspace_id=workspace_id) is not None:
         return None
-    return save(
-        session=session, workspace_id=workspace_id, document=document_of(file_config),
-        file_config=file_config, actor=FILE, now=now, summary=_("seeded from ticketbot.yml"),
-    )  # fmt: skip
+    try:
+        return save(
+            session=session, workspace_id=workspace_id, document=document_of(file_config),
+            file_config=file_config, actor=FILE, now=now, base_version=0,
+            summary=_("seeded from ticketbot.yml"),
+        )  # fmt: skip
+    except StaleSettings:
+        return None
 
 
 def history(*, session: Session, workspace_id: str, limit: int = 20) -> list[SettingsVersion]:

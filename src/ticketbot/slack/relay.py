@@ -98,6 +98,22 @@ def _for_card(runtime, quick, comment: Comment, source) -> dict:
         )
 
 
+def _comment(runtime, session, ticket, author, text, files, source, public) -> Comment | None:
+    """A Slack message kept as a comment (None: it already is one: Slack sent it again)."""
+    return comment_service.add_comment(
+        session=session,
+        ticket=ticket,
+        viewer=author,
+        text=text,
+        files=shared_files(files) or (),
+        now=runtime.clock.now(),
+        slack_channel_id=source[0],
+        slack_ts=source[1],
+        outbound=runtime.outbound,
+        internal=not public,
+    )
+
+
 def reply_in_thread(
     runtime: Runtime,
     quick: WebClient,
@@ -130,18 +146,7 @@ def reply_in_thread(
         if not first_delivery(session=session, event_id=event_id, now=runtime.clock.now()):
             return True
         public = reply_is_public(side, runtime.config.conversation.card_thread_replies)
-        comment = comment_service.add_comment(
-            session=session,
-            ticket=ticket,
-            viewer=author,
-            text=text,
-            files=shared_files(files) or (),
-            now=runtime.clock.now(),
-            slack_channel_id=channel_id,
-            slack_ts=ts,
-            outbound=runtime.outbound,
-            internal=not public,
-        )
+        comment = _comment(runtime, session, ticket, author, text, files, source, public)
         if comment is None:
             return True
         if side is Side.REQUESTER:
@@ -160,17 +165,7 @@ def requester_adds(
 ) -> Comment | None:  # fmt: skip
     """A message of the requester's outside the ticket's threads that joins it (a second
     message in a request channel): a public comment, relayed like a reply."""
-    comment = comment_service.add_comment(
-        session=session,
-        ticket=ticket,
-        viewer=author,
-        text=text,
-        files=shared_files(files) or (),
-        now=runtime.clock.now(),
-        slack_channel_id=source[0],
-        slack_ts=source[1],
-        outbound=runtime.outbound,
-    )
+    comment = _comment(runtime, session, ticket, author, text, files, source, True)
     if comment is not None:
         requester_replied(runtime, session, quick, ticket, author, comment, source)
         refresh_views(session=session, ticket=ticket, now=runtime.clock.now())

@@ -20,7 +20,10 @@ def help_message(command: str = "/ticket") -> dict:
         (f"`{command} show N`, `{command} N`, `#N`", _("show one ticket")),
         (f"`{command} list [open|mine|assigned|waiting|closed|all]`", _("list tickets")),
         (f"`{command} search words`", _("find tickets by number or title words")),
-        (f"`{command} report [7d|30d|90d|YYYY-MM]`", _("agents: a report, in a direct message")),
+        (
+            f"`{command} report [7d|30d|90d|YYYY-MM] [queue NAME]`",
+            _("agents: a report, in a direct message"),
+        ),
         (f"`{command} faq [words]`", _("search the FAQ, or see its latest entries")),
         (f"`{command} help`", _("this help")),
     ]
