@@ -43,7 +43,7 @@ from ticketbot.store.db import Database  # noqa: E402
 
 
 class Inline(Executor):
-    """Runs what Bolt submits at once, in the caller's thread."""
+    """Runs the work after the ack at once, in the caller's thread."""
 
     def submit(self, fn, /, *args, **kwargs):
         future: Future = Future()
@@ -78,7 +78,7 @@ def main() -> None:
             config=parse_config(CONFIG_YAML),
             database=Database(url),
         )
-        app = build_app(runtime, listener_executor=Inline())
+        app = build_app(runtime, work=Inline())  # the work after the ack, inline too
         chosen = {i.name: i for i in interactions(cards, fake.response_url)}
         pick = chosen[args.interaction].picker(1)
 

@@ -58,6 +58,7 @@ METHOD_SCOPES = {
     "conversations_open": {"im:write"},
     "conversations_info": {"channels:read", "groups:read"},
     "usergroups_users_list": {"usergroups:read"},
+    "usergroups_list": {"usergroups:read"},
     "users_info": {"users:read"},
     "views_open": set(),
     "views_push": set(),

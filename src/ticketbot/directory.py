@@ -31,6 +31,7 @@ class Directory:
         self._users: dict[str, tuple[datetime, dict]] = {}
         self._profiles: dict[str, dict] = {}  # carried by events
         self._bot_id: str | None = None
+        self._group_list: tuple[datetime, list[tuple[str, str]]] | None = None
 
     @property
     def _config(self) -> TicketbotConfig:
@@ -85,6 +86,25 @@ class Directory:
         if worked:
             return Viewer(user_id, Role.AGENT, queues=worked)
         return Viewer(user_id, Role.REQUESTER)
+
+    def usergroups(self, client: WebClient) -> list[tuple[str, str]]:
+        """(id, name) of the workspace's user groups, cached five minutes; the last known
+        ones when Slack cannot say."""
+        now = self._clock.now()
+        with self._lock:
+            cached = self._group_list
+        if cached and now - cached[0] < CACHE_FOR:
+            return cached[1]
+        try:
+            found = client.usergroups_list().get("usergroups") or []
+        except SLACK_FAILURES as error:
+            logger.warning("cannot list user groups: %s", failure_reason(error))
+            return cached[1] if cached else []
+        groups = [(g["id"], g.get("name") or g.get("handle") or g["id"]) for g in found
+                  if isinstance(g, dict) and g.get("id") and not g.get("date_delete")]  # fmt: skip
+        with self._lock:
+            self._group_list = (now, groups)
+        return groups
 
     def bot_id(self, client: WebClient) -> str:
         """The bot's own user id (auth.test, asked once a process)."""

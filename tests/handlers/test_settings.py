@@ -202,3 +202,57 @@ def test_renaming_a_queue_keeps_its_tickets_and_removing_it_is_a_version(slack):
         "queue Help desk added, queue IT added"]  # fmt: skip
     with acting_for(TEAM_ID):
         assert [q.name for q in slack.runtime.config.desks] == ["Help desk"]
+
+
+def test_related_kinds_currency_weekly_report_and_escalation(slack):
+    general = _click(slack, _home(slack, ADMIN), ActionId.SETTINGS_GENERAL)
+    values = {F.KINDS: {F.KINDS: checkboxes(["activity", "document", "expense"])},
+              F.CURRENCY: {F.CURRENCY: plain("usd")},
+              F.WEEKLY_DAY: {F.WEEKLY_DAY: static("Fri")},
+              F.WEEKLY_TIME: {F.WEEKLY_TIME: timepicker("16:30")},
+              F.WEEKLY_CHANNEL: {F.WEEKLY_CHANNEL: conversations("C0MANAGERS")}}  # fmt: skip
+    assert slack.send.view_submission(general, values, user_id=ADMIN).status_code == 200
+    slack.settle()
+    with acting_for(TEAM_ID):
+        config = slack.runtime.config
+    assert [k.value for k in config.related_kinds] == ["activity", "document", "expense"]
+    assert config.currency == "USD"
+    weekly = config.reports.weekly
+    assert (weekly.day, str(weekly.time), weekly.channel) == ("Fri", "16:30:00", "C0MANAGERS")
+
+    bad = {**values, F.CURRENCY: {F.CURRENCY: plain("dollars")}}
+    refused = slack.send.view_submission(_click(slack, _home(slack, ADMIN),
+                                                ActionId.SETTINGS_GENERAL), bad, user_id=ADMIN)
+    assert list(refused.json()["errors"]) == [F.CURRENCY]
+    assert "is not a currency code" in refused.json()["errors"][F.CURRENCY]
+
+    deadlines = _click(slack, _home(slack, ADMIN), ActionId.SETTINGS_DEADLINES)
+    escalate = {F.ESCALATE_HOURS: {F.ESCALATE_HOURS: number(4)},
+                F.ESCALATE_GROUP: {F.ESCALATE_GROUP: plain("S0LEADS001")}}  # fmt: skip
+    assert slack.send.view_submission(deadlines, escalate, user_id=ADMIN).status_code == 200
+    slack.settle()
+    with acting_for(TEAM_ID):
+        sla = slack.runtime.config.sla
+    assert (sla.escalate_every_hours, sla.escalation_usergroup) == (4, "S0LEADS001")
+    assert len(_versions(slack)) == 2  # the refused one stored nothing
+
+
+def test_agent_user_groups_are_picked_by_name(slack):
+    slack.fake.usergroups.update({"S0ITTEAM01": ["U0AGT0003"], "S0HRTEAM01": ["U0AGT0004"]})
+    slack.fake.usergroup_names.update({"S0ITTEAM01": "IT team", "S0HRTEAM01": "HR team"})
+    form = _queue_form(slack)
+    typed = slack.send.block_suggestion(F.GROUPS, F.GROUPS, "it", view=form, user_id=ADMIN)
+    assert [(o["text"]["text"], o["value"]) for o in typed.json()["options"]] == [
+        ("IT team", "S0ITTEAM01")]
+    refused = slack.send.block_suggestion(F.GROUPS, F.GROUPS, "", view=form, user_id=AGENT)
+    assert refused.json() == {"options": []}
+    picked = {"type": "multi_external_select", "selected_options": [
+        {"text": {"type": "plain_text", "text": "IT team"}, "value": "S0ITTEAM01"}]}
+    values = {**IT_VALUES, F.GROUPS: {F.GROUPS: picked}}
+    assert slack.send.view_submission(form, values, user_id=ADMIN).status_code == 200
+    slack.settle()
+    with acting_for(TEAM_ID):
+        assert slack.runtime.config.queue("it").agents == (AGENT, "S0ITTEAM01")
+    again = _queue_form(slack, index=1)  # the group shows by its name
+    group_block = next(b for b in again["blocks"] if b["block_id"] == F.GROUPS)
+    assert group_block["element"]["initial_options"][0]["text"]["text"] == "IT team"

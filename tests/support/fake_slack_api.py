@@ -87,6 +87,7 @@ class SlackWebApi:
         # Configure these from tests. users[uid] = None makes users.info answer user_not_found.
         self.users: dict[str, JsonDict | None] = {}
         self.usergroups: dict[str, list[str]] = {}
+        self.usergroup_names: dict[str, str] = {}  # a group's name (default: its id)
         # Channels conversations.info knows: channels[cid] = {"is_private": True, ...} over a
         # public channel's defaults; None makes it answer channel_not_found.
         self.channels: dict[str, JsonDict | None] = {}
@@ -114,6 +115,7 @@ class SlackWebApi:
             "reactions.add": self._reactions_add,
             "users.info": self._users_info,
             "usergroups.users.list": self._usergroup_users,
+            "usergroups.list": self._usergroups_list,
             "conversations.open": self._conversations_open,
             "conversations.info": self._conversations_info,
             "conversations.history": self._history,
@@ -294,6 +296,15 @@ class SlackWebApi:
         if not truthy(args.get("include_locale")):
             user.pop("locale", None)  # only sent when asked for
         return ok(user=user)
+
+    def _usergroups_list(self, args: JsonDict) -> JsonDict:
+        groups = [
+            {"id": group, "team_id": TEAM_ID, "is_usergroup": True,
+             "name": self.usergroup_names.get(group, group), "handle": group.lower(),
+             "description": "", "date_delete": 0, "user_count": len(members)}
+            for group, members in self.usergroups.items()
+        ]  # fmt: skip
+        return ok(usergroups=groups)
 
     def _usergroup_users(self, args: JsonDict) -> JsonDict:
         group = self.usergroups.get(str(args.get("usergroup") or ""))

@@ -10,6 +10,7 @@ from ticketbot.runtime import Runtime
 from ticketbot.slack import settings_forms
 from ticketbot.slack.request import workspace_of
 from ticketbot.slack.screens import home_screen
+from ticketbot.views.settings import F
 
 OPENED_BY = {
     ActionId.SETTINGS_QUEUES: "queues",
@@ -72,3 +73,7 @@ def register(app: App) -> None:
 
     for callback_id in SAVED_BY:
         app.view(callback_id)(save)
+
+    @app.options(F.GROUPS)
+    def on_group_options(ack: Ack, body: dict, quick, runtime: Runtime, viewer):
+        ack(**settings_forms.group_choices(runtime, quick, viewer, body.get("value") or ""))

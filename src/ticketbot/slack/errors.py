@@ -22,7 +22,6 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ticketbot.concurrency import Busy, WorkQueue
 from ticketbot.i18n import _
-from ticketbot.runtime import acting_for, acting_workspace
 from ticketbot.services.errors import TicketbotError
 from ticketbot.slack.client import SLACK_FAILURES, failure_reason
 from ticketbot.slack.forms import errors_on
@@ -154,20 +153,20 @@ class Later:
         self._queue, self._body, self._client = queue, body, client
 
     def __call__(self, fn, /, *args, **kwargs) -> None:
-        self._queue.submit(self._run, fn, args, kwargs, acting_workspace())
+        self._queue.submit(self._run, fn, args, kwargs)
 
     def soon(self, fn, /, *args, **kwargs) -> None:
         """For what follows a change already stored and marked for its card: when the queue
         is full it is skipped (and logged), never refused to the person."""
         try:
-            self._queue.submit(self._run, fn, args, kwargs, acting_workspace())
+            self._queue.submit(self._run, fn, args, kwargs)
         except Busy:
             logger.warning("work after the ack skipped, the queue is full: %s", fn.__name__)
 
-    def _run(self, fn, args: tuple, kwargs: dict, workspace: str | None) -> None:
+    def _run(self, fn, args: tuple, kwargs: dict) -> None:
+        # The work queue runs it in a copy of the request's context: for the same workspace.
         try:
-            with acting_for(workspace):  # the workspace of the request it follows
-                fn(*args, **kwargs)
+            fn(*args, **kwargs)
         except Exception as error:
             text, error_id = user_message(error)
             _log(error, error_id, self._body)

@@ -109,6 +109,9 @@ def element_value(state: dict) -> Any:
     if kind == "multi_conversations_select":
         chosen = state.get("selected_conversations") or []
         return [c for c in chosen if isinstance(c, str) and CHANNEL_ID.fullmatch(c)]
+    if kind == "multi_external_select":
+        chosen = state.get("selected_options") or []
+        return [o.get("value") for o in chosen if isinstance(o, dict) and o.get("value")]
     if kind == "timepicker":
         return state.get("selected_time")
     if kind == "checkboxes":

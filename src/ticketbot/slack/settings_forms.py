@@ -19,7 +19,7 @@ from ticketbot.slack.forms import ModalContext, submitted
 from ticketbot.views import settings as views
 from ticketbot.views.settings import F
 from ticketbot.views.setup import public_triage_refused, setup_modal
-from ticketbot.vocabulary import Priority
+from ticketbot.vocabulary import Priority, RelatedKind
 
 _SHARE = re.compile(r"^\s*(\d+(?:[.,]\d+)?)\s*%?\s*$")
 
@@ -61,7 +61,8 @@ def open_form(
                 raise InvalidInput(_("That queue is no longer set up. Open Queues again."))
             chosen = entries[int(index)]
         meta = ModalContext(version=version, page=int(index) if chosen else -1).dump()
-        view = views.queue_modal(chosen, top=document, metadata=meta)
+        names = dict(runtime.directory.usergroups(client))
+        view = views.queue_modal(chosen, top=document, metadata=meta, group_names=names)
     else:
         form = {"queues": views.queues_modal, "deadlines": views.deadlines_modal,
                 "general": views.general_modal}[which]  # fmt: skip
@@ -70,6 +71,13 @@ def open_form(
         client.views_push(trigger_id=trigger_id, view=view)
     else:
         client.views_open(trigger_id=trigger_id, view=view)
+
+
+def group_choices(runtime: Runtime, client: WebClient, viewer: Viewer | None, query: str):
+    """The user-group picker's options, for admins only (nothing to anyone else)."""
+    if viewer is None or viewer.role is not Role.ADMIN:
+        return {"options": []}
+    return views.group_options(runtime.directory.usergroups(client), query[:100])
 
 
 def _lines(value: Any) -> list[str]:
@@ -98,7 +106,8 @@ def queue_document(document: dict, index: int, values: dict[str, Any]) -> dict:
         _set(entry, "request_channels", values.get(F.REQUEST_CHANNELS) or [])
         _set(entry, "triage_channel", values.get(F.TRIAGE_CHANNEL))
         people = list(values.get(F.AGENTS) or [])
-        _set(entry, "agents", people + _lines(values.get(F.GROUPS)))
+        groups = [g for g in values.get(F.GROUPS) or [] if isinstance(g, str)]
+        _set(entry, "agents", people + groups)
         _set(entry, "categories", _lines(values.get(F.CATEGORIES)))
         _set(entry, "products", _lines(values.get(F.PRODUCTS)))
         _set(entry, "capture", values.get(F.CAPTURE), "every_message")
@@ -153,6 +162,9 @@ def deadlines_document(document: dict, values: dict[str, Any]) -> dict:
     _set(sla, "warn_at", shares, [0.75])
     _set(sla, "alert_channel", values.get(F.ALERT_CHANNEL))
     _set(sla, "pause_statuses", values.get(F.PAUSE) or [], ["waiting"])
+    every = values.get(F.ESCALATE_HOURS)
+    _set(sla, "escalate_every_hours", float(every) if every not in (None, "") else None)
+    _set(sla, "escalation_usergroup", str(values.get(F.ESCALATE_GROUP) or "").strip())
     zone = str(values.get(F.TIMEZONE) or "").strip()
     if zone:
         business = dict(sla.get("business_hours") or {})
@@ -176,6 +188,18 @@ def general_document(document: dict, values: dict[str, Any]) -> dict:
     conversation = dict(changed.get("conversation") or {})
     _set(conversation, "card_thread_replies", values.get(F.CARD_REPLIES), "internal")
     _set(changed, "conversation", conversation, {})
+    kept = set(values.get(F.KINDS) or [])
+    _set(changed, "modules", {k.value: False for k in RelatedKind if k.value not in kept})
+    _set(changed, "currency", str(values.get(F.CURRENCY) or "").strip().upper(), "EUR")
+    reports = dict(changed.get("reports") or {})
+    if values.get(F.WEEKLY_DAY):
+        weekly = {"day": values[F.WEEKLY_DAY]}
+        _set(weekly, "time", values.get(F.WEEKLY_TIME), "09:00")
+        _set(weekly, "channel", values.get(F.WEEKLY_CHANNEL))
+        reports["weekly"] = weekly
+    else:
+        reports.pop("weekly", None)
+    _set(changed, "reports", reports, {})
     return changed
 
 
@@ -190,11 +214,14 @@ _DEADLINE_FIELDS = (
     *((f"standard_hours.{p.value}", F.HOURS + p.value) for p in Priority),
     ("warn_at", F.WARN_AT), ("alert_channel", F.ALERT_CHANNEL), ("pause", F.PAUSE),
     ("timezone", F.TIMEZONE), ("days", F.DAYS), ("start", F.START), ("holidays", F.HOLIDAYS),
-    ("business_hours", F.END),
+    ("business_hours", F.END), ("escalate_every", F.ESCALATE_HOURS),
+    ("escalation_usergroup", F.ESCALATE_GROUP),
 )  # fmt: skip
 _GENERAL_FIELDS = (
     ("language", F.LANGUAGE), ("admins", F.ADMINS), ("reaction", F.REACTION),
-    ("conversation", F.CARD_REPLIES),
+    ("conversation", F.CARD_REPLIES), ("modules", F.KINDS), ("currency", F.CURRENCY),
+    ("reports.weekly.day", F.WEEKLY_DAY), ("reports.weekly.time", F.WEEKLY_TIME),
+    ("reports.weekly.channel", F.WEEKLY_CHANNEL),
 )  # fmt: skip
 _SETUP_FIELDS = tuple(
     (name, block) for name, block in _QUEUE_FIELDS

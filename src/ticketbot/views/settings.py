@@ -25,7 +25,7 @@ from ticketbot.views.blocks import (
     text_input,
 )
 from ticketbot.views.text import date_token, safe, user
-from ticketbot.vocabulary import Priority, Status
+from ticketbot.vocabulary import Priority, RelatedKind, Status
 
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 DEFAULT_NAME = "Help desk"  # the queue of a file without queues:
@@ -58,6 +58,13 @@ class SettingsField:
     ADMINS = "s_admins"
     REACTION = "s_reaction"
     CARD_REPLIES = "s_card_replies"
+    KINDS = "s_kinds"
+    CURRENCY = "s_currency"
+    WEEKLY_DAY = "s_weekly_day"
+    WEEKLY_TIME = "s_weekly_time"
+    WEEKLY_CHANNEL = "s_weekly_channel"
+    ESCALATE_HOURS = "s_escalate_hours"
+    ESCALATE_GROUP = "s_escalate_group"
 
 
 F = SettingsField
@@ -178,9 +185,31 @@ def _checkboxes(action_id: str, choices: dict[str, str], chosen: Sequence[str]) 
     return element
 
 
-def queue_modal(queue: dict[str, Any] | None, *, top: dict[str, Any], metadata: str) -> dict:
+def _groups(action_id: str, chosen: Sequence[str], names: dict[str, str]) -> dict:
+    """The workspace's user groups, loaded as the admin types (handlers/options.py)."""
+    element: dict = {"type": "multi_external_select", "action_id": action_id,
+                     "min_query_length": 0}  # fmt: skip
+    if chosen:
+        element["initial_options"] = [option(names.get(g, g), g) for g in chosen]
+    return element
+
+
+def group_options(groups: Sequence[tuple[str, str]], query: str) -> dict:
+    """The options of the user-group picker: those whose name holds what was typed."""
+    wanted = query.strip().casefold()
+    found = [option(name, group) for group, name in groups if wanted in name.casefold()]
+    return {"options": found[:100]}
+
+
+def queue_modal(
+    queue: dict[str, Any] | None,
+    *,
+    top: dict[str, Any],
+    metadata: str,
+    group_names: dict[str, str] | None = None,
+) -> dict:
     """One queue's form (`queue` None: a new one); `top`: the top-level settings, whose
-    values a queue inherits when it sets none."""
+    values a queue inherits when it sets none; `group_names`: user groups' names by id."""
     queue = queue or {}
     new = not queue
     agents = queue.get("agents", top.get("agents") if queue.get("key") == "default" else None)
@@ -200,8 +229,8 @@ def queue_modal(queue: dict[str, Any] | None, *, top: dict[str, Any], metadata: 
                     _conversation(F.ALERT_CHANNEL, sla.get("alert_channel")), optional=True),
         input_block(F.AGENTS, _("Agents"), _users(F.AGENTS, people), optional=True),
         input_block(F.GROUPS, _("Agent user groups"),
-                    text_input(F.GROUPS, initial=_lines(groups), multiline=True),
-                    optional=True, hint=_("User group ids (S...), one a line.")),
+                    _groups(F.GROUPS, groups, group_names or {}), optional=True,
+                    hint=_("Their members are agents of this queue.")),
         input_block(F.CATEGORIES, _("Categories"),
                     text_input(F.CATEGORIES, initial=_lines(queue.get("categories")),
                                multiline=True), optional=True, hint=_("One a line.")),
@@ -231,6 +260,14 @@ def queue_modal(queue: dict[str, Any] | None, *, top: dict[str, Any], metadata: 
                  close=_("Cancel"), private_metadata=metadata)  # fmt: skip
 
 
+def _number(action_id: str, initial: object) -> dict:
+    element: dict = {"type": "number_input", "action_id": action_id,
+                     "is_decimal_allowed": True, "min_value": "0.1", "max_value": "8760"}
+    if initial is not None:
+        element["initial_value"] = str(initial)
+    return element  # fmt: skip
+
+
 def deadlines_modal(document: dict[str, Any], *, metadata: str) -> dict:
     sla = document.get("sla") or {}
     hours = {"urgent": 4, "high": 8, "normal": 24, "low": 72, **(sla.get("standard_hours") or {})}
@@ -239,10 +276,7 @@ def deadlines_modal(document: dict[str, Any], *, metadata: str) -> dict:
     blocks = [
         section(_("Standard engagement hours by priority, then when warnings go out.")),
         *[
-            input_block(F.HOURS + p.value, label(p),
-                        {"type": "number_input", "action_id": F.HOURS + p.value,
-                         "is_decimal_allowed": True, "min_value": "0.1", "max_value": "8760",
-                         "initial_value": str(hours[p.value])})
+            input_block(F.HOURS + p.value, label(p), _number(F.HOURS + p.value, hours[p.value]))
             for p in reversed(Priority)
         ],
         input_block(F.WARN_AT, _("Warn at"), text_input(F.WARN_AT, initial=warn, max_length=60),
@@ -252,6 +286,12 @@ def deadlines_modal(document: dict[str, Any], *, metadata: str) -> dict:
         input_block(F.PAUSE, _("Paused while"), _checkboxes(F.PAUSE, {
             s.value: label(s) for s in Status if s is not Status.CLOSED
         }, sla.get("pause_statuses", ["waiting"])), optional=True),
+        input_block(F.ESCALATE_HOURS, _("Escalate every (hours)"), _number(
+            F.ESCALATE_HOURS, sla.get("escalate_every_hours")), optional=True,
+            hint=_("Past its deadline, a ticket is raised again this often. Empty: never.")),
+        input_block(F.ESCALATE_GROUP, _("Escalate to the user group"),
+                    text_input(F.ESCALATE_GROUP, initial=sla.get("escalation_usergroup"),
+                               max_length=32, placeholder="S0123ABCD"), optional=True),
         divider(),
         section("*" + _("Business hours") + "*\n" + _("Empty time zone: the clock runs "
                                                       "around the clock.")),
@@ -276,6 +316,8 @@ def deadlines_modal(document: dict[str, Any], *, metadata: str) -> dict:
 def general_modal(document: dict[str, Any], *, metadata: str) -> dict:
     admins = [a for a in document.get("admins") or [] if a[0] in "UW"]
     conversation = document.get("conversation") or {}
+    modules = document.get("modules") or {}
+    weekly = (document.get("reports") or {}).get("weekly") or {}
     blocks = [
         input_block(F.LANGUAGE, _("Language"), _choice(F.LANGUAGE, {
             "en": "English", "fr": "Français", "auto": _("Each person's Slack language"),
@@ -288,6 +330,22 @@ def general_modal(document: dict[str, Any], *, metadata: str) -> dict:
         input_block(F.CARD_REPLIES, _("Replies in a card's thread"), _choice(F.CARD_REPLIES, {
             "internal": _("Internal notes"), "public": _("Relayed to the requester"),
         }, conversation.get("card_thread_replies", "internal"))),
+        input_block(F.KINDS, _("Related items"), _checkboxes(F.KINDS, {
+            kind.value: label(kind) for kind in RelatedKind
+        }, [k.value for k in RelatedKind if modules.get(k.value, True)]), optional=True),
+        input_block(F.CURRENCY, _("Currency"), text_input(
+            F.CURRENCY, initial=document.get("currency", "EUR"), max_length=3),
+            hint=_("Of expenses, quotes and purchase orders: three letters, like EUR.")),
+        divider(),
+        section("*" + _("Weekly report") + "*\n" + _("Empty day: no weekly report.")),
+        input_block(F.WEEKLY_DAY, _("Day"), static_select(
+            F.WEEKLY_DAY, [option(day, day) for day in DAYS], initial=weekly.get("day")),
+            optional=True),
+        input_block(F.WEEKLY_TIME, _("Time"), {"type": "timepicker", "action_id": F.WEEKLY_TIME,
+                    "initial_time": str(weekly.get("time", "09:00"))[:5]}, optional=True),
+        input_block(F.WEEKLY_CHANNEL, _("Channel"), _conversation(
+            F.WEEKLY_CHANNEL, weekly.get("channel")), optional=True,
+            hint=_("Empty: the deadline alerts channel.")),
     ]  # fmt: skip
     return modal(_("General settings"), blocks, callback_id=CallbackId.SETTINGS_GENERAL,
                  submit=_("Save"), close=_("Cancel"), private_metadata=metadata)  # fmt: skip
