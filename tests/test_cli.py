@@ -189,6 +189,7 @@ def test_sigterm_finishes_work_in_flight_and_exits_cleanly(tmp_path, fake_slack)
     from tests.support.slack_requests import SlackSender
 
     port = _free_port()
+    (tmp_path / "ticketbot.yml").write_text("triage_channel: C0HELPDESK\n")  # set up
     env = {k: v for k, v in os.environ.items() if k not in ENV_KEYS}
     env.update(SLACK_BOT_TOKEN="xoxb-test", SLACK_SIGNING_SECRET=SIGNING_SECRET,
                SLACK_API_URL=fake_slack.api_url, LOG_FORMAT="json")

@@ -39,6 +39,7 @@ from ticketbot.views import (
     notices,
     rating,
     related,
+    setup,
 )
 from ticketbot.views.related_form import item_form
 from ticketbot.views.report import report_message
@@ -232,6 +233,15 @@ RENDERINGS = {
     ),
     "rating request": lambda: ("message", rating.rating_request(_ticket())),
     "rating thanks": lambda: ("message", rating.rating_thanks(_ticket(), 4)),
+    "not set up": lambda: ("message", setup.not_set_up([])),
+    "first run home": lambda: (
+        "view", setup.first_run_home(admin=True, admins=["U0MGR0001"], settings=[])),
+    "first run home, not an admin": lambda: (
+        "view", setup.first_run_home(admin=False, admins=[], settings=[])),
+    "setup modal": lambda: ("view", setup.setup_modal({"name": "IT"}, metadata="")),
+    "channel role question": lambda: (
+        "message", setup.role_question("C0NEWCHAN1", [("it", "IT")], first_run=True)),
+    "channel role refused": lambda: ("message", setup.role_refused_to(["U0MGR0001"])),
 }
 
 

@@ -28,6 +28,8 @@ REQUIRED_SCOPES = {
     "reactions:read": "the reaction_added event",
     "channels:history": "message.channels and reading a reacted-to message",
     "groups:history": "the same in private channels",
+    "channels:read": "member_joined_channel (the bot invited) and a channel's privacy",
+    "groups:read": "the same in private channels",
     "users:read": "people's profiles",
     "users:read.email": "the requester's address, prefilled in the Email form",
     "usergroups:read": "agents and admins configured as user groups",
@@ -44,6 +46,7 @@ EVENT_SCOPES = {
     "function_executed": set(),
     "app_uninstalled": set(),
     "tokens_revoked": set(),
+    "member_joined_channel": {"channels:read", "groups:read"},
 }
 # Every Web API method the app calls. A new call fails the test until it is listed here.
 METHOD_SCOPES = {
@@ -55,6 +58,7 @@ METHOD_SCOPES = {
     "conversations_history": {"channels:history", "groups:history", "im:history"},
     "conversations_replies": {"channels:history", "groups:history", "im:history"},
     "conversations_open": {"im:write"},
+    "conversations_info": {"channels:read", "groups:read"},
     "usergroups_users_list": {"usergroups:read"},
     "usergroups_list": {"usergroups:read"},
     "users_info": {"users:read"},
@@ -143,6 +147,7 @@ def test_bot_events_and_request_urls(manifest):
         "message.channels",
         "message.groups",
         "message.im",
+        "member_joined_channel",
         "function_executed",
         "app_uninstalled",
         "tokens_revoked",

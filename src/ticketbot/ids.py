@@ -32,6 +32,7 @@ class CallbackId(StrEnum):
     SETTINGS_DEADLINES = "settings_deadlines"
     SETTINGS_GENERAL = "settings_general"
     SETTINGS_HISTORY = "settings_history"
+    SETTINGS_SETUP = "settings_setup"  # the first run
 
 
 class InputId(StrEnum):
@@ -116,6 +117,9 @@ class ActionId(StrEnum):
     SETTINGS_DEADLINES = "settings_deadlines"
     SETTINGS_GENERAL = "settings_general"
     SETTINGS_HISTORY = "settings_history"
+    SETTINGS_SETUP = "settings_setup"  # the first run
+    # Asked of whoever invited the bot to a channel: what the channel is for.
+    CHANNEL_ROLE = "channel_role"
 
 
 class BlockId(StrEnum):

@@ -88,6 +88,9 @@ class SlackWebApi:
         self.users: dict[str, JsonDict | None] = {}
         self.usergroups: dict[str, list[str]] = {}
         self.usergroup_names: dict[str, str] = {}  # a group's name (default: its id)
+        # Channels conversations.info knows: channels[cid] = {"is_private": True, ...} over a
+        # public channel's defaults; None makes it answer channel_not_found.
+        self.channels: dict[str, JsonDict | None] = {}
         # (channel, ts) -> message: everything the app posted plus whatever tests seed.
         self.messages: dict[tuple[str, str], JsonDict] = {}
         self.views: dict[str, JsonDict] = {}
@@ -114,6 +117,7 @@ class SlackWebApi:
             "usergroups.users.list": self._usergroup_users,
             "usergroups.list": self._usergroups_list,
             "conversations.open": self._conversations_open,
+            "conversations.info": self._conversations_info,
             "conversations.history": self._history,
             "conversations.replies": self._replies,
             "views.open": self._open_view,
@@ -402,6 +406,31 @@ class SlackWebApi:
         if len(user_ids) == 1:
             return ok(no_op=True, already_open=True, channel={"id": self.dm_channel(user_ids[0])})
         return ok(channel={"id": "G" + "".join(u[1:4] for u in sorted(user_ids))})
+
+    def _conversations_info(self, args: JsonDict) -> JsonDict:
+        channel_id = str(args.get("channel") or "")
+        if not channel_id:
+            return error("channel_not_found")
+        if channel_id[0] == "D":
+            return ok(channel={"id": channel_id, "created": 1700000000, "is_im": True,
+                               "is_org_shared": False, "user": "U" + channel_id[1:],
+                               "is_user_deleted": False, "priority": 0})  # fmt: skip
+        if channel_id[0] not in "CG" or self.channels.get(channel_id, {}) is None:
+            return error("channel_not_found")
+        overrides = self.channels.get(channel_id) or {}
+        private = bool(overrides.get("is_private", channel_id[0] == "G"))
+        channel = {
+            "id": channel_id, "name": f"channel-{channel_id.lower()}", "is_channel": not private,
+            "is_group": False, "is_im": False, "is_mpim": False, "is_private": private,
+            "created": 1700000000, "is_archived": False, "is_general": False, "unlinked": 0,
+            "name_normalized": f"channel-{channel_id.lower()}", "is_shared": False,
+            "is_org_shared": False, "is_pending_ext_shared": False, "is_ext_shared": False,
+            "context_team_id": TEAM_ID, "creator": "U0CREATOR1", "is_member": True,
+            "topic": {"value": "", "creator": "", "last_set": 0},
+            "purpose": {"value": "", "creator": "", "last_set": 0},
+            "previous_names": [],
+        }  # fmt: skip
+        return ok(channel=_deep_merge(channel, overrides))
 
     def _listed(self, ts: str, message: JsonDict) -> JsonDict:
         return {"type": "message", "ts": ts, **copy.deepcopy(message)}

@@ -209,6 +209,21 @@ def test_directory_lookups(fake_slack: FakeSlack, client: WebClient) -> None:  #
     assert client.conversations_open(users="U0ALICE01")["channel"]["id"] == "D0ALICE01"
 
 
+def test_conversations_info_says_whether_a_channel_is_private(
+    fake_slack: FakeSlack, client: WebClient  # noqa: F811
+) -> None:
+    fake_slack.channels["C0SECRET01"] = {"is_private": True}
+    fake_slack.channels["C0GONE0001"] = None
+    public = client.conversations_info(channel="C0PUBLIC01")["channel"]
+    assert (public["id"], public["is_channel"], public["is_private"]) == ("C0PUBLIC01", True, False)
+    secret = client.conversations_info(channel="C0SECRET01")["channel"]
+    assert (secret["is_channel"], secret["is_private"], secret["is_group"]) == (False, True, False)
+    assert client.conversations_info(channel="G0LEGACY01")["channel"]["is_private"] is True
+    assert client.conversations_info(channel="D0ALICE01")["channel"]["is_im"] is True
+    with pytest.raises(SlackApiError, match="channel_not_found"):
+        client.conversations_info(channel="C0GONE0001")
+
+
 def test_history_and_replies_come_from_seeded_messages(
     fake_slack: FakeSlack,  # noqa: F811
     client: WebClient,

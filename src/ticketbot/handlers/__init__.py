@@ -7,6 +7,7 @@ from slack_bolt import App
 
 from ticketbot.handlers import (
     card_actions,
+    channels,
     commands,
     conversation,
     email,
@@ -41,6 +42,7 @@ MODULES = (
     settings,
     workflows,
     installs,
+    channels,
 )
 
 

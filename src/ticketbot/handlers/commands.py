@@ -12,7 +12,7 @@ from ticketbot.runtime import Runtime
 from ticketbot.services.access import Viewer
 from ticketbot.services.errors import NotFound
 from ticketbot.services.finder import Scope
-from ticketbot.slack import screens
+from ticketbot.slack import screens, setup
 from ticketbot.slack.forms import ModalContext
 from ticketbot.slack.reports import send_report
 from ticketbot.slack.request import workspace_of
@@ -92,6 +92,10 @@ def register(app: App) -> None:
     ):
         text = " ".join((body.get("text") or "").split())
         word, _sep, rest = text.partition(" ")
+        waiting = None if word.lower() == "help" else setup.not_set_up_notice(runtime)
+        if waiting is not None:  # nowhere for tickets to go yet: say who can set it up
+            ack(response_type="ephemeral", **waiting)
+            return
         if word.lower() in ("", "new", "create"):
             later(_open_create_form, runtime, client, body, viewer, rest)
         else:

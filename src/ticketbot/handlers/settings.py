@@ -17,11 +17,13 @@ OPENED_BY = {
     ActionId.SETTINGS_DEADLINES: "deadlines",
     ActionId.SETTINGS_GENERAL: "general",
     ActionId.SETTINGS_HISTORY: "history",
+    ActionId.SETTINGS_SETUP: "setup",
 }
 SAVED_BY = {
     CallbackId.SETTINGS_QUEUE: "queue",
     CallbackId.SETTINGS_DEADLINES: "deadlines",
     CallbackId.SETTINGS_GENERAL: "general",
+    CallbackId.SETTINGS_SETUP: "setup",
 }
 
 
@@ -54,11 +56,11 @@ def register(app: App) -> None:
         )  # fmt: skip
         ack()
 
-    def save(ack: Ack, body: dict, view: dict, client, runtime: Runtime, viewer, later):
+    def save(ack: Ack, body: dict, view: dict, client, quick, runtime: Runtime, viewer, later):
         workspace = workspace_of(body)
         form = SAVED_BY[view["callback_id"]]
         errors = settings_forms.save_form(
-            runtime, workspace_id=workspace, viewer=viewer, form=form, view=view
+            runtime, workspace_id=workspace, viewer=viewer, form=form, view=view, client=quick
         )
         if errors:
             ack(response_action="errors", errors=errors)

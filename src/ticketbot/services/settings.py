@@ -230,3 +230,13 @@ class StoredSettings:
                 logger.error("stored settings v%s of %s refused: %s", row.version,
                              workspace_id, error)  # fmt: skip
                 return row.version, known[2] if known else None
+
+
+def needs_setup(config: TicketbotConfig, file_config: TicketbotConfig) -> bool:
+    """A workspace ticketbot has never been told about: no triage channel anywhere in the
+    settings in force, and no ticketbot.yml saying otherwise (none given, or all defaults).
+    A file without a triage channel is a choice (cards go to their requesters); a workspace
+    set up from Slack alone is set up when one of its queues has a triage channel."""
+    if any(queue.triage_channel for queue in config.desks):
+        return False
+    return not document_of(file_config)

@@ -38,6 +38,8 @@ BOT_SCOPES = (
     "im:write",
     "files:write",
     "files:read",
+    "channels:read",
+    "groups:read",
 )
 ORGANISATION = "organisation_install"  # the reason shown for an org-wide install
 _HTML = {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"}

@@ -28,6 +28,7 @@ from ticketbot.services.access import (
 )
 from ticketbot.services.conversation import notify_level
 from ticketbot.services.deadlines import SlaState
+from ticketbot.services.errors import Forbidden
 from ticketbot.services.faq import FaqHit
 from ticketbot.services.finder import (
     Scope,
@@ -52,6 +53,7 @@ from ticketbot.views.notices import notice
 from ticketbot.views.options import party_options, ticket_options
 from ticketbot.views.related import related_modal
 from ticketbot.views.settings import home_section
+from ticketbot.views.setup import first_run_home, not_set_up
 from ticketbot.views.text import safe
 
 logger = logging.getLogger("ticketbot.screens")
@@ -186,7 +188,10 @@ def search_screen(runtime: Runtime, *, workspace_id: str, viewer: Viewer, query:
 
 
 def home_screen(runtime: Runtime, *, workspace_id: str, viewer: Viewer) -> dict:
-    """App Home: my open tickets; for agents, my assignments and what is at risk."""
+    """App Home: my open tickets; for agents, my assignments and what is at risk. Before the
+    workspace is set up: the setup for an admin, who can set it up for anyone else."""
+    if stored_settings.needs_setup(runtime.config, runtime.file_config):
+        return _first_run_home(runtime, workspace_id=workspace_id, viewer=viewer)
     with runtime.database.transaction(read_only=True) as session:
         mine = list_tickets(
             session=session,
@@ -244,6 +249,17 @@ def home_screen(runtime: Runtime, *, workspace_id: str, viewer: Viewer) -> dict:
         ),
         new=with_sla(new) if new is not None else None,
     )
+
+
+def _first_run_home(runtime: Runtime, *, workspace_id: str, viewer: Viewer) -> dict:
+    admin = viewer.role is Role.ADMIN
+    settings = []
+    if admin:
+        with runtime.database.transaction(read_only=True) as session:
+            row = stored_settings.latest(session=session, workspace_id=workspace_id)
+        settings = home_section(row.version if row else None, row.changed_by if row else None,
+                                row.changed_at if row else None)  # fmt: skip
+    return first_run_home(admin=admin, admins=runtime.config.admins, settings=settings)
 
 
 def party_choices(runtime: Runtime, *, workspace_id: str, query: str) -> dict:
@@ -356,7 +372,10 @@ def create_form(
     """The create form, with FAQ entries matching the title it opens with.
 
     The trigger_id lives three seconds, so this asks Slack nothing (a user-group lookup could):
-    it suggests what any requester may read, plus entries from the user's own tickets."""
+    it suggests what any requester may read, plus entries from the user's own tickets.
+    Before the workspace is set up it opens nothing and says who can set it up."""
+    if stored_settings.needs_setup(runtime.config, runtime.file_config):
+        raise Forbidden(not_set_up(runtime.config.admins)["text"])
     hits = None
     if title.strip():
         hits = suggestions(runtime, workspace_id, Viewer(user_id), title) or None

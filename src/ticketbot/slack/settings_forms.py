@@ -18,6 +18,7 @@ from ticketbot.services.errors import Forbidden, InvalidInput
 from ticketbot.slack.forms import ModalContext, submitted
 from ticketbot.views import settings as views
 from ticketbot.views.settings import F
+from ticketbot.views.setup import public_triage_refused, setup_modal
 from ticketbot.vocabulary import Priority, RelatedKind
 
 _SHARE = re.compile(r"^\s*(\d+(?:[.,]\d+)?)\s*%?\s*$")
@@ -49,6 +50,9 @@ def open_form(
         with runtime.database.transaction(read_only=True) as session:
             rows = stored.history(session=session, workspace_id=workspace_id)
         view = views.history_modal(rows)
+    elif which == "setup":  # the first run: the first queue's four questions
+        meta = ModalContext(version=version).dump()
+        view = setup_modal(views.queue_entries(document)[0], metadata=meta)
     elif which == "queue":
         entries = views.queue_entries(document)
         chosen = None
@@ -120,6 +124,20 @@ def queue_document(document: dict, index: int, values: dict[str, Any]) -> dict:
     if entries:
         changed["queues"] = entries
     return changed
+
+
+def setup_document(document: dict, values: dict[str, Any]) -> dict:
+    """The first run: the first queue (the default one of a file without `queues:`) named,
+    with its triage channel, agents and request channel; the rest of it as it was."""
+    entries = [dict(q) for q in views.queue_entries(document)]
+    entry = entries[0]
+    if "key" not in entry:  # renaming must not move its tickets
+        entry["key"] = QueueConfig(name=entry.get("name") or "queue").slug
+    entry["name"] = str(values.get(F.NAME) or "").strip()
+    _set(entry, "triage_channel", values.get(F.TRIAGE_CHANNEL))
+    _set(entry, "agents", list(values.get(F.AGENTS) or []))
+    _set(entry, "request_channels", values.get(F.REQUEST_CHANNELS) or [])
+    return {**{k: v for k, v in document.items() if k != "queues"}, "queues": entries}
 
 
 def _share(text: str) -> float | None:
@@ -205,7 +223,12 @@ _GENERAL_FIELDS = (
     ("reports.weekly.day", F.WEEKLY_DAY), ("reports.weekly.time", F.WEEKLY_TIME),
     ("reports.weekly.channel", F.WEEKLY_CHANNEL),
 )  # fmt: skip
-FIELDS = {"queue": (_QUEUE_FIELDS, F.NAME), "deadlines": (_DEADLINE_FIELDS, F.HOURS + "urgent"),
+_SETUP_FIELDS = tuple(
+    (name, block) for name, block in _QUEUE_FIELDS
+    if block in (F.REQUEST_CHANNELS, F.TRIAGE_CHANNEL, F.AGENTS)
+)  # fmt: skip
+FIELDS = {"queue": (_QUEUE_FIELDS, F.NAME), "setup": (_SETUP_FIELDS, F.NAME),
+          "deadlines": (_DEADLINE_FIELDS, F.HOURS + "urgent"),
           "general": (_GENERAL_FIELDS, F.LANGUAGE)}  # fmt: skip
 
 
@@ -224,11 +247,24 @@ def problems_by_field(form: str, error: ConfigError) -> dict[str, str]:
     return found
 
 
+def public_triage(client: WebClient, queue: dict[str, Any]) -> str | None:
+    """Why a private queue's own triage channel cannot be (it is public), or None. Slack
+    says whether a channel is private (conversations.info)."""
+    channel = queue.get("triage_channel")
+    if not queue.get("private") or not channel:
+        return None
+    if client.conversations_info(channel=channel)["channel"].get("is_private"):
+        return None
+    return public_triage_refused(channel, str(queue.get("name") or ""))
+
+
 def save_form(
-    runtime: Runtime, *, workspace_id: str, viewer: Viewer | None, form: str, view: dict
-) -> dict[str, str] | None:
+    runtime: Runtime, *, workspace_id: str, viewer: Viewer | None, form: str, view: dict,
+    client: WebClient | None = None,
+) -> dict[str, str] | None:  # fmt: skip
     """Save what a settings form says as a new version. The errors to show in the form
-    ({block_id: message}), or None when it was saved."""
+    ({block_id: message}), or None when it was saved. `client`: to ask Slack whether a
+    private queue's triage channel is private."""
     admin = require_admin(viewer)
     context = ModalContext.load(view)
     values = submitted(view)
@@ -236,21 +272,37 @@ def save_form(
     try:
         if form == "queue":
             changed = queue_document(document, context.page, values)
+        elif form == "setup":
+            changed = setup_document(document, values)
         elif form == "deadlines":
             changed = deadlines_document(document, values)
         else:
             changed = general_document(document, values)
     except InvalidInput as error:
         return {error.field or FIELDS[form][1]: error.message}
+    if form == "queue" and client is not None and "remove" not in (values.get(F.REMOVE) or []):
+        entries = views.queue_entries(changed)
+        refused = public_triage(client, entries[context.page if context.page >= 0 else -1])
+        if refused:
+            return {F.TRIAGE_CHANNEL: refused.replace("*", "")[:250]}
     try:
-        with runtime.database.transaction() as session:
-            stored.save(
-                session=session, workspace_id=workspace_id, document=changed,
-                file_config=runtime.file_config, actor=admin.user_id,
-                now=runtime.clock.now(), base_version=context.version or 0,
-            )  # fmt: skip
+        store(runtime, workspace_id=workspace_id, admin=admin, document=changed,
+              base_version=context.version or 0)  # fmt: skip
     except ConfigError as error:
         return problems_by_field(form, error)
+    return None
+
+
+def store(
+    runtime: Runtime, *, workspace_id: str, admin: Viewer, document: dict, base_version: int
+) -> None:
+    """Save a new version by `admin`, in force here at once (on other replicas within
+    seconds). ConfigError: check-config's problems; StaleSettings: someone saved since."""
+    with runtime.database.transaction() as session:
+        stored.save(
+            session=session, workspace_id=workspace_id, document=document,
+            file_config=runtime.file_config, actor=admin.user_id, now=runtime.clock.now(),
+            base_version=base_version,
+        )  # fmt: skip
     if runtime.stored is not None:
         runtime.stored.forget(workspace_id)
-    return None
