@@ -25,7 +25,15 @@ from pydantic import SecretStr
 from tests.support.metrics import scrape
 from tests.support.scenario import SIGNING_SECRET, start_scenario
 from tests.support.slack_requests import SlackSender
-from tests.support.steps import AGENT, card_action, choose, create_ticket, opened
+from tests.support.steps import (
+    AGENT,
+    TRIAGE,
+    card_action,
+    choose,
+    create_ticket,
+    is_card_update,
+    opened,
+)
 from ticketbot.ids import ActionId
 from ticketbot.metrics import ACK_BUCKETS
 
@@ -100,9 +108,9 @@ def test_a_card_slack_refused_shows_in_the_outbox_gauges(slack):
     create_ticket(slack)
     before = scrape(slack.url)
     assert before.value("ticketbot_outbox_pending", outbox="card_refreshes") == 0
-    slack.fake.fail_next("chat.update", status=200, error="service_unavailable")
+    slack.fake.fail_next("chat.update", status=200, error="service_unavailable", channel=TRIAGE)
     card_action(slack, ActionId.STATUS, **choose("in_progress"))
-    slack.fake.wait_for("chat.update")
+    slack.fake.wait_for("chat.update", predicate=is_card_update)
     slack.settle()  # the row that remembers the card is written after Slack's answer
 
     waiting = scrape(slack.url)

@@ -8,8 +8,8 @@ from slack_sdk import WebClient
 from sqlalchemy import select
 
 from tests.support.slack_payloads import static
+from tests.support.steps import TRIAGE, create_ticket, is_card_update, raised
 from tests.support.steps import card_action as _card_action
-from tests.support.steps import create_ticket, raised
 from ticketbot.ids import ActionId
 from ticketbot.jobs.cards import catch_up_cards
 from ticketbot.store.models import CardRefresh, Ticket
@@ -18,9 +18,9 @@ from ticketbot.vocabulary import Status
 
 def test_failed_card_update_keeps_the_change_and_catches_up(slack, database):
     create_ticket(slack)
-    slack.fake.fail_next("chat.update", status=200, error="service_unavailable")
+    slack.fake.fail_next("chat.update", status=200, error="service_unavailable", channel=TRIAGE)
     _card_action(slack, ActionId.STATUS, selected_option=static("in_progress")["selected_option"])
-    slack.fake.wait_for("chat.update")
+    slack.fake.wait_for("chat.update", predicate=is_card_update)
     slack.settle()  # the row that remembers the card is written after Slack's answer
     with database.transaction() as session:
         assert session.scalars(select(Ticket)).one().status is Status.IN_PROGRESS
@@ -64,10 +64,12 @@ def test_a_card_that_could_not_be_posted_is_posted_later(slack, database):
 
 def test_rate_limited_card_update_honours_retry_after(slack, database):
     create_ticket(slack)
-    slack.fake.fail_next("chat.update", status=429, retry_after=1)
+    # The card's update, not the requester's status message's (whichever Slack gets first).
+    slack.fake.fail_next("chat.update", status=429, retry_after=1, channel=TRIAGE)
     _card_action(slack, ActionId.STATUS, selected_option=static("waiting")["selected_option"])
-    attempts = slack.fake.wait_for("chat.update", 2, timeout=10)
+    slack.fake.wait_for("chat.update", 2, timeout=10, predicate=is_card_update)
     slack.settle()
+    attempts = [c for c in slack.fake.calls("chat.update") if is_card_update(c)]
     assert [a.failed for a in attempts] == [True, False]
     assert attempts[1].at - attempts[0].at >= 1.0  # waited as Slack asked
     assert "Waiting on reply" in str(slack.card(1)["blocks"][1])
@@ -77,9 +79,10 @@ def test_rate_limited_card_update_honours_retry_after(slack, database):
 
 def test_server_errors_are_retried_then_left_to_the_outbox(slack, database):
     create_ticket(slack)
-    slack.fake.fail_next("chat.update", status=500, times=3)  # the first try and two retries
+    # The card's first try and two retries (the status message's update goes through).
+    slack.fake.fail_next("chat.update", status=500, times=3, channel=TRIAGE)
     _card_action(slack, ActionId.STATUS, selected_option=static("waiting")["selected_option"])
-    attempts = slack.fake.wait_for("chat.update", 3, timeout=10)
+    attempts = slack.fake.wait_for("chat.update", 3, timeout=10, predicate=is_card_update)
     slack.settle()
     assert all(a.failed for a in attempts[:3])
     with database.transaction() as session:

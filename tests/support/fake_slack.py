@@ -56,6 +56,7 @@ class _Fault:
     error: str | None
     delay: float
     drop: bool = False
+    channel: str | None = None  # None: whatever the call is about
 
 
 @dataclass
@@ -226,26 +227,30 @@ class FakeSlack(SlackWebApi, LoopbackServer):
         error: str | None = None,
         delay: float = 0.0,
         drop: bool = False,
+        channel: str | None = None,
     ) -> None:
         """Make the next `times` calls of `method` fail: HTTP `status` (429 with Retry-After),
         or HTTP 200 `ok: false` with `error`. With status=200 and no error, only `delay` is
         applied and the call then succeeds: the client may have timed out meanwhile.
-        `drop`: the call is done (a message posted) but its answer never arrives."""
+        `drop`: the call is done (a message posted) but its answer never arrives. `channel`:
+        only calls about that channel fail (a card's update, not a status message's)."""
         with self._lock:
-            fault = _Fault(status, retry_after, times, error, delay, drop)
+            fault = _Fault(status, retry_after, times, error, delay, drop, channel)
             self._faults.setdefault(method, deque()).append(fault)
 
     # request handling (server threads)
 
-    def _take_fault(self, method: str) -> _Fault | None:
+    def _take_fault(self, method: str, args: dict[str, Any]) -> _Fault | None:
         with self._lock:
             queue = self._faults.get(method)
-            if not queue:
+            fault = next(
+                (f for f in queue or () if f.channel in (None, args.get("channel"))), None
+            )
+            if fault is None:
                 return None
-            fault = queue[0]
             fault.remaining -= 1
             if fault.remaining <= 0:
-                queue.popleft()
+                queue.remove(fault)
             return fault
 
     def _answer(self, verb: str, raw_path: str, headers: dict[str, str], body: bytes) -> _Answer:
@@ -268,7 +273,7 @@ class FakeSlack(SlackWebApi, LoopbackServer):
         if method == "oauth.v2.access":  # the app's own credentials, not a token
             args = {**args, **self._client_credentials(auth, args)}
             token = "xoxb-oauth"
-        fault = self._take_fault(method)
+        fault = self._take_fault(method, args)
         if fault is not None and fault.delay:
             time.sleep(fault.delay)  # outside the lock: other calls proceed meanwhile
         failing = fault is not None and (fault.error is not None or fault.status != 200)
