@@ -45,6 +45,7 @@ def _controls(message: dict) -> list[str]:
 
 
 def _convert(slack, number: int, *, question: str | None = None, answer: str | None = None):
+    slack.settle()  # the card shows its closing (and so its Convert button) before the click
     form = opened(slack, lambda: card_action(slack, ActionId.FAQ_CONVERT, number=number))
     values = {}
     if question is not None:
