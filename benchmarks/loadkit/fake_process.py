@@ -73,11 +73,11 @@ class CountingFake(FakeSlack):
             self._faults.clear()
             self._late.clear()
 
-    def _take_fault(self, method):
+    def _take_fault(self, method, args):
         # Taken with the harness's fault of the same call, under the same lock: the two
         # queues stay in step whatever the order of concurrent calls.
         with self._lock:
-            fault = super()._take_fault(method)
+            fault = super()._take_fault(method, args)
             late = self._late.get(method)
             after = self._answer_after.seconds = late.popleft() if fault is not None and late else 0
             if fault is not None and fault.drop:
@@ -95,7 +95,7 @@ class CountingFake(FakeSlack):
             time.sleep(self._answer_after.seconds)  # done already; the answer comes late
         return answer
 
-    def _finish(self, method, args, path, answer, *, status=200, headers=None):
+    def _finish(self, method, args, path, answer, *, status=200, headers=None, team=None):
         # The base class also keeps a deep copy of every call for tests to inspect; here
         # only counts are read, and that copy was a tenth of the fake's CPU.
         with self._lock:

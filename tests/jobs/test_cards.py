@@ -138,3 +138,67 @@ def test_a_card_paced_by_slacks_limits_shows_what_changed_while_it_waited(slack,
     assert slept == [5.0]  # waited once, for its turn: the call did not wait again
     assert len(slack.fake.calls("chat.update")) == updates + 1
     assert "Waiting on reply" in str(slack.card(1)["blocks"][1])
+
+
+def test_cards_go_before_status_messages_while_slacks_budget_is_short(slack, database):
+    """After a burst, every card and every status message wants chat.update: the cards are
+    shown first, the status messages once no card is due."""
+    from ticketbot.jobs.cards import deliver_all
+    from ticketbot.services.refreshes import mark_card, mark_status
+
+    for title in ("Printer jammed", "VPN down"):
+        create_ticket(slack, title)
+    slack.settle()
+    with database.transaction() as session:
+        for ticket in session.scalars(select(Ticket)):
+            mark_card(session=session, ticket_id=ticket.id, now=slack.clock.now())
+            mark_status(session=session, ticket_id=ticket.id, now=slack.clock.now())
+
+    class OneTurnAtATime(WebClient):  # what a paced client says when Slack's budget is short
+        def ready(self, method: str) -> int:
+            return 0
+
+        def wait_turn(self, method: str, channel: str | None = None) -> float:
+            return 0.0
+
+    client = OneTurnAtATime(token="xoxb-test", base_url=slack.fake.api_url)
+    before = len(slack.fake.calls("chat.update"))
+
+    def shown() -> list[str]:
+        calls = slack.fake.calls("chat.update")[before:]
+        return ["card" if is_card_update(c) else "status" for c in calls]
+
+    assert deliver_all(slack.runtime, client) is True
+    assert deliver_all(slack.runtime, client) is True
+    assert shown() == ["card", "card"]  # one a turn, status messages waiting
+    deliver_all(slack.runtime, client)
+    deliver_all(slack.runtime, client)
+    deliver_all(slack.runtime, client)
+    assert shown() == ["card", "card", "status", "status"]
+
+
+def test_every_process_wakes_its_deliverer_now_and_then(slack):
+    """Changes accepted by another worker kick only that worker's deliverer: the scheduled
+    wake lets this one take its share of a burst's cards too."""
+    from ticketbot.jobs.scheduler import DELIVERY_POLL_SECONDS, start_scheduler
+
+    kicked = []
+
+    class Recorder:
+        def kick(self) -> None:
+            kicked.append(True)
+
+    scheduler = start_scheduler(slack.runtime, WebClient(token="xoxb-test"))
+    try:
+        job = scheduler.get_job("deliverer-wake")
+        assert job.trigger.interval == timedelta(seconds=DELIVERY_POLL_SECONDS) <= timedelta(
+            seconds=5
+        )
+        real, slack.runtime.deliverer = slack.runtime.deliverer, Recorder()
+        try:
+            job.func(*job.args)
+        finally:
+            slack.runtime.deliverer = real
+    finally:
+        scheduler.shutdown(wait=False)
+    assert kicked == [True]

@@ -150,6 +150,9 @@ def tick(runtime: Runtime, slack: WebClient | Workspaces) -> TickReport:
     return report
 
 
+DELIVERY_POLL_SECONDS = 5
+
+
 def start_scheduler(runtime: Runtime, slack: WebClient | Workspaces) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(timezone="UTC")
     scheduler.add_job(
@@ -161,8 +164,25 @@ def start_scheduler(runtime: Runtime, slack: WebClient | Workspaces) -> Backgrou
         max_instances=1,  # a slow pass is never overlapped by the next
         coalesce=True,
     )
+    # Every process wakes its deliverer now and then: the changes another worker or replica
+    # accepted kick only that one's, which then works through a burst at its share of Slack's
+    # budget alone while the others' shares go unused.
+    scheduler.add_job(
+        _wake_deliverer,
+        "interval",
+        seconds=DELIVERY_POLL_SECONDS,
+        args=[runtime],
+        id="deliverer-wake",
+        max_instances=1,
+        coalesce=True,
+    )
     scheduler.start()
     return scheduler
+
+
+def _wake_deliverer(runtime: Runtime) -> None:
+    if runtime.deliverer is not None:
+        runtime.deliverer.kick()
 
 
 class Background:
