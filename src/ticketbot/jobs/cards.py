@@ -8,6 +8,7 @@ marked again while its update is in flight is simply done once more."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from slack_sdk import WebClient
@@ -44,6 +45,58 @@ def paced_batch(client: WebClient) -> int:
     return BATCH if turns is None else max(1, min(BATCH, turns))
 
 
+def _deliver(
+    runtime: Runtime,
+    client: WebClient,
+    outbox: Outbox,
+    *,
+    what: str,
+    place: Callable[[Ticket], tuple[str | None, str | None]],
+    send: Callable[[Ticket, dict], None],
+    extras: bool,
+    now: datetime | None,
+    limit: int,
+    workspace_id: str | None,
+) -> tuple[int, int]:
+    """One pass over at most `limit` marked messages of `outbox` (cards or status messages):
+    each rendered as its ticket is once its pacing turn came, sent, then cleared or left to
+    retry. How many it claimed, and how many Slack took. `place`: (ts, channel) of a ticket's
+    message; `extras`: whether the message shows what a card shows besides the ticket."""
+    now = now or runtime.clock.now()
+    token = new_token()
+    database = runtime.database
+    shown: dict[int, tuple[Ticket, dict]] = {}
+
+    def load(session, rows) -> None:
+        # In the claiming transaction: each ticket and what its card shows besides it.
+        ids = [row.ticket_id for row in rows]
+        for ticket in session.scalars(select(Ticket).where(Ticket.id.in_(ids))).unique():
+            shown[ticket.id] = (ticket, card_extras(runtime, ticket) if extras else {})
+
+    where = of_workspace(outbox.model.ticket_id, workspace_id)
+    rows = outbox.claim(database, now=now, token=token, limit=limit, where=where, then=load)
+    landed = 0
+    for row in rows:
+        if row.ticket_id not in shown:  # deleted meanwhile: its row went with it
+            continue
+        ticket, more = shown[row.ticket_id]
+        if _waited_turn(client, *place(ticket)):
+            fresh = _reload(runtime, row.ticket_id, extras=extras)
+            if fresh is None:
+                continue
+            ticket, more = fresh
+        try:
+            send(ticket, more)
+        except SLACK_FAILURES as error:
+            reason = failure_reason(error)
+            logger.warning("%s of #%s not shown (%s); retrying later", what, ticket.number, reason)
+            outbox.retry(database, row, token, now=runtime.clock.now(), error=reason)
+            continue
+        outbox.clear(database, [row.ticket_id], token)
+        landed += 1
+    return len(rows), landed
+
+
 def deliver_cards(
     runtime: Runtime,
     client: WebClient,
@@ -54,39 +107,12 @@ def deliver_cards(
 ) -> tuple[int, int]:
     """One pass over at most `limit` cards: how many it claimed, and how many Slack took.
     `workspace_id`: only that workspace's (whose `client` it is); None: all of them."""
-    now = now or runtime.clock.now()
-    token = new_token()
-    database = runtime.database
-    shown: dict[int, tuple[Ticket, dict]] = {}
-
-    def load(session, rows: list[CardRefresh]) -> None:
-        # In the claiming transaction: each ticket and what its card shows besides it.
-        ids = [row.ticket_id for row in rows]
-        for ticket in session.scalars(select(Ticket).where(Ticket.id.in_(ids))).unique():
-            shown[ticket.id] = (ticket, card_extras(runtime, ticket))
-
-    where = of_workspace(CardRefresh.ticket_id, workspace_id)
-    rows = OUTBOX.claim(database, now=now, token=token, limit=limit, where=where, then=load)
-    landed = 0
-    for row in rows:
-        if row.ticket_id not in shown:  # deleted meanwhile: its row went with it
-            continue
-        ticket, extras = shown[row.ticket_id]
-        if _waited_turn(client, ticket.card_ts, ticket.card_channel_id):
-            fresh = _reload(runtime, row.ticket_id, extras=True)
-            if fresh is None:
-                continue
-            ticket, extras = fresh
-        try:
-            send_card(runtime, client, ticket, extras=extras)
-        except SLACK_FAILURES as error:
-            reason = failure_reason(error)
-            logger.warning("card of #%s not shown (%s); retrying later", ticket.number, reason)
-            OUTBOX.retry(database, row, token, now=runtime.clock.now(), error=reason)
-            continue
-        OUTBOX.clear(database, [row.ticket_id], token)
-        landed += 1
-    return len(rows), landed
+    return _deliver(
+        runtime, client, OUTBOX, what="card",
+        place=lambda ticket: (ticket.card_ts, ticket.card_channel_id),
+        send=lambda ticket, extras: send_card(runtime, client, ticket, extras=extras),
+        extras=True, now=now, limit=limit, workspace_id=workspace_id,
+    )  # fmt: skip
 
 
 def deliver_statuses(
@@ -98,39 +124,12 @@ def deliver_statuses(
     workspace_id: str | None = None,
 ) -> tuple[int, int]:
     """One pass over (at most `limit` of) the requester's status messages waiting to be shown."""
-    now = now or runtime.clock.now()
-    token = new_token()
-    database = runtime.database
-    tickets: dict[int, Ticket] = {}
-
-    def load(session, rows: list[StatusRefresh]) -> None:
-        ids = [row.ticket_id for row in rows]
-        tickets.update(
-            (t.id, t) for t in session.scalars(select(Ticket).where(Ticket.id.in_(ids))).unique()
-        )
-
-    where = of_workspace(StatusRefresh.ticket_id, workspace_id)
-    rows = STATUS_OUTBOX.claim(database, now=now, token=token, limit=limit, where=where, then=load)
-    landed = 0
-    for row in rows:
-        ticket = tickets.get(row.ticket_id)
-        if ticket is None:
-            continue
-        if _waited_turn(client, ticket.status_ts, ticket.conversation_channel_id):
-            fresh = _reload(runtime, row.ticket_id, extras=False)
-            if fresh is None:
-                continue
-            ticket = fresh[0]
-        try:
-            send_status(runtime, client, ticket)
-        except SLACK_FAILURES as error:
-            reason = failure_reason(error)
-            logger.warning("status of #%s not shown (%s); retrying later", ticket.number, reason)
-            STATUS_OUTBOX.retry(database, row, token, now=runtime.clock.now(), error=reason)
-            continue
-        STATUS_OUTBOX.clear(database, [row.ticket_id], token)
-        landed += 1
-    return len(rows), landed
+    return _deliver(
+        runtime, client, STATUS_OUTBOX, what="status",
+        place=lambda ticket: (ticket.status_ts, ticket.conversation_channel_id),
+        send=lambda ticket, _extras: send_status(runtime, client, ticket),
+        extras=False, now=now, limit=limit, workspace_id=workspace_id,
+    )  # fmt: skip
 
 
 def _waited_turn(client: WebClient, ts: str | None, channel: str | None) -> bool:
