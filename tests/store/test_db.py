@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from sqlalchemy import text
 
 from tests.support.metrics import current
-from ticketbot.store.db import DatabaseBusy, deadline
+from ticketbot.store.db import Database, DatabaseBusy, deadline
 
 
 def test_connections_in_use_are_counted_while_a_transaction_holds_them(database):
@@ -48,3 +50,48 @@ def test_a_request_whose_budget_is_spent_writes_nothing_and_says_busy(database):
         session.execute(text("SELECT 1"))  # pragma: no cover  (never reached)
     with deadline(0.0), database.transaction(read_only=True) as session:
         assert session.scalar(text("SELECT 1")) == 1  # reads still answer
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_writer_of_another_process_is_waited_for_until_the_deadline_then_busy(database):
+    """Each Database opens its own lock file, as each gunicorn worker does: the second one
+    waits for the first's write lock, no longer than its request's deadline, writes nothing
+    when it gives up, and takes the lock as soon as it is let go."""
+    other = Database(str(database.url))
+    try:
+        with database.transaction() as session:
+            session.execute(text("CREATE TABLE notes (text TEXT)"))
+        holding, release = threading.Event(), threading.Event()
+
+        def hold() -> None:
+            with other.transaction() as session:
+                session.execute(text("INSERT INTO notes VALUES ('first')"))
+                holding.set()
+                release.wait(10)
+
+        holder = threading.Thread(target=hold)
+        holder.start()
+        assert holding.wait(10)
+        with deadline(0.2), pytest.raises(DatabaseBusy), database.transaction() as session:
+            session.execute(text("INSERT INTO notes VALUES ('given up')"))  # pragma: no cover
+
+        written: list[str] = []
+
+        def write_when_free() -> None:
+            with deadline(10), database.transaction() as session:
+                session.execute(text("INSERT INTO notes VALUES ('second')"))
+                written.append("second")
+
+        waiter = threading.Thread(target=write_when_free)
+        waiter.start()
+        waiter.join(0.3)
+        assert waiter.is_alive() and not written  # still waiting for the other's lock
+        release.set()
+        holder.join(10)
+        waiter.join(10)
+        assert written == ["second"]
+        with database.transaction(read_only=True) as session:
+            assert session.scalars(text("SELECT text FROM notes")).all() == ["first", "second"]
+    finally:
+        release.set()
+        other.dispose()
