@@ -11,8 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from functools import cache
 
-from sqlalchemy import select
+from sqlalchemy import String, and_, bindparam, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from ticketbot.services.access import Viewer
@@ -154,35 +155,72 @@ def set_notify_level(
         person.notify, person.updated_at = level, now
 
 
-def followers(*, session: Session, ticket: Ticket) -> list[str]:
-    return list(
-        session.scalars(
-            select(Follower.user_id)
-            .where(Follower.ticket_id == ticket.id)
-            .order_by(Follower.user_id)
+@dataclass(frozen=True)
+class Audience:
+    """How much the requester and each follower of a ticket hear (their App Home choice)."""
+
+    requester: Notify
+    followers: tuple[tuple[str, Notify], ...]  # in user order
+
+
+@cache
+def _audience_query():
+    level = Person.notify
+    of_follower = (
+        select(Follower.user_id, level, literal(False).label("is_requester"))
+        .outerjoin(
+            Person,
+            and_(Person.workspace_id == bindparam("workspace"), Person.user_id == Follower.user_id),
         )
+        .where(Follower.ticket_id == bindparam("ticket"))
     )
+    requester = bindparam("requester", type_=String)
+    of_requester = select(
+        requester,
+        select(level)
+        .where(Person.workspace_id == bindparam("workspace"), Person.user_id == requester)
+        .scalar_subquery(),
+        literal(True),
+    )
+    return union_all(of_follower, of_requester)
 
 
-def who_hears(*, session: Session, ticket: Ticket, news: News, actor: str) -> list[str]:
+def audience(*, session: Session, ticket: Ticket) -> Audience:
+    """Who may hear of a change, read at once: the requester's level and the followers'."""
+    rows = session.execute(
+        _audience_query(),
+        {"workspace": ticket.workspace_id, "ticket": ticket.id, "requester": ticket.requester_id},
+    )
+    requester, followed = Notify.REPLIES, []
+    for user_id, level, is_requester in rows:
+        chosen = Notify(level) if level else Notify.REPLIES
+        if is_requester:
+            requester = chosen
+        else:
+            followed.append((user_id, chosen))
+    return Audience(requester, tuple(sorted(followed)))
+
+
+def who_hears(
+    *, session: Session, ticket: Ticket, news: News, actor: str, heard: Audience | None = None
+) -> list[str]:
     """The followers who get a direct message about `news` (never the one who made it). The
-    requester hears in their own conversation: see `requester_hears`."""
-    heard = []
-    for user_id in followers(session=session, ticket=ticket):
-        if user_id == actor or user_id == ticket.requester_id:
-            continue
-        level = notify_level(session=session, workspace_id=ticket.workspace_id, user_id=user_id)
-        if news in HEARS[level]:
-            heard.append(user_id)
-    return heard
+    requester hears in their own conversation: see `requester_hears`. `heard`: the ticket's
+    audience, when the caller read it already."""
+    heard = heard or audience(session=session, ticket=ticket)
+    return [
+        user_id
+        for user_id, level in heard.followers
+        if user_id not in (actor, ticket.requester_id) and news in HEARS[level]
+    ]
 
 
-def requester_hears(*, session: Session, ticket: Ticket, news: News, actor: str) -> bool:
+def requester_hears(
+    *, session: Session, ticket: Ticket, news: News, actor: str, heard: Audience | None = None
+) -> bool:
     """Whether the requester gets a new message (a notification) about `news`, rather than
     only their status message updated in silence."""
     if actor == ticket.requester_id:
         return False
-    level = notify_level(
-        session=session, workspace_id=ticket.workspace_id, user_id=ticket.requester_id
-    )
-    return news in HEARS[level]
+    heard = heard or audience(session=session, ticket=ticket)
+    return news in HEARS[heard.requester]

@@ -17,8 +17,9 @@ if the request never got to it."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import cache
 
-from sqlalchemy import delete
+from sqlalchemy import bindparam, delete
 from sqlalchemy.orm import Session
 
 from ticketbot.failures import retry_delay
@@ -28,14 +29,29 @@ PENDING = "pending"
 Refresh = type[CardRefresh] | type[StatusRefresh]
 
 
-def _upsert(session: Session, model: Refresh, values: dict) -> None:
-    if session.get_bind().dialect.name == "postgresql":
+_COLUMNS = ("ticket_id", "state", "attempts", "last_error", "claim_token", "available_at")
+
+
+@cache
+def _upsert_statement(model: Refresh, dialect: str):
+    """INSERT ... ON CONFLICT (ticket_id) DO UPDATE of a refresh row, built once per outbox
+    and dialect: every change runs it, and building and keying the statement anew each time
+    cost more than running it."""
+    if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    statement = insert(model).values(**values)
-    changed = {k: v for k, v in values.items() if k != "ticket_id"}
-    session.execute(statement.on_conflict_do_update(index_elements=["ticket_id"], set_=changed))
+    statement = insert(model.__table__).values({name: bindparam(name) for name in _COLUMNS})
+    return statement.on_conflict_do_update(
+        index_elements=["ticket_id"],
+        set_={name: statement.excluded[name] for name in _COLUMNS if name != "ticket_id"},
+    )
+
+
+def _upsert(session: Session, model: Refresh, values: dict) -> None:
+    # On the session's connection: a plain statement, without the ORM's bulk-insert path.
+    connection = session.connection()
+    connection.execute(_upsert_statement(model, connection.dialect.name), values)
 
 
 def mark(

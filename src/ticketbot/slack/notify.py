@@ -14,7 +14,13 @@ from sqlalchemy.orm import Session
 
 from ticketbot.i18n import speaking
 from ticketbot.runtime import Runtime
-from ticketbot.services.conversation import News, requester_hears, who_hears
+from ticketbot.services.conversation import (
+    Audience,
+    News,
+    audience,
+    requester_hears,
+    who_hears,
+)
 from ticketbot.services.messages import NOTICE, REQUESTER, queue_message
 from ticketbot.services.queues import is_away
 from ticketbot.slack.status import language_for
@@ -84,10 +90,12 @@ def followers_hear(
     what,
     *,
     source: tuple[str, str] | None = None,
+    heard: Audience | None = None,
 ) -> None:
     """Each follower who wants `news` gets `what()` (text for them) in a direct message;
-    `source`: the Slack message it quotes."""
-    for user_id in who_hears(session=session, ticket=ticket, news=news, actor=actor):
+    `source`: the Slack message it quotes; `heard`: the ticket's audience, if read already."""
+    chosen = who_hears(session=session, ticket=ticket, news=news, actor=actor, heard=heard)
+    for user_id in chosen:
         to_person(
             runtime,
             session,
@@ -106,7 +114,8 @@ def status_news(
     name = runtime.directory.name(quick, actor)
     status = Status(ticket.status)
     news = {Status.WAITING: News.WAITING, Status.CLOSED: News.CLOSED}.get(status, News.CHANGE)
-    if requester_hears(session=session, ticket=ticket, news=news, actor=actor):
+    heard = audience(session=session, ticket=ticket)  # one read for the requester and followers
+    if requester_hears(session=session, ticket=ticket, news=news, actor=actor, heard=heard):
         if news is News.WAITING:
             to_requester(
                 runtime, session, quick, ticket,
@@ -123,7 +132,7 @@ def status_news(
             )  # fmt: skip
     followers_hear(
         runtime, session, quick, ticket, news, actor,
-        lambda: views.status_change_text(status, name),
+        lambda: views.status_change_text(status, name), heard=heard,
     )  # fmt: skip
 
 
