@@ -276,3 +276,12 @@ def test_internal_tickets_cannot_be_shared_in_a_channel(slack):
     assert answers[-1].args["response_type"] == "ephemeral"
     assert "cannot be shared" in answers[-1].args["text"]
     assert not any(c.args.get("response_type") == "in_channel" for c in answers)
+
+
+def test_a_command_whose_words_say_payload_is_read_as_a_command(slack, varied):
+    """Bolt reads any form holding the word "payload" as an interaction's `payload=` field
+    (and, finding none, as an empty body): the search must still be a search."""
+    seed_ticket(slack, "Payload of the nightly export is empty")
+    found = command(slack, "search payload")
+    assert found["blocks"][0]["text"]["text"] == "Tickets matching “payload”"
+    assert listed_numbers(found) == [6]
