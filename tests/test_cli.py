@@ -300,3 +300,46 @@ def test_settings_round_trip_through_yaml(tmp_path):
     assert refused.stderr.startswith(f"ticketbot: {bad}: queues.0.capture: Input should be")
     after = run(["settings", "export"], tmp_path, DATABASE_URL=database)
     assert after.stdout == exported.stdout  # nothing half-written
+
+
+def _serve_process(tmp_path, api_url: str, token: str, port: int) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if k not in ENV_KEYS}
+    env.update(SLACK_BOT_TOKEN=token, SLACK_SIGNING_SECRET="secret", SLACK_API_URL=api_url)
+    return subprocess.Popen(
+        [sys.executable, "-m", "ticketbot.cli", "serve", "--host", "127.0.0.1",
+         "--port", str(port), "--workers", "1", "--threads", "2"],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+
+
+def test_serve_starts_while_slack_cannot_be_reached(tmp_path):
+    """Slack down (or the network not up yet) when the bot starts: it serves all the same,
+    rather than failing its workers' boot, and says it could not learn its workspace."""
+    closed = _free_port()  # nothing listens there
+    port = _free_port()
+    server = _serve_process(tmp_path, f"http://127.0.0.1:{closed}/api/", "xoxb-test", port)
+    try:
+        response = None
+        for _ in range(600):  # waiting for a process to start, not for the app's clock
+            try:
+                response = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+                break
+            except (requests.ConnectionError, requests.Timeout):  # still booting
+                if server.poll() is not None:
+                    pytest.fail(server.stdout.read())
+                time.sleep(0.05)
+        assert response is not None and response.status_code == 200
+    finally:
+        server.terminate()
+        output, _ = server.communicate(timeout=30)
+    assert server.returncode == 0
+    assert "Slack not reachable at start" in output
+    assert "Worker failed to boot" not in output
+
+
+def test_serve_refuses_to_start_with_a_token_slack_refuses(tmp_path, fake_slack):
+    server = _serve_process(tmp_path, fake_slack.api_url, "not-a-slack-token", _free_port())
+    output, _ = server.communicate(timeout=60)
+    assert server.returncode != 0
+    assert "invalid_auth" in output
+    assert "not-a-slack-token" not in output

@@ -19,13 +19,14 @@ import logging
 
 from slack_bolt import App
 from slack_bolt.authorization.authorize import InstallationStoreAuthorize
+from slack_sdk.errors import SlackApiError
 
 from ticketbot.concurrency import WorkQueue
 from ticketbot.handlers import register_all
 from ticketbot.i18n import answer_in
 from ticketbot.runtime import Runtime, acting_for
 from ticketbot.slack import errors
-from ticketbot.slack.client import slack_client
+from ticketbot.slack.client import SLACK_FAILURES, failure_reason, slack_client
 from ticketbot.slack.install import install_flow
 from ticketbot.slack.request import actor_of, is_external, profile_of, workspace_of
 from ticketbot.slack.settings import seed_settings
@@ -43,6 +44,23 @@ def work_queue(workers: int = DEFAULT_WORKERS, capacity: int = DEFAULT_CAPACITY)
     """The queue of what listeners start after their ack; tasks start without the request's
     database deadline."""
     return WorkQueue(workers=workers, capacity=capacity, forget=[DEADLINE_VARIABLE])
+
+
+def _single_workspace_app(client, common: dict) -> App:
+    """Bolt checks the token (auth.test) as it builds the app, and a token Slack refuses stops
+    the worker's boot, as it should. When Slack cannot be reached at all (an outage, the
+    network not up yet), the worker still starts and Bolt checks the token on the first
+    request instead: gunicorn stops the whole server when a worker fails to boot."""
+    try:
+        return App(client=client, **common)
+    except SLACK_FAILURES as error:
+        if isinstance(error, SlackApiError):
+            raise
+        logger.warning(
+            "Slack not reachable at start (%s): the token is checked on the first request",
+            failure_reason(error),
+        )
+        return App(client=client, token_verification_enabled=False, **common)
 
 
 def build_app(
@@ -82,7 +100,7 @@ def build_app(
         )
         app = App(client=base, oauth_flow=flow, **common)
     else:
-        app = App(client=workspaces.client_for(None), **common)
+        app = _single_workspace_app(workspaces.client_for(None), common)
     app.work_queue = queue  # type: ignore[attr-defined]  (for shutdown and tests)
     app.workspaces = workspaces  # type: ignore[attr-defined]
 
