@@ -197,13 +197,13 @@ class _FileLock:
             ask.granted.set()
 
     def acquire(self, timeout: float | None) -> None:
-        descriptor, asks = self._own()
-        if timeout is None:
-            fcntl.flock(descriptor, fcntl.LOCK_EX)
-            return
+        """`timeout` None: as long as it takes. Without a deadline too the lock is taken by the
+        process's thread: taken here while that thread still waits for an abandoned ask (on
+        the same open file, where a second flock succeeds at once), it would be let go by
+        that thread in the middle of this writer's transaction."""
         ask = _Ask()
-        asks.put(ask)
-        if ask.granted.wait(max(timeout, 0.0)):
+        self._own()[1].put(ask)
+        if ask.granted.wait(None if timeout is None else max(timeout, 0.0)):
             return
         with ask.settled:
             if ask.taken:
