@@ -19,14 +19,13 @@ import logging
 
 from slack_bolt import App
 from slack_bolt.authorization.authorize import InstallationStoreAuthorize
-from slack_sdk.errors import SlackApiError
 
 from ticketbot.concurrency import WorkQueue
 from ticketbot.handlers import register_all
 from ticketbot.i18n import answer_in
 from ticketbot.runtime import Runtime, acting_for
 from ticketbot.slack import errors
-from ticketbot.slack.client import SLACK_FAILURES, failure_reason, slack_client
+from ticketbot.slack.client import failure_reason, slack_client
 from ticketbot.slack.install import install_flow
 from ticketbot.slack.request import actor_of, is_external, profile_of, workspace_of
 from ticketbot.slack.settings import seed_settings
@@ -53,9 +52,7 @@ def _single_workspace_app(client, common: dict) -> App:
     request instead: gunicorn stops the whole server when a worker fails to boot."""
     try:
         return App(client=client, **common)
-    except SLACK_FAILURES as error:
-        if isinstance(error, SlackApiError):
-            raise
+    except OSError as error:  # no answer from Slack at all (a refusal raises BoltError)
         logger.warning(
             "Slack not reachable at start (%s): the token is checked on the first request",
             failure_reason(error),

@@ -197,9 +197,9 @@ def wsgi_app(app: App, runtime: Runtime) -> Callable:
         except UnicodeDecodeError:
             return metrics.OTHER, _text(400, "the body is not UTF-8")
         read = read_body(text, headers.get("content-type", ""))
-        problem = read if isinstance(read, str) else None
-        if problem is None:
-            assert isinstance(read, dict)
+        if isinstance(read, str):
+            problem: str | None = read
+        else:
             try:
                 request = SlackRequest(
                     text=text, body=read, query=environ.get("QUERY_STRING") or "", headers=headers

@@ -138,9 +138,14 @@ HEARS = {
 }
 
 
+def _chosen(stored: str | None) -> Notify:
+    """A person's stored choice; who never chose hears replies and closings."""
+    return Notify(stored) if stored else Notify.REPLIES
+
+
 def notify_level(*, session: Session, workspace_id: str, user_id: str) -> Notify:
     person = session.get(Person, (workspace_id, user_id))
-    return Notify(person.notify) if person is not None else Notify.REPLIES
+    return _chosen(person.notify if person is not None else None)
 
 
 def set_notify_level(
@@ -191,13 +196,12 @@ def audience(*, session: Session, ticket: Ticket) -> Audience:
         _audience_query(),
         {"workspace": ticket.workspace_id, "ticket": ticket.id, "requester": ticket.requester_id},
     )
-    requester, followed = Notify.REPLIES, []
+    requester, followed = _chosen(None), []
     for user_id, level, is_requester in rows:
-        chosen = Notify(level) if level else Notify.REPLIES
         if is_requester:
-            requester = chosen
+            requester = _chosen(level)
         else:
-            followed.append((user_id, chosen))
+            followed.append((user_id, _chosen(level)))
     return Audience(requester, tuple(sorted(followed)))
 
 
