@@ -1,9 +1,9 @@
 """Where the CPU of one interaction goes, without threads or HTTP in the way.
 
 Builds ticketbot's Bolt app in this process with a listener "pool" that runs each listener
-inline, so the whole interaction (signature check, Bolt, the handler, SQL, card rendering,
-the Web API call to a fake Slack in another process) happens in the main thread under
-cProfile. Usage:
+inline, so the whole interaction (the body read as the server reads it, the signature check,
+Bolt, the handler, SQL, card rendering, the Web API call to a fake Slack in another process)
+happens in the main thread under cProfile. Usage:
 
     python benchmarks/profile_interaction.py status [--database sqlite] [-n 500] [--top 40]
 """
@@ -34,10 +34,10 @@ from loadkit.targets import (  # noqa: E402
     settings,
     workdir,
 )
-from slack_bolt.request import BoltRequest  # noqa: E402
 
 from ticketbot.app import build_app  # noqa: E402
 from ticketbot.config import parse_config  # noqa: E402
+from ticketbot.http.web import SlackRequest, read_body  # noqa: E402
 from ticketbot.runtime import Runtime  # noqa: E402
 from ticketbot.store.db import Database  # noqa: E402
 
@@ -86,8 +86,13 @@ def main() -> None:
             template = pick(0, seq)
             body = template.render(seq)
             stamp = str(int(time.time()))
-            request = BoltRequest(
-                body=body.decode(),
+            text = body.decode()
+            read = read_body(text, template.content_type)
+            assert isinstance(read, dict), read
+            request = SlackRequest(
+                text=text,
+                body=read,
+                query="",
                 headers={
                     "content-type": template.content_type,
                     "x-slack-request-timestamp": stamp,

@@ -17,13 +17,13 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterable
-from urllib.parse import parse_qsl
 
 from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 from slack_bolt.request.internals import build_context
 
 from ticketbot import metrics
 from ticketbot.http import arrival
+from ticketbot.http.forms import parse_form
 from ticketbot.jobs.backlog import backlogs
 from ticketbot.runtime import Runtime
 from ticketbot.slack.install import INSTALL_PATH, REDIRECT_PATH
@@ -109,7 +109,7 @@ def read_body(text: str, content_type: str) -> dict | str:
         if kind == JSON:
             parsed: object = json.loads(text)
         else:
-            fields = dict(parse_qsl(text, keep_blank_values=True, strict_parsing=bool(text)))
+            fields = parse_form(text)
             parsed = json.loads(fields["payload"]) if "payload" in fields else fields
     except (ValueError, RecursionError) as error:
         # RecursionError: JSON nested deeper than the parser's stack (Slack nests a few levels).
