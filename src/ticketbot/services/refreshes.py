@@ -19,7 +19,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from functools import cache
 
-from sqlalchemy import bindparam, delete
+from sqlalchemy import bindparam, delete, update
 from sqlalchemy.orm import Session
 
 from ticketbot.failures import retry_delay
@@ -91,18 +91,37 @@ def mark_status(*, session: Session, ticket_id: int, now: datetime, **options) -
     mark(session=session, model=StatusRefresh, ticket_id=ticket_id, now=now, **options)
 
 
+@cache
+def _remark_statement(model: Refresh):
+    """UPDATE of a refresh row that exists, to what `mark` writes: marks again a message that
+    is shown or on its way, and nothing for a ticket that has none."""
+    return (
+        update(model.__table__)
+        .where(model.__table__.c.ticket_id == bindparam("id"))
+        .values(state=PENDING, attempts=0, last_error=None, claim_token=None)
+        .values(available_at=bindparam("now"))
+    )
+
+
+def _mark_if_shown(session: Session, model: Refresh, ticket_id: int, shown_at, now) -> None:
+    """Mark the message when it is shown (`shown_at`: its ts) or on its way (a row waits):
+    a message on its way is marked in one statement, without reading its row first."""
+    if shown_at is not None:
+        mark(session=session, model=model, ticket_id=ticket_id, now=now)
+    else:
+        session.connection().execute(_remark_statement(model), {"id": ticket_id, "now": now})
+
+
 def refresh_card(*, session: Session, ticket: Ticket, now: datetime) -> None:
     """After a change: the card must show it, if the ticket has a card or one on its way (a
     ticket raised moments ago whose card is being posted). Tickets never shown in Slack (made
     from the command line) get none."""
-    if ticket.card_ts is not None or session.get(CardRefresh, ticket.id) is not None:
-        mark_card(session=session, ticket_id=ticket.id, now=now)
+    _mark_if_shown(session, CardRefresh, ticket.id, ticket.card_ts, now)
 
 
 def refresh_status(*, session: Session, ticket: Ticket, now: datetime) -> None:
     """After a change the requester may see: their status message must show it."""
-    if ticket.status_ts is not None or session.get(StatusRefresh, ticket.id) is not None:
-        mark_status(session=session, ticket_id=ticket.id, now=now)
+    _mark_if_shown(session, StatusRefresh, ticket.id, ticket.status_ts, now)
 
 
 def refresh_views(*, session: Session, ticket: Ticket, now: datetime) -> None:
