@@ -90,10 +90,11 @@ def test_connections_dropped_by_a_postgres_restart_are_replaced(slack, database,
     create_ticket(slack, "Before the restart")
     admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        # What a restart does to every open connection of the bot's pool.
+        # What a restart does to every open connection of the bot's pool; waits until each
+        # is gone, as a restarted server is before it takes connections again.
         dropped = connection.execute(
             text(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "SELECT count(pg_terminate_backend(pid, 5000)) FROM pg_stat_activity "
                 "WHERE datname = current_database() AND pid <> pg_backend_pid() "
                 "AND application_name = :name"
             ),

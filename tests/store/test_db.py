@@ -5,8 +5,9 @@ from __future__ import annotations
 import threading
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 
+from tests.support.databases import POSTGRES_URL, application_name
 from tests.support.metrics import current
 from ticketbot.store.db import Database, DatabaseBusy, deadline
 
@@ -43,6 +44,33 @@ def test_a_requests_writes_on_postgresql_wait_no_longer_than_its_deadline(databa
         assert lock == statement and 1 <= int(lock.removesuffix("ms")) <= 800
         assert timeouts(read_only=True) == ("2500ms", "0")  # plain reads wait for no lock
     assert timeouts() == ("2500ms", "0")  # SET LOCAL: gone with the transaction
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_pooled_connections_the_server_dropped_are_replaced_before_use(database, postgres_schema):
+    """A restart ends every connection resting in the pool; the next transactions get new
+    ones instead of failing on the old ones (the pool has two idle connections here)."""
+    with database.transaction() as first, database.transaction() as second:
+        before = {
+            first.scalar(text("SELECT pg_backend_pid()")),
+            second.scalar(text("SELECT pg_backend_pid()")),
+        }
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        ended = connection.scalar(
+            text(
+                "SELECT count(pg_terminate_backend(pid, 5000)) FROM pg_stat_activity "
+                "WHERE application_name = :name"
+            ),
+            {"name": application_name(postgres_schema)},
+        )
+    admin.dispose()
+    assert ended == 2
+    with database.transaction() as session:
+        after = session.scalar(text("SELECT pg_backend_pid()"))
+    with database.transaction() as session:
+        assert session.scalar(text("SELECT pg_backend_pid()")) not in before
+    assert after not in before
 
 
 def test_a_request_whose_budget_is_spent_writes_nothing_and_says_busy(database):

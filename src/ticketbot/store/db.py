@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextvars
 import os
 import queue
+import select
 import threading
 import time
 from collections.abc import Iterator
@@ -26,7 +27,7 @@ except ImportError:  # not POSIX: SQLite's busy handler alone orders the process
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DisconnectionError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ticketbot import metrics
@@ -128,7 +129,30 @@ def _configure_sqlite(engine: Engine) -> None:
 READ_ONLY = "ticketbot_read_only"
 
 
+def _closed_by_server(dbapi_connection) -> bool:
+    """Whether the server has gone from an idle connection, seen without asking it anything.
+
+    A connection resting in the pool has no query in flight, so the server has nothing to say
+    on it: a socket that reads as ready holds the server's goodbye (a restart, a terminated
+    backend, an idle timeout: its error message, then the end of the stream), or at worst a
+    notice, and the connection is replaced either way. A round trip to ask (the pool's
+    pre-ping, a SELECT 1 on every checkout) was one more statement on every transaction."""
+    if dbapi_connection.closed:
+        return True
+    try:
+        ready, _, _ = select.select([dbapi_connection.fileno()], [], [], 0)
+    except (OSError, ValueError):  # no socket any more
+        return True
+    return bool(ready)
+
+
 def _configure_postgresql(engine: Engine) -> None:
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection, record, proxy) -> None:
+        # Raised here, the pool drops this connection and hands out another (or a new one).
+        if _closed_by_server(dbapi_connection):
+            raise DisconnectionError("the server closed this pooled connection")
+
     @event.listens_for(engine, "begin")
     def _on_begin(connection) -> None:
         left = _milliseconds_left()
@@ -270,7 +294,6 @@ class Database:
             self.engine = create_engine(
                 self.url,
                 echo=echo,
-                pool_pre_ping=True,  # a restarted server leaves dead connections in the pool
                 pool_size=pool_size,
                 max_overflow=pool_size,
                 # A request must be answered in three seconds: a server that does not answer,
