@@ -147,6 +147,9 @@ def _closed_by_server(dbapi_connection) -> bool:
 
 
 def _configure_postgresql(engine: Engine) -> None:
+    import psycopg
+    from psycopg import pq
+
     @event.listens_for(engine, "checkout")
     def _on_checkout(dbapi_connection, record, proxy) -> None:
         # Raised here, the pool drops this connection and hands out another (or a new one).
@@ -160,11 +163,21 @@ def _configure_postgresql(engine: Engine) -> None:
             return  # jobs, the command line and plain reads: the connection's lock_timeout
         # lock_timeout bounds each lock acquisition, and a row wanted by two requests is two
         # acquisitions (the tuple lock, then the row): statement_timeout bounds them together.
-        # SET LOCAL ends with the transaction. Sent on the driver's connection, where it opens
-        # the transaction, so the statement counts of an interaction stay what its work costs.
-        connection.connection.dbapi_connection.execute(
-            f"SET LOCAL lock_timeout = {left}; SET LOCAL statement_timeout = {left}"
-        )
+        # SET LOCAL ends with the transaction. Sent on the driver's connection, so the
+        # statement counts of an interaction stay what its work costs.
+        timeouts = f"SET LOCAL lock_timeout = {left}; SET LOCAL statement_timeout = {left}"
+        driver = connection.connection.dbapi_connection
+        if driver.pgconn.transaction_status != pq.TransactionStatus.IDLE:
+            driver.execute(timeouts)  # a transaction the driver opened already
+            return
+        # With the BEGIN, in one round trip: psycopg would send its BEGIN on its own first,
+        # and on loopback each round trip costs both processes more CPU than these commands.
+        # libpq's PQexec, which lets go of the GIL while it waits; psycopg then sees the
+        # transaction open and neither begins another nor skips the COMMIT.
+        result = driver.pgconn.exec_(f"BEGIN; {timeouts}".encode())
+        if result.status != pq.ExecStatus.COMMAND_OK:
+            message = result.error_message.decode("utf-8", "replace").strip()
+            raise psycopg.OperationalError(message or "BEGIN failed")
 
 
 class _Ask:
