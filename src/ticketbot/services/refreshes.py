@@ -41,7 +41,9 @@ def _upsert_statement(model: Refresh, dialect: str):
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    statement = insert(model.__table__).values({name: bindparam(name) for name in _COLUMNS})
+    statement = insert(model.__table__).values(
+        {name: bindparam("id" if name == "ticket_id" else name) for name in _COLUMNS}
+    )
     return statement.on_conflict_do_update(
         index_elements=["ticket_id"],
         set_={name: statement.excluded[name] for name in _COLUMNS if name != "ticket_id"},
@@ -67,20 +69,28 @@ def mark(
     """The ticket's card (CardRefresh) or status message (StatusRefresh) must be rendered
     again. `reason`: why the attempt just made failed; it counts as the first, and the next
     comes after the outboxes' backoff."""
+    _upsert(session, model, _marked(ticket_id, now, reason=reason, claim=claim, lease=lease))
+
+
+def _marked(
+    ticket_id: int,
+    now: datetime,
+    *,
+    reason: str | None = None,
+    claim: str | None = None,
+    lease: timedelta = timedelta(0),
+) -> dict:
+    """A marked row's values: due at once (after `lease`), unclaimed unless `claim`."""
     if reason:
         lease = max(lease, retry_delay(1))
-    _upsert(
-        session,
-        model,
-        {
-            "ticket_id": ticket_id,
-            "state": PENDING,
-            "attempts": 1 if reason else 0,
-            "last_error": reason[:200] if reason else None,
-            "claim_token": claim,
-            "available_at": now + lease,
-        },
-    )
+    return {
+        "id": ticket_id,
+        "state": PENDING,
+        "attempts": 1 if reason else 0,
+        "last_error": reason[:200] if reason else None,
+        "claim_token": claim,
+        "available_at": now + lease,
+    }
 
 
 def mark_card(*, session: Session, ticket_id: int, now: datetime, **options) -> None:
@@ -93,41 +103,55 @@ def mark_status(*, session: Session, ticket_id: int, now: datetime, **options) -
 
 @cache
 def _remark_statement(model: Refresh):
-    """UPDATE of a refresh row that exists, to what `mark` writes: marks again a message that
-    is shown or on its way, and nothing for a ticket that has none."""
+    """UPDATE of a refresh row that exists, to what `mark` writes (the same parameters as the
+    upsert): marks again a message on its way, and nothing for a ticket that has none."""
+    table = model.__table__
     return (
-        update(model.__table__)
-        .where(model.__table__.c.ticket_id == bindparam("id"))
-        .values(state=PENDING, attempts=0, last_error=None, claim_token=None)
-        .values(available_at=bindparam("now"))
+        update(table)
+        .where(table.c.ticket_id == bindparam("id"))
+        .values({name: bindparam(name) for name in _COLUMNS if name != "ticket_id"})
     )
 
 
-def _mark_if_shown(session: Session, model: Refresh, ticket_id: int, shown_at, now) -> None:
-    """Mark the message when it is shown (`shown_at`: its ts) or on its way (a row waits):
-    a message on its way is marked in one statement, without reading its row first."""
-    if shown_at is not None:
-        mark(session=session, model=model, ticket_id=ticket_id, now=now)
-    else:
-        session.connection().execute(_remark_statement(model), {"id": ticket_id, "now": now})
+def _marking(model: Refresh, shown: bool, dialect: str):
+    """A shown message (it has a ts) is marked whatever its row; one without a ts only while
+    its row waits (it is on its way), without reading that row first."""
+    return _upsert_statement(model, dialect) if shown else _remark_statement(model)
+
+
+@cache
+def _both_statement(card_shown: bool, status_shown: bool):
+    """PostgreSQL: the card's marking and the status message's in one statement (the first as
+    a data-modifying WITH), so one round trip to the server instead of two."""
+    card = _marking(CardRefresh, card_shown, "postgresql").cte("card_marked")
+    return _marking(StatusRefresh, status_shown, "postgresql").add_cte(card)
 
 
 def refresh_card(*, session: Session, ticket: Ticket, now: datetime) -> None:
     """After a change: the card must show it, if the ticket has a card or one on its way (a
     ticket raised moments ago whose card is being posted). Tickets never shown in Slack (made
     from the command line) get none."""
-    _mark_if_shown(session, CardRefresh, ticket.id, ticket.card_ts, now)
+    connection = session.connection()
+    statement = _marking(CardRefresh, ticket.card_ts is not None, connection.dialect.name)
+    connection.execute(statement, _marked(ticket.id, now))
 
 
 def refresh_status(*, session: Session, ticket: Ticket, now: datetime) -> None:
     """After a change the requester may see: their status message must show it."""
-    _mark_if_shown(session, StatusRefresh, ticket.id, ticket.status_ts, now)
+    connection = session.connection()
+    statement = _marking(StatusRefresh, ticket.status_ts is not None, connection.dialect.name)
+    connection.execute(statement, _marked(ticket.id, now))
 
 
 def refresh_views(*, session: Session, ticket: Ticket, now: datetime) -> None:
     """Both the card and the status message follow the change."""
-    refresh_card(session=session, ticket=ticket, now=now)
-    refresh_status(session=session, ticket=ticket, now=now)
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":  # SQLite has no data-modifying WITH
+        refresh_card(session=session, ticket=ticket, now=now)
+        refresh_status(session=session, ticket=ticket, now=now)
+        return
+    statement = _both_statement(ticket.card_ts is not None, ticket.status_ts is not None)
+    connection.execute(statement, _marked(ticket.id, now))
 
 
 def shown(*, session: Session, model: Refresh, ticket_id: int, claim: str) -> bool:
