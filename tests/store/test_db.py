@@ -123,3 +123,40 @@ def test_a_writer_of_another_process_is_waited_for_until_the_deadline_then_busy(
     finally:
         release.set()
         other.dispose()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_writer_after_one_that_gave_up_holds_the_lock_for_its_whole_transaction(database):
+    """A free lock file is taken without the process's lock thread, except while that thread
+    still waits on behalf of a writer that gave up: then the lock it takes for nobody must
+    not be let go under the next writer's transaction."""
+    other = Database(str(database.url))
+    try:
+        with database.transaction() as session:
+            session.execute(text("CREATE TABLE notes (text TEXT)"))
+        for turn in range(5):
+            holding, release = threading.Event(), threading.Event()
+
+            def hold() -> None:
+                with other.transaction() as session:
+                    session.execute(text("INSERT INTO notes VALUES ('other')"))
+                    holding.set()
+                    release.wait(10)
+
+            holder = threading.Thread(target=hold)
+            holder.start()
+            assert holding.wait(10)
+            with deadline(0.05), pytest.raises(DatabaseBusy), database.transaction() as session:
+                session.execute(text("INSERT INTO notes VALUES ('given up')"))  # pragma: no cover
+            release.set()  # the lock thread now takes the lock for nobody, and lets it go
+            holder.join(10)
+            with deadline(10), database.transaction() as session:
+                session.execute(text("INSERT INTO notes VALUES ('mine')"))
+                # Held all along: the other process cannot write in the middle of it.
+                with deadline(0.1), pytest.raises(DatabaseBusy), other.transaction() as o:
+                    o.execute(text("INSERT INTO notes VALUES ('inside')"))  # pragma: no cover
+        with database.transaction(read_only=True) as session:
+            notes = session.scalars(text("SELECT text FROM notes")).all()
+        assert notes == ["other", "mine"] * 5
+    finally:
+        other.dispose()

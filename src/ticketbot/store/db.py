@@ -205,6 +205,10 @@ class _FileLock:
         self._file: int | None = None
         self._asks: queue.SimpleQueue[_Ask] | None = None
         self._pid = 0
+        # Asks the process's thread has not settled yet (one waiting, or one given up whose
+        # flock it still waits for): while there is none, it is not in an flock.
+        self._unsettled = 0
+        self._counting = threading.Lock()
 
     def _own(self) -> tuple[int, queue.SimpleQueue[_Ask]]:
         # A forked worker must not share its parent's open file (an flock belongs to it), and
@@ -213,6 +217,7 @@ class _FileLock:
             self._file = os.open(self._path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
             self._asks = queue.SimpleQueue()
             self._pid = os.getpid()
+            self._unsettled = 0
             threading.Thread(
                 target=self._take_for_askers,
                 args=(self._file, self._asks),
@@ -221,12 +226,13 @@ class _FileLock:
             ).start()
         return self._file, self._asks
 
-    @staticmethod
-    def _take_for_askers(descriptor: int, asks: queue.SimpleQueue[_Ask]) -> None:
+    def _take_for_askers(self, descriptor: int, asks: queue.SimpleQueue[_Ask]) -> None:
         while True:
             ask = asks.get()
             fcntl.flock(descriptor, fcntl.LOCK_EX)
             with ask.settled:
+                with self._counting:
+                    self._unsettled -= 1
                 if ask.abandoned:
                     fcntl.flock(descriptor, fcntl.LOCK_UN)
                     continue
@@ -234,12 +240,25 @@ class _FileLock:
             ask.granted.set()
 
     def acquire(self, timeout: float | None) -> None:
-        """`timeout` None: as long as it takes. Without a deadline too the lock is taken by the
-        process's thread: taken here while that thread still waits for an abandoned ask (on
-        the same open file, where a second flock succeeds at once), it would be let go by
-        that thread in the middle of this writer's transaction."""
+        """`timeout` None: as long as it takes. A free lock is taken here at once, without the
+        process's thread, but only while that thread has no ask left to settle: taken here
+        while it still waited for an abandoned ask (on the same open file, where a second
+        flock succeeds at once), it would be let go by that thread in the middle of this
+        writer's transaction. Only the one asking thread of the process (the writers' thread
+        lock) adds asks, so none can start between the check and the flock."""
+        descriptor, asks = self._own()
+        with self._counting:
+            idle = self._unsettled == 0
+        if idle:
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return  # free: no thread handing it over (most writes under light load)
+            except BlockingIOError:
+                pass  # another process holds it: wait for it below
         ask = _Ask()
-        self._own()[1].put(ask)
+        with self._counting:  # before the put: the thread counts it down once settled
+            self._unsettled += 1
+        asks.put(ask)
         if ask.granted.wait(None if timeout is None else max(timeout, 0.0)):
             return
         with ask.settled:
