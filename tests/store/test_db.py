@@ -134,10 +134,10 @@ def test_a_writer_after_one_that_gave_up_holds_the_lock_for_its_whole_transactio
     try:
         with database.transaction() as session:
             session.execute(text("CREATE TABLE notes (text TEXT)"))
-        for turn in range(5):
+        for _turn in range(5):
             holding, release = threading.Event(), threading.Event()
 
-            def hold() -> None:
+            def hold(holding=holding, release=release) -> None:
                 with other.transaction() as session:
                     session.execute(text("INSERT INTO notes VALUES ('other')"))
                     holding.set()
