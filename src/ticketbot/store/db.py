@@ -218,6 +218,7 @@ class _FileLock:
             self._asks = queue.SimpleQueue()
             self._pid = os.getpid()
             self._unsettled = 0
+            self._counting = threading.Lock()  # not one a thread of the parent held
             threading.Thread(
                 target=self._take_for_askers,
                 args=(self._file, self._asks),
@@ -231,13 +232,16 @@ class _FileLock:
             ask = asks.get()
             fcntl.flock(descriptor, fcntl.LOCK_EX)
             with ask.settled:
-                with self._counting:
-                    self._unsettled -= 1
                 if ask.abandoned:
                     fcntl.flock(descriptor, fcntl.LOCK_UN)
-                    continue
-                ask.taken = True
-            ask.granted.set()
+                else:
+                    ask.taken = True
+                # Counted down only once let go: a writer that saw no ask left and took the
+                # lock here before that LOCK_UN would have lost it to it.
+                with self._counting:
+                    self._unsettled -= 1
+            if ask.taken:
+                ask.granted.set()
 
     def acquire(self, timeout: float | None) -> None:
         """`timeout` None: as long as it takes. A free lock is taken here at once, without the
