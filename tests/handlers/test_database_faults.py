@@ -6,9 +6,9 @@ import logging
 
 import pytest
 import requests
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 
-from tests.support.databases import POSTGRES_URL, application_name
+from tests.support.databases import end_connections
 from tests.support.scenario import start_scenario
 from tests.support.steps import create_ticket
 from ticketbot.jobs.background import Nudged, database_outage
@@ -88,19 +88,7 @@ def test_a_bug_in_background_work_keeps_its_traceback(caplog):
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_connections_dropped_by_a_postgres_restart_are_replaced(slack, database, postgres_schema):
     create_ticket(slack, "Before the restart")
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        # What a restart does to every open connection of the bot's pool; waits until each
-        # is gone, as a restarted server is before it takes connections again.
-        dropped = connection.execute(
-            text(
-                "SELECT count(pg_terminate_backend(pid, 5000)) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND pid <> pg_backend_pid() "
-                "AND application_name = :name"
-            ),
-            {"name": application_name(postgres_schema)},
-        ).scalar()
-    admin.dispose()
+    dropped = end_connections(postgres_schema)  # every open connection of the bot's pool
     assert dropped >= 1
     create_ticket(slack, "After the restart")
     with database.transaction() as session:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import threading
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
-from tests.support.databases import POSTGRES_URL, application_name
+from tests.support.databases import end_connections
 from tests.support.metrics import current
 from ticketbot.store.db import Database, DatabaseBusy, deadline
 
@@ -55,16 +55,7 @@ def test_pooled_connections_the_server_dropped_are_replaced_before_use(database,
             first.scalar(text("SELECT pg_backend_pid()")),
             second.scalar(text("SELECT pg_backend_pid()")),
         }
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        ended = connection.scalar(
-            text(
-                "SELECT count(pg_terminate_backend(pid, 5000)) FROM pg_stat_activity "
-                "WHERE application_name = :name"
-            ),
-            {"name": application_name(postgres_schema)},
-        )
-    admin.dispose()
+    ended = end_connections(postgres_schema)
     assert ended == 2
     with database.transaction() as session:
         after = session.scalar(text("SELECT pg_backend_pid()"))
@@ -80,6 +71,29 @@ def test_a_request_whose_budget_is_spent_writes_nothing_and_says_busy(database):
         assert session.scalar(text("SELECT 1")) == 1  # reads still answer
 
 
+class Holder:
+    """A writer of another process (its own Database, its own lock file) in a thread: it
+    writes `note` and holds the write lock until `let_go()`."""
+
+    def __init__(self, database: Database, note: str) -> None:
+        self.release = threading.Event()
+        holding = threading.Event()
+
+        def hold() -> None:
+            with database.transaction() as session:
+                session.execute(text("INSERT INTO notes VALUES (:note)"), {"note": note})
+                holding.set()
+                self.release.wait(10)
+
+        self.thread = threading.Thread(target=hold)
+        self.thread.start()
+        assert holding.wait(10)
+
+    def let_go(self) -> None:
+        self.release.set()
+        self.thread.join(10)
+
+
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_a_writer_of_another_process_is_waited_for_until_the_deadline_then_busy(database):
     """Each Database opens its own lock file, as each gunicorn worker does: the second one
@@ -89,17 +103,7 @@ def test_a_writer_of_another_process_is_waited_for_until_the_deadline_then_busy(
     try:
         with database.transaction() as session:
             session.execute(text("CREATE TABLE notes (text TEXT)"))
-        holding, release = threading.Event(), threading.Event()
-
-        def hold() -> None:
-            with other.transaction() as session:
-                session.execute(text("INSERT INTO notes VALUES ('first')"))
-                holding.set()
-                release.wait(10)
-
-        holder = threading.Thread(target=hold)
-        holder.start()
-        assert holding.wait(10)
+        holder = Holder(other, "first")
         with deadline(0.2), pytest.raises(DatabaseBusy), database.transaction() as session:
             session.execute(text("INSERT INTO notes VALUES ('given up')"))  # pragma: no cover
 
@@ -114,14 +118,13 @@ def test_a_writer_of_another_process_is_waited_for_until_the_deadline_then_busy(
         waiter.start()
         waiter.join(0.3)
         assert waiter.is_alive() and not written  # still waiting for the other's lock
-        release.set()
-        holder.join(10)
+        holder.let_go()
         waiter.join(10)
         assert written == ["second"]
         with database.transaction(read_only=True) as session:
             assert session.scalars(text("SELECT text FROM notes")).all() == ["first", "second"]
     finally:
-        release.set()
+        holder.release.set()
         other.dispose()
 
 
@@ -135,21 +138,10 @@ def test_a_writer_after_one_that_gave_up_holds_the_lock_for_its_whole_transactio
         with database.transaction() as session:
             session.execute(text("CREATE TABLE notes (text TEXT)"))
         for _turn in range(5):
-            holding, release = threading.Event(), threading.Event()
-
-            def hold(holding=holding, release=release) -> None:
-                with other.transaction() as session:
-                    session.execute(text("INSERT INTO notes VALUES ('other')"))
-                    holding.set()
-                    release.wait(10)
-
-            holder = threading.Thread(target=hold)
-            holder.start()
-            assert holding.wait(10)
+            holder = Holder(other, "other")
             with deadline(0.05), pytest.raises(DatabaseBusy), database.transaction() as session:
                 session.execute(text("INSERT INTO notes VALUES ('given up')"))  # pragma: no cover
-            release.set()  # the lock thread now takes the lock for nobody, and lets it go
-            holder.join(10)
+            holder.let_go()  # the lock thread now takes the lock for nobody, and lets it go
             with deadline(10), database.transaction() as session:
                 session.execute(text("INSERT INTO notes VALUES ('mine')"))
                 # Held all along: the other process cannot write in the middle of it.

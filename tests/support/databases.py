@@ -49,3 +49,22 @@ def empty(database: Database) -> None:
     tables = [t.name for t in Base.metadata.sorted_tables]
     with database.engine.begin() as connection:
         connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+
+
+def end_connections(schema: str) -> int:
+    """End every server connection of this run (its application name), as a restart of the
+    server does, waiting until each is gone: a restarted server takes connections again only
+    then. How many there were."""
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            return connection.scalar(
+                text(
+                    "SELECT count(pg_terminate_backend(pid, 5000)) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                    "AND application_name = :name"
+                ),
+                {"name": application_name(schema)},
+            )
+    finally:
+        admin.dispose()
