@@ -127,20 +127,22 @@ def _both_statement(card_shown: bool, status_shown: bool):
     return _marking(StatusRefresh, status_shown, "postgresql").add_cte(card)
 
 
+def _refresh(session: Session, model: Refresh, ticket: Ticket, shown_at, now) -> None:
+    connection = session.connection()
+    statement = _marking(model, shown_at is not None, connection.dialect.name)
+    connection.execute(statement, _marked(ticket.id, now))
+
+
 def refresh_card(*, session: Session, ticket: Ticket, now: datetime) -> None:
     """After a change: the card must show it, if the ticket has a card or one on its way (a
     ticket raised moments ago whose card is being posted). Tickets never shown in Slack (made
     from the command line) get none."""
-    connection = session.connection()
-    statement = _marking(CardRefresh, ticket.card_ts is not None, connection.dialect.name)
-    connection.execute(statement, _marked(ticket.id, now))
+    _refresh(session, CardRefresh, ticket, ticket.card_ts, now)
 
 
 def refresh_status(*, session: Session, ticket: Ticket, now: datetime) -> None:
     """After a change the requester may see: their status message must show it."""
-    connection = session.connection()
-    statement = _marking(StatusRefresh, ticket.status_ts is not None, connection.dialect.name)
-    connection.execute(statement, _marked(ticket.id, now))
+    _refresh(session, StatusRefresh, ticket, ticket.status_ts, now)
 
 
 def refresh_views(*, session: Session, ticket: Ticket, now: datetime) -> None:
