@@ -19,6 +19,7 @@ from ticketbot.services.search_terms import terms
 from ticketbot.services.webhooks import Outbound
 from ticketbot.store.db import dialect_insert
 from ticketbot.store.models import Party, SearchTerm, Ticket, TicketChange, TicketCounter
+from ticketbot.store.updates import write_changes
 from ticketbot.vocabulary import Field, Status, WebhookEvent
 
 
@@ -291,6 +292,7 @@ def edit_ticket(
             changes=recorded,
             outbound=outbound,
         )
+    write_changes(session, ticket)
     return recorded
 
 
@@ -348,6 +350,7 @@ def change_status(
         changes=changes,
         outbound=outbound,
     )
+    write_changes(session, ticket)  # before the reads that follow would flush it
     return True
 
 
@@ -384,6 +387,7 @@ def assign(
         changes=[change],
         outbound=outbound,
     )
+    write_changes(session, ticket)
     return True
 
 
