@@ -25,10 +25,12 @@ from ticketbot.handlers import (
     workflows,
 )
 
+# Bolt tries listeners in this order and builds the arguments of every matcher it tries: the
+# card's buttons, clicked most, come first (a status click tried 8 matchers, now 1).
 MODULES = (
+    card_actions,
     commands,
     modals,
-    card_actions,
     options,
     shortcuts,
     reactions,
