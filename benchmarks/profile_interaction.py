@@ -106,7 +106,7 @@ def main() -> None:
 
         for seq in range(1, 51):  # warm caches, connections, compiled statements
             once(seq)
-        profile = None if args.no_cprofile else cProfile.Profile()
+        profile = None if args.no_cprofile else cProfile.Profile(time.process_time)
         began, cpu_began = time.perf_counter(), time.process_time()
         if profile:
             profile.enable()
