@@ -35,9 +35,7 @@ def write_changes(session: Session, obj: object) -> None:
         return
     params = {f"new_{columns[key]}": values[key] for key in changed}
     version = mapper.version_id_col
-    statement = _statement(
-        mapper.local_table, frozenset(columns[key] for key in changed), version
-    )
+    statement = _statement(mapper.local_table, frozenset(columns[key] for key in changed), version)
     for column, key in zip(mapper.primary_key, state.identity, strict=True):
         params[f"pk_{column.name}"] = key
     if version is not None:
