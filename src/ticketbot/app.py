@@ -49,15 +49,20 @@ def _single_workspace_app(client, common: dict) -> App:
     """Bolt checks the token (auth.test) as it builds the app, and a token Slack refuses stops
     the worker's boot, as it should. When Slack cannot be reached at all (an outage, the
     network not up yet), the worker still starts and Bolt checks the token on the first
-    request instead: gunicorn stops the whole server when a worker fails to boot."""
+    request instead: gunicorn stops the whole server when a worker fails to boot.
+    `app.slack_reached`: whether Slack answered (nothing else asks it again at start)."""
     try:
-        return App(client=client, **common)
+        app = App(client=client, **common)
     except OSError as error:  # no answer from Slack at all (a refusal raises BoltError)
         logger.warning(
             "Slack not reachable at start (%s): the token is checked on the first request",
             failure_reason(error),
         )
-        return App(client=client, token_verification_enabled=False, **common)
+        app = App(client=client, token_verification_enabled=False, **common)
+        app.slack_reached = False  # type: ignore[attr-defined]
+    else:
+        app.slack_reached = True  # type: ignore[attr-defined]
+    return app
 
 
 def build_app(

@@ -20,7 +20,9 @@ def _serving(runtime, *, listeners: int):
 
     work = work_queue(workers=listeners)
     app = build_app(runtime, work=work)
-    if not app.workspaces.oauth:  # one workspace: learn it and seed its settings at start
+    # One workspace: learn it and seed its settings at start. Slack not reached as the app
+    # was built: the first request names the workspace, rather than a second wait for Slack.
+    if not app.workspaces.oauth and app.slack_reached:
         settle_home(runtime, app.client)
     return app, Background(runtime, app.workspaces, work, schedule=True)
 
