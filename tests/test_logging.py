@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
+from contextlib import contextmanager
 
 import pytest
 
+from tests.support.scenario import BOT_TOKEN, start_scenario
 from ticketbot.logs import configure_logging, redact
 
 
@@ -57,3 +59,16 @@ def test_text_format_redacts_too(captured):
 def test_redact_patterns(text, secret):
     cleaned = redact(f"before {text} after")
     assert secret not in cleaned and "[redacted]" in cleaned and cleaned.endswith(" after")
+
+
+def test_the_app_starts_without_warnings_when_the_token_is_in_the_environment(
+    database, fake_slack, clock, config, monkeypatch, caplog
+):
+    """As `ticketbot serve` runs: SLACK_BOT_TOKEN set, and the app given its client."""
+    monkeypatch.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)
+    with caplog.at_level(logging.INFO), contextmanager(start_scenario)(
+        database, fake_slack, clock, config
+    ) as slack:
+        assert slack.send.command("help").status_code == 200
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert warnings == []

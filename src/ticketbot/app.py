@@ -19,6 +19,7 @@ import logging
 
 from slack_bolt import App
 from slack_bolt.authorization.authorize import InstallationStoreAuthorize
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 
 from ticketbot.concurrency import WorkQueue
 from ticketbot.handlers import register_all
@@ -33,6 +34,17 @@ from ticketbot.slack.workspaces import Installations, Workspaces, workspaces_of
 from ticketbot.store.db import DEADLINE_VARIABLE, set_deadline
 
 logger = logging.getLogger("ticketbot")
+
+
+class _TokenOfTheClient(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN itself and, given a client as well, warns at every start
+    that the token is unused: the client it is given holds that very token."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
+logger.addFilter(_TokenOfTheClient())
 # Slack waits three seconds for the answer; the database work before it gets this much.
 STORE_BUDGET = 2.0
 DEFAULT_WORKERS = 4
