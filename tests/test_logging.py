@@ -66,9 +66,10 @@ def test_the_app_starts_without_warnings_when_the_token_is_in_the_environment(
 ):
     """As `ticketbot serve` runs: SLACK_BOT_TOKEN set, and the app given its client."""
     monkeypatch.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)
-    with caplog.at_level(logging.INFO), contextmanager(start_scenario)(
-        database, fake_slack, clock, config
-    ) as slack:
+    with (
+        caplog.at_level(logging.INFO),
+        contextmanager(start_scenario)(database, fake_slack, clock, config) as slack,
+    ):
         assert slack.send.command("help").status_code == 200
     warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
     assert warnings == []
