@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
+from sqlalchemy.engine.interfaces import CacheStats
 from sqlalchemy.orm.exc import StaleDataError
 
 from tests.support.factories import make_ticket
@@ -88,3 +89,27 @@ def test_an_unchanged_ticket_sends_nothing(database, policy, clock):
         read = list(sent)  # BEGIN (on SQLite) and the SELECT of session.get
         write_changes(session, ticket)
         assert sent == read
+
+
+def test_the_update_is_compiled_once_and_cached(database, policy, clock):
+    """SQLAlchemy caches its compiled form: the second change reuses the first's, rather than
+    compiling a statement on every click."""
+    ticket_id = _ticket(database, policy, clock)
+    cached = []
+
+    def seen(_connection, _cursor, statement, _parameters, context, _executemany) -> None:
+        if "UPDATE tickets" in statement:
+            cached.append(context.cache_hit)
+
+    event.listen(database.engine, "after_cursor_execute", seen)
+    try:
+        for status in (Status.IN_PROGRESS, Status.OPEN):
+            with database.transaction() as session:
+                ticket = session.get(Ticket, ticket_id)
+                ticket.version += 1
+                ticket.status = status
+                write_changes(session, ticket)
+    finally:
+        event.remove(database.engine, "after_cursor_execute", seen)
+    assert len(cached) == 2 and cached[1] is CacheStats.CACHE_HIT
+    assert _stored(database, ticket_id) == ("open", "normal", 3)
