@@ -45,6 +45,7 @@ class _TokenOfTheClient(logging.Filter):
 
 
 logger.addFilter(_TokenOfTheClient())
+
 # Slack waits three seconds for the answer; the database work before it gets this much.
 STORE_BUDGET = 2.0
 DEFAULT_WORKERS = 4
