@@ -5,11 +5,15 @@ never slept."""
 
 from __future__ import annotations
 
+import contextvars
+import threading
+import time
+
 import pytest
 
 from tests.support.fake_slack import FakeSlack
 from ticketbot.config import Settings
-from ticketbot.pacing import Pacer, RateLimited, background
+from ticketbot.pacing import Pacer, RateLimited, background, trigger_expires
 from ticketbot.slack.client import slack_client
 
 
@@ -172,3 +176,57 @@ def test_ready_counts_the_calls_that_could_go_at_once(time_):
     assert paced.ready("T1", "chat.update") == 1
     paced.pause("T1", "chat.update", 10)
     assert paced.ready("T1", "chat.update") == 0
+
+
+def _spend(paced: Pacer, method: str, calls: int) -> None:
+    for _ in range(calls):
+        paced.acquire("T1", method)
+
+
+def test_a_modal_waits_for_its_turn_only_while_its_trigger_lives(time_):
+    """The trigger_id of a click is honoured three seconds: `views.open` waits a turn that
+    comes before, and is refused at once (no sleep) when Slack paused the method longer; a
+    card update of the same request is not held to the trigger."""
+    paced = pacer(time_)
+    _spend(paced, "views.open", 20)  # Tier 4's burst
+
+    def in_request():
+        trigger_expires(time.monotonic() + 2.5)
+        paced.acquire("T1", "views.open")  # the next token in 0.6 s
+        assert time_.sleeps == [0.6]
+        paced.pause("T1", "views.open", 30)
+        with pytest.raises(RateLimited):
+            paced.acquire("T1", "views.open")
+        assert time_.sleeps == [0.6]
+        paced.pause("T1", "chat.update", 30)
+        paced.acquire("T1", "chat.update")
+        assert time_.sleeps == [0.6, 30.0]
+
+    contextvars.copy_context().run(in_request)
+    paced.acquire("T1", "views.open")  # outside a request: no trigger to outlive
+    assert time_.sleeps[-1] > 2.5
+
+
+def test_a_caller_that_may_wait_a_little_counts_those_asleep_before_it():
+    """One caller already sleeps until the next views.open token: the token after it is 1.2 s
+    away, beyond a second's wait, so the second caller is refused at once."""
+    asleep, wake = threading.Event(), threading.Event()
+    now = [1000.0]
+
+    def sleep(seconds: float) -> None:
+        asleep.set()
+        wake.wait(5)
+        now[0] += seconds
+
+    paced = Pacer(monotonic=lambda: now[0], sleep=sleep)
+    _spend(paced, "views.open", 20)
+    first = threading.Thread(target=paced.acquire, args=("T1", "views.open"))
+    first.start()
+    assert asleep.wait(5)
+    try:
+        with pytest.raises(RateLimited, match=r"1\.2 s"):
+            paced.acquire("T1", "views.open", max_wait=1.0)
+    finally:
+        wake.set()
+        first.join(5)
+    assert paced.acquire("T1", "views.open", max_wait=1.0) <= 1.0  # alone again: it waits

@@ -16,6 +16,7 @@ listeners that workspace's kept-alive client."""
 from __future__ import annotations
 
 import logging
+import time
 
 from slack_bolt import App
 from slack_bolt.authorization.authorize import InstallationStoreAuthorize
@@ -24,6 +25,7 @@ from slack_bolt.logger.messages import warning_client_prioritized_and_token_skip
 from ticketbot.concurrency import WorkQueue
 from ticketbot.handlers import register_all
 from ticketbot.i18n import answer_in
+from ticketbot.pacing import trigger_expires
 from ticketbot.runtime import Runtime, acting_for
 from ticketbot.slack import errors
 from ticketbot.slack.client import failure_reason, slack_client
@@ -31,7 +33,7 @@ from ticketbot.slack.install import install_flow
 from ticketbot.slack.request import actor_of, is_external, profile_of, workspace_of
 from ticketbot.slack.settings import seed_settings
 from ticketbot.slack.workspaces import Installations, Workspaces, workspaces_of
-from ticketbot.store.db import DEADLINE_VARIABLE, set_deadline
+from ticketbot.store.db import DEADLINE_VARIABLE, remaining, set_deadline
 
 logger = logging.getLogger("ticketbot")
 
@@ -48,6 +50,9 @@ logger.addFilter(_TokenOfTheClient())
 
 # Slack waits three seconds for the answer; the database work before it gets this much.
 STORE_BUDGET = 2.0
+# A trigger_id is good for three seconds after the click; a modal opened with it must be sent
+# by then, the call's own round trip included.
+TRIGGER_LIFE = 2.5
 DEFAULT_WORKERS = 4
 DEFAULT_CAPACITY = 256
 
@@ -128,7 +133,11 @@ def build_app(
 
     @app.middleware
     def _provide(body, context, next):
-        set_deadline(STORE_BUDGET)
+        set_deadline(STORE_BUDGET)  # from the request's arrival
+        if body.get("trigger_id"):
+            left = remaining()
+            left = STORE_BUDGET if left is None else left
+            trigger_expires(time.monotonic() + left + TRIGGER_LIFE - STORE_BUDGET)
         workspace = workspace_of(body)
         if runtime.home_workspace is None and runtime.settings.slack_bot_token:
             runtime.home_workspace = workspace or None  # one workspace: the one Slack names

@@ -47,7 +47,9 @@ class WorkQueue:
         self._forget = tuple(forget)
         self._state = threading.Condition()
         self._pending = 0
+        self._keys: set[object] = set()  # of `submit_once` tasks not started yet
         self.rejected = 0
+        self.coalesced = 0
 
     @property
     def pending(self) -> int:
@@ -59,29 +61,49 @@ class WorkQueue:
             return self._pending >= self.capacity
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
+        return self._submit(None, fn, args, kwargs)  # type: ignore[return-value]
+
+    def submit_once(self, key: object, fn: Callable[..., Any], /, *args: Any, **kwargs: Any):
+        """`submit`, unless a task of the same `key` waits its turn: that one, not started yet,
+        will do what this one would (a refresh rendered when it runs), and None is returned.
+        Once a task has started, the next of its key queues again: it may show more."""
+        return self._submit(key, fn, args, kwargs)
+
+    def _submit(self, key: object, fn: Callable[..., Any], args: tuple, kwargs: dict):
         with self._state:
+            if key is not None and key in self._keys:
+                self.coalesced += 1
+                metrics.WORK_QUEUE_COALESCED.inc()
+                return None
             if self._pending >= self.capacity:
                 self.rejected += 1
                 metrics.WORK_QUEUE_REJECTIONS.inc()
                 raise Busy(f"{self._pending} tasks already wait")
             self._pending += 1
             metrics.WORK_QUEUE_DEPTH.inc()
+            if key is not None:
+                self._keys.add(key)
         context = contextvars.copy_context()
         try:
-            future = self._pool.submit(context.run, self._run, fn, args, kwargs)
+            future = self._pool.submit(context.run, self._run, key, fn, args, kwargs)
         except RuntimeError:  # shut down
-            self._done(None)
+            self._done(key, None)
             raise
-        future.add_done_callback(self._done)
+        future.add_done_callback(lambda done: self._done(None, done))
         return future
 
-    def _run(self, fn: Callable[..., Any], args: tuple, kwargs: dict) -> Any:
+    def _run(self, key: object, fn: Callable[..., Any], args: tuple, kwargs: dict) -> Any:
+        if key is not None:
+            with self._state:
+                self._keys.discard(key)
         for variable in self._forget:
             variable.set(None)
         return fn(*args, **kwargs)
 
-    def _done(self, _future: Future | None) -> None:
+    def _done(self, key: object, _future: Future | None) -> None:
         with self._state:
+            if key is not None:
+                self._keys.discard(key)
             self._pending -= 1
             metrics.WORK_QUEUE_DEPTH.dec()
             self._state.notify_all()

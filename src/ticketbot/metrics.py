@@ -61,6 +61,10 @@ WORK_QUEUE_REJECTIONS = Counter(
     "ticketbot_work_queue_rejections",
     "Work after an ack refused because the queue was full (answered 'busy, try again')",
 )
+WORK_QUEUE_COALESCED = Counter(
+    "ticketbot_work_queue_coalesced",
+    "Work after an ack left to the same task already waiting its turn (App Home refreshes)",
+)
 API_CALLS = Counter(
     "ticketbot_slack_api_calls",
     "Web API calls by method and outcome: ok, error (ok: false or another 4xx), "

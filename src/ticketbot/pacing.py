@@ -10,6 +10,10 @@ What a person waits for (a modal, an answer, their card) goes first: work marked
 background (`background()`: scheduled passes) may not take a bucket's last tokens, which stay
 for the next person. Each process takes its `share` of the budget (the replicas times the
 workers of each), so that together they stay within Slack's.
+
+A modal opens with the `trigger_id` of the click or command, which Slack honours for three
+seconds: `trigger_expires(at)` says when, and a `views.open` or `views.push` whose turn would
+come later is refused at once (RateLimited) rather than sent dead after holding a thread.
 """
 
 from __future__ import annotations
@@ -57,10 +61,15 @@ TIERS: dict[str, tuple[float, int]] = {
     "chat.postMessage": POSTS,
 }
 DEFAULT = TIER_3
+# Methods called with a trigger_id, which expires: they never wait beyond it.
+TRIGGERED = frozenset({"views.open", "views.push"})
 RESERVE = 0.25  # of each bucket's burst, kept for what a person waits for
 
 _BACKGROUND: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "ticketbot_pacing_background", default=False
+)
+_TRIGGER_EXPIRES: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "ticketbot_pacing_trigger_expires", default=None
 )
 
 
@@ -72,6 +81,21 @@ def background() -> Iterator[None]:
         yield
     finally:
         _BACKGROUND.reset(token)
+
+
+def trigger_expires(at: float | None) -> None:
+    """For the request being handled (and the work it starts after its answer, which runs in
+    a copy of its context): time.monotonic() when its trigger_id stops being honoured."""
+    _TRIGGER_EXPIRES.set(at)
+
+
+def _trigger_wait(method: str) -> float | None:
+    """How long a call of `method` may wait for its turn before its trigger_id expires (None:
+    no trigger to outlive). Real time: Slack's clock, whatever the pacer's."""
+    expires = _TRIGGER_EXPIRES.get()
+    if method not in TRIGGERED or expires is None:
+        return None
+    return max(expires - time.monotonic(), 0.0)
 
 
 class RateLimited(Exception):
@@ -89,6 +113,7 @@ class _Bucket:
     tokens: float
     at: float  # when `tokens` was counted (monotonic)
     paused_until: float = 0.0
+    waiting: int = 0  # callers asleep until their turn, each before a newcomer
 
     def refill(self, now: float) -> None:
         self.tokens = min(self.capacity, self.tokens + (now - self.at) * self.rate)
@@ -146,6 +171,9 @@ class Pacer:
         RateLimited). Returns the seconds waited."""
         if method in UNPACED:
             return 0.0
+        left = _trigger_wait(method)
+        if left is not None:
+            max_wait = left if max_wait is None else min(max_wait, left)
         return self._await(workspace, method, channel, max_wait, take=True)
 
     def ready(self, workspace: str, method: str) -> int:
@@ -195,9 +223,18 @@ class Pacer:
                         self.waited += waited
                         metrics.paced(method, waited)
                     return waited
-            if max_wait is not None and waited + wait > max_wait:
-                raise RateLimited(method, wait)
-            self._sleep(wait)
+                if max_wait is not None:
+                    # Those asleep before this caller take the next tokens first: a turn that
+                    # cannot come in time is refused now, not after holding the thread.
+                    ahead = buckets[0].waiting if not waited else 0
+                    if waited + wait + ahead / buckets[0].rate > max_wait:
+                        raise RateLimited(method, wait + ahead / buckets[0].rate)
+                buckets[0].waiting += 1
+            try:
+                self._sleep(wait)
+            finally:
+                with self._lock:
+                    buckets[0].waiting -= 1
             waited += wait
 
     def pause(self, workspace: str, method: str, seconds: float) -> None:

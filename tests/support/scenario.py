@@ -17,6 +17,7 @@ from tests.support.fake_slack import FakeSlack
 from tests.support.slack_requests import SlackSender
 from ticketbot.app import build_app, work_queue
 from ticketbot.clock import FakeClock
+from ticketbot.concurrency import WorkQueue
 from ticketbot.config import Settings, TicketbotConfig
 from ticketbot.http.web import wsgi_app
 from ticketbot.jobs.scheduler import Background
@@ -103,10 +104,12 @@ def start_scenario(
     config: TicketbotConfig,
     *,
     wrap: Callable[[Callable], Callable] | None = None,
+    work: WorkQueue | None = None,
     **environment: object,
 ) -> Iterator[SlackScenario]:
     """`environment`: more Settings (e.g. smtp_url=...), as the environment would give them;
-    `wrap`: what the server does around the app (as gunicorn's worker does, see http/server.py)."""
+    `wrap`: what the server does around the app (as gunicorn's worker does, see http/server.py);
+    `work`: the queue of work after the ack (default: 5 threads, the default room)."""
     values = {
         "slack_bot_token": SecretStr(BOT_TOKEN),
         "slack_signing_secret": SecretStr(SIGNING_SECRET),
@@ -118,7 +121,7 @@ def start_scenario(
     runtime = Runtime(settings=settings, config=config, database=database, clock=clock)
     pacing = PacingTime()
     runtime.pacer = Pacer(monotonic=pacing.monotonic, sleep=pacing.sleep)
-    work = work_queue(workers=5)
+    work = work if work is not None else work_queue(workers=5)
     app = build_app(runtime, work=work)
     background = Background(runtime, app.workspaces, work, schedule=False)  # as `serve` does
     server = make_server(

@@ -18,7 +18,9 @@ def register(app: App) -> None:
     def on_home_opened(event: dict, body: dict, client: WebClient, runtime: Runtime, viewer, later):
         if event.get("tab", "home") != "home":
             return
-        later(_publish, runtime, client, workspace_of(body), viewer)
+        workspace = workspace_of(body)
+        key = ("home", workspace, viewer.user_id)
+        later.once(key, _publish, runtime, client, workspace, viewer)
 
     @app.action(ActionId.AWAY)
     def on_away(ack: Ack, body: dict, action: dict, client, runtime: Runtime, viewer, later):

@@ -22,6 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ticketbot.concurrency import Busy, WorkQueue
 from ticketbot.i18n import _
+from ticketbot.pacing import RateLimited
 from ticketbot.services.errors import TicketbotError
 from ticketbot.slack.client import SLACK_FAILURES, failure_reason
 from ticketbot.slack.forms import errors_on
@@ -35,7 +36,8 @@ def user_message(error: Exception) -> tuple[str, str | None]:
     """What to tell the user, and an error id when the error was unexpected."""
     if isinstance(error, TicketbotError):
         return error.message, None
-    if isinstance(error, Busy):
+    if isinstance(error, Busy) or isinstance(error.__cause__, RateLimited):
+        # The work queue is full, or Slack's budget for the call is spent for now.
         busy = _("ticketbot is very busy right now. Nothing was changed: try again in a moment.")
         return busy, None
     if isinstance(error, SQLAlchemyError):
@@ -60,6 +62,8 @@ def _log(error: Exception, error_id: str | None, body: dict) -> None:
         )
     elif isinstance(error, Busy):
         logger.warning("%s refused: the work queue is full", kind)
+    elif isinstance(error.__cause__, RateLimited):
+        logger.warning("%s refused: %s", kind, error.__cause__)
     elif isinstance(error, SLACK_FAILURES):
         logger.warning("Slack unavailable for %s: %s", kind, failure_reason(error))
     elif not isinstance(error, TicketbotError):
@@ -77,7 +81,8 @@ def tell(body: dict, client: WebClient, message: dict) -> None:
     try:
         if body.get("response_url"):
             answer = {"response_type": "ephemeral", "replace_original": False, **message}
-            if WebhookClient(body["response_url"], timeout=5).send_dict(answer).status_code == 200:
+            sent = WebhookClient(body["response_url"], timeout=5).send_dict(answer)
+            if sent.status_code == 200:
                 return
         if user_id and channel_id:
             client.chat_postEphemeral(channel=channel_id, user=user_id, **message)
@@ -160,6 +165,15 @@ class Later:
         is full it is skipped (and logged), never refused to the person."""
         try:
             self._queue.submit(self._run, fn, args, kwargs)
+        except Busy:
+            logger.warning("work after the ack skipped, the queue is full: %s", fn.__name__)
+
+    def once(self, key: object, fn, /, *args, **kwargs) -> None:
+        """For a refresh rendered when it runs (an App Home): left to the one of the same
+        `key` still waiting its turn, and skipped (logged) when the queue is full, where
+        Slack keeps showing what was published last."""
+        try:
+            self._queue.submit_once(key, self._run, fn, args, kwargs)
         except Busy:
             logger.warning("work after the ack skipped, the queue is full: %s", fn.__name__)
 
