@@ -28,7 +28,7 @@ from ticketbot.i18n import answer_in
 from ticketbot.pacing import trigger_expires
 from ticketbot.runtime import Runtime, acting_for
 from ticketbot.slack import errors
-from ticketbot.slack.client import failure_reason, slack_client
+from ticketbot.slack.client import KeptRespond, failure_reason, slack_client
 from ticketbot.slack.install import install_flow
 from ticketbot.slack.request import actor_of, is_external, profile_of, workspace_of
 from ticketbot.slack.settings import seed_settings
@@ -146,6 +146,8 @@ def build_app(
         context["workspaces"] = workspaces
         context["client"] = client  # Bolt's own per-request client would not keep connections
         context["quick"] = quick
+        if context.response_url:  # Bolt's respond would open a connection for each answer
+            context["respond"] = KeptRespond(response_url=context.response_url)
         context["later"] = errors.Later(queue, body=body, client=client)
         with acting_for(workspace):  # this workspace's settings: who is an agent, the listener
             actor = actor_of(body)

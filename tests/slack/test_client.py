@@ -11,7 +11,7 @@ import pytest
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
-from ticketbot.slack.client import KeepAliveWebClient
+from ticketbot.slack.client import KeepAliveWebClient, KeptRespond, KeptWebhookClient
 
 
 class _Counting(ThreadingHTTPServer):
@@ -219,3 +219,37 @@ def test_a_post_sent_on_a_kept_connection_without_an_answer_is_never_sent_again(
         client.chat_postMessage(channel="C0SLAALERT", text="Deadline near")
     assert len(fake_slack.calls("chat.postMessage")) == 1
     assert len(fake_slack.messages) == 1
+
+
+def _answers(server: _Counting) -> str:
+    return f"http://127.0.0.1:{server.server_address[1]}/actions/T0TEAM001/1/abc"
+
+
+def test_answers_to_a_response_url_share_one_connection(server):
+    respond = KeptRespond(response_url=_answers(server))
+    assert respond("Working on it", response_type="ephemeral").status_code == 200
+    assert respond({"text": "Done", "replace_original": True}).status_code == 200
+    told = KeptWebhookClient(_answers(server)).send_dict({"text": "Busy"})
+    assert told.status_code == 200 and told.body == '{"ok": true}'
+    assert server.requests == 3
+    assert len(server.connections) == 1  # Bolt's own respond opens one per answer
+
+
+@pytest.mark.parametrize("server", [True], indirect=True)
+def test_an_answer_on_a_connection_the_host_closed_goes_on_a_new_one(server):
+    respond = KeptRespond(response_url=_answers(server))
+    for text in ("one", "two", "three"):
+        assert respond(text).status_code == 200
+    assert server.requests == 3
+    assert len(server.connections) == 3
+
+
+def test_an_answer_refused_by_slack_reads_as_with_slack_sdk(fake_slack):
+    """An expired response_url: Slack's 404 is the answer's status, as slack_sdk gives it; the
+    next answer goes on (the refusal did not spoil the kept connection)."""
+    respond = KeptRespond(response_url=fake_slack.response_url("late"))
+    fake_slack.fail_next("response_url", status=404)
+    refused = respond("hello")
+    assert refused.status_code == 404 and "internal_error" in refused.body
+    assert respond("hello again").status_code == 200
+    assert [c.args["text"] for c in fake_slack.calls("response_url")] == ["hello", "hello again"]

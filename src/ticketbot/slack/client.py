@@ -14,11 +14,20 @@ import io
 import ssl
 import threading
 import time
-from http.client import HTTPConnection, HTTPException, HTTPSConnection, RemoteDisconnected
+from http.client import (
+    HTTPConnection,
+    HTTPException,
+    HTTPResponse,
+    HTTPSConnection,
+    RemoteDisconnected,
+)
+from typing import Any
 from urllib.error import HTTPError, URLError
 from urllib.parse import SplitResult, urlsplit
 from urllib.request import Request
 
+from slack_bolt.context.respond import Respond
+from slack_bolt.context.respond.internals import _build_message
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackClientError
 from slack_sdk.http_retry.builtin_handlers import (
@@ -26,6 +35,7 @@ from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
 )
+from slack_sdk.webhook import WebhookClient, WebhookResponse
 
 from ticketbot import metrics
 from ticketbot.config import Settings
@@ -83,6 +93,93 @@ class _Kept:
         self.used_at = time.monotonic()
 
 
+class KeptConnections:
+    """Each thread's open connection to each host, and the POST of one request on it: what
+    urllib's urlopen does, without a handshake before every call. Raises what urllib would
+    (URLError when the request never went; HTTPError for 4xx and 5xx, as slack_sdk reads
+    them), and DeliveryUncertain when a request that must not be repeated got no answer."""
+
+    def __init__(self, timeout: float, tls: ssl.SSLContext | None = None) -> None:
+        self.timeout = timeout
+        self._tls = tls  # None: the system's trust store, loaded once
+        self._kept = threading.local()
+
+    def post(self, url: str, req: Request, *, repeatable: bool) -> tuple[HTTPResponse, bytes]:
+        """`repeatable`: whether a request sent without an answer may be sent again."""
+        parts = urlsplit(url)
+        target = parts.path + (f"?{parts.query}" if parts.query else "")
+        headers = dict(req.header_items())
+        while True:
+            kept, reused = self._connection(parts)
+            try:
+                kept.connection.request("POST", target, body=req.data, headers=headers)
+            except (HTTPException, OSError) as error:
+                self._forget(parts)
+                if reused and isinstance(error, _STALE):
+                    continue  # once more, on a new connection
+                raise URLError(error) from error  # never sent: safe to try again
+            try:
+                response = kept.connection.getresponse()
+                body = response.read()
+            except (HTTPException, OSError) as error:
+                self._forget(parts)
+                if repeatable:
+                    if reused and isinstance(error, _STALE):
+                        continue  # most likely the peer had closed the kept connection
+                    raise URLError(error) from error
+                # Sent, and maybe done by Slack (a post, an upload): trying again could do it
+                # twice, so the caller decides (and looks before posting again).
+                raise DeliveryUncertain(f"{parts.path}: no answer ({error!r})") from error
+            break
+        kept.used_at = time.monotonic()
+        if response.will_close:
+            self._forget(parts)
+        return response, body
+
+    @staticmethod
+    def refuse(url: str, response: HTTPResponse, body: bytes) -> None:
+        """As urlopen: 4xx and 5xx raise HTTPError, where slack_sdk reads 429s and 5xx."""
+        if response.status >= 400:
+            raise HTTPError(
+                url, response.status, response.reason, response.headers, io.BytesIO(body)
+            )
+
+    def _connection(self, parts: SplitResult) -> tuple[_Kept, bool]:
+        """This thread's connection to the host, and whether it served a call before."""
+        pool = self._pool()
+        key = f"{parts.scheme}://{parts.netloc}"
+        kept = pool.get(key)
+        if kept is not None and time.monotonic() - kept.used_at <= MAX_IDLE_SECONDS:
+            return kept, True
+        if kept is not None:
+            kept.connection.close()
+        if parts.scheme == "https":
+            connection: HTTPConnection = HTTPSConnection(
+                parts.hostname,
+                parts.port,
+                timeout=self.timeout,
+                context=self._tls_context(),
+            )
+        else:
+            connection = HTTPConnection(parts.hostname, parts.port, timeout=self.timeout)
+        pool[key] = kept = _Kept(connection)
+        return kept, False
+
+    def _tls_context(self) -> ssl.SSLContext:
+        if self._tls is None:
+            self._tls = ssl.create_default_context()
+        return self._tls
+
+    def _pool(self) -> dict[str, _Kept]:
+        """This thread's connections, by scheme and host."""
+        return self._kept.__dict__.setdefault("pool", {})
+
+    def _forget(self, parts: SplitResult) -> None:
+        kept = self._pool().pop(f"{parts.scheme}://{parts.netloc}", None)
+        if kept is not None:
+            kept.connection.close()
+
+
 class KeepAliveWebClient(WebClient):
     """A WebClient whose threads each reuse one connection per API host, and whose calls are
     paced to Slack's rate limits (`pacer`, shared by the process's clients). `max_wait`: how
@@ -97,8 +194,7 @@ class KeepAliveWebClient(WebClient):
         **kwargs,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self._kept = threading.local()
-        self._tls = self.ssl  # None: the system's trust store, loaded once
+        self._connections = KeptConnections(self.timeout, self.ssl)
         self.pacer, self.max_wait = pacer, max_wait
         # Paced per workspace: its id when known (a rotated token is the same workspace),
         # else what the token stands for; the token itself is never kept here.
@@ -147,43 +243,14 @@ class KeepAliveWebClient(WebClient):
         parts = urlsplit(url)
         if self.proxy is not None or parts.scheme not in ("http", "https"):
             return super()._perform_urllib_http_request_internal(url, req)
-        target = parts.path + (f"?{parts.query}" if parts.query else "")
-        headers = dict(req.header_items())
-        while True:
-            kept, reused = self._connection(parts)
-            try:
-                kept.connection.request("POST", target, body=req.data, headers=headers)
-            except (HTTPException, OSError) as error:
-                self._forget(parts)
-                if reused and isinstance(error, _STALE):
-                    continue  # once more, on a new connection
-                raise URLError(error) from error  # never sent: safe to try again
-            try:
-                response = kept.connection.getresponse()
-                body = response.read()
-            except (HTTPException, OSError) as error:
-                self._forget(parts)
-                if idempotent(parts.path):
-                    if reused and isinstance(error, _STALE):
-                        continue  # most likely the peer had closed the kept connection
-                    raise URLError(error) from error
-                # Sent, and maybe done by Slack (a post, an upload): trying again could do it
-                # twice, so the caller decides (and looks before posting again).
-                raise DeliveryUncertain(f"{parts.path}: no answer ({error!r})") from error
-            break
-        kept.used_at = time.monotonic()
-        if response.will_close:
-            self._forget(parts)
+        response, body = self._connections.post(url, req, repeatable=idempotent(parts.path))
         if response.status == 429 and self.pacer is not None:
             # Every thread of the process holds back this method, not only this one.
             retry_after = response.headers.get("Retry-After") or "1"
             seconds = float(retry_after) if retry_after.isdigit() else 1.0
             method = parts.path.rstrip("/").rpartition("/")[2]
             self.pacer.pause(self._workspace, method, seconds)
-        if response.status >= 400:  # as urlopen: slack_sdk reads 429s and 5xx from HTTPError
-            raise HTTPError(
-                url, response.status, response.reason, response.headers, io.BytesIO(body)
-            )
+        KeptConnections.refuse(url, response, body)
         if response.headers.get_content_type() == "application/gzip":
             return {"status": response.status, "headers": response.headers, "body": body}
         charset = response.headers.get_content_charset() or "utf-8"
@@ -193,40 +260,41 @@ class KeepAliveWebClient(WebClient):
             "body": body.decode(charset),
         }
 
-    def _connection(self, parts: SplitResult) -> tuple[_Kept, bool]:
-        """This thread's connection to the host, and whether it served a call before."""
-        pool = self._pool()
-        key = f"{parts.scheme}://{parts.netloc}"
-        kept = pool.get(key)
-        if kept is not None and time.monotonic() - kept.used_at <= MAX_IDLE_SECONDS:
-            return kept, True
-        if kept is not None:
-            kept.connection.close()
-        if parts.scheme == "https":
-            connection: HTTPConnection = HTTPSConnection(
-                parts.hostname,
-                parts.port,
-                timeout=self.timeout,
-                context=self._tls_context(),
-            )
-        else:
-            connection = HTTPConnection(parts.hostname, parts.port, timeout=self.timeout)
-        pool[key] = kept = _Kept(connection)
-        return kept, False
 
-    def _tls_context(self) -> ssl.SSLContext:
-        if self._tls is None:
-            self._tls = ssl.create_default_context()
-        return self._tls
+# The answers to clicks and commands (their response_url, on Slack's hooks host): one kept
+# connection per thread for the whole process, as for the Web API.
+_ANSWERS = KeptConnections(timeout=5)
 
-    def _pool(self) -> dict[str, _Kept]:
-        """This thread's connections, by scheme and host."""
-        return self._kept.__dict__.setdefault("pool", {})
 
-    def _forget(self, parts: SplitResult) -> None:
-        kept = self._pool().pop(f"{parts.scheme}://{parts.netloc}", None)
-        if kept is not None:
-            kept.connection.close()
+class KeptWebhookClient(WebhookClient):
+    """slack_sdk's WebhookClient for a response_url, over this thread's kept connection.
+    Sent on a kept connection the host had closed meanwhile, an answer is sent once more on a
+    new one: a person told twice is better than a person told nothing."""
+
+    def _perform_http_request_internal(self, url: str, req: Request) -> WebhookResponse:
+        parts = urlsplit(url)
+        if self.proxy is not None or parts.scheme not in ("http", "https"):
+            return super()._perform_http_request_internal(url, req)
+        response, body = _ANSWERS.post(url, req, repeatable=True)
+        KeptConnections.refuse(url, response, body)
+        charset = response.headers.get_content_charset() or "utf-8"
+        return WebhookResponse(
+            url=url,
+            status_code=response.status,
+            body=body.decode(charset),
+            headers=dict(response.headers.items()),
+        )
+
+
+class KeptRespond(Respond):
+    """Bolt's `respond`, sent over a kept connection rather than a new one each time."""
+
+    def __call__(self, text: str | dict = "", **fields: Any) -> WebhookResponse:  # type: ignore[override]
+        if self.response_url is None:
+            raise ValueError("respond is unsupported here as there is no response_url")
+        message = _build_message(**(text if isinstance(text, dict) else {"text": text, **fields}))
+        hook = KeptWebhookClient(url=self.response_url, proxy=self.proxy, ssl=self.ssl)
+        return hook.send_dict(message)
 
 
 def slack_client(

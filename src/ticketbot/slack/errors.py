@@ -17,14 +17,13 @@ from typing import Any
 from slack_bolt import App, BoltResponse
 from slack_bolt.error import BoltUnhandledRequestError
 from slack_sdk import WebClient
-from slack_sdk.webhook import WebhookClient
 from sqlalchemy.exc import SQLAlchemyError
 
 from ticketbot.concurrency import Busy, WorkQueue
 from ticketbot.i18n import _
 from ticketbot.pacing import RateLimited
 from ticketbot.services.errors import TicketbotError
-from ticketbot.slack.client import SLACK_FAILURES, failure_reason
+from ticketbot.slack.client import SLACK_FAILURES, KeptWebhookClient, failure_reason
 from ticketbot.slack.forms import errors_on
 from ticketbot.views.notices import notice
 
@@ -81,7 +80,7 @@ def tell(body: dict, client: WebClient, message: dict) -> None:
     try:
         if body.get("response_url"):
             answer = {"response_type": "ephemeral", "replace_original": False, **message}
-            sent = WebhookClient(body["response_url"], timeout=5).send_dict(answer)
+            sent = KeptWebhookClient(body["response_url"], timeout=5).send_dict(answer)
             if sent.status_code == 200:
                 return
         if user_id and channel_id:
