@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import os
 import socket
 import subprocess
@@ -172,6 +173,17 @@ def test_serve_answers_healthz_on_sqlite(tmp_path, fake_slack):
         assert body == {"status": "ok", "database": True}
         unsigned = requests.post(f"http://127.0.0.1:{port}/slack/events", data="x", timeout=5)
         assert unsigned.status_code == 401
+        # An idle kept connection outlives gunicorn's default 2 s: the client (Slack, a proxy)
+        # closes it first, so no request is sent on a connection the server just closed.
+        kept = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        kept.request("GET", "/healthz")
+        assert kept.getresponse().read()
+        sock = kept.sock
+        time.sleep(2.5)  # a real socket's idle time, not the app's clock
+        kept.request("GET", "/healthz")
+        assert kept.getresponse().status == 200
+        assert kept.sock is sock
+        kept.close()
     finally:
         server.terminate()
         output, _ = server.communicate(timeout=30)

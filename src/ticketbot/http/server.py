@@ -76,6 +76,12 @@ class TicketbotServer(BaseApplication):
         return self._load_wsgi()
 
 
+# How long an idle kept connection stays open. Longer than the idle timeout of the client or
+# proxy in front (Slack's, nginx's and load balancers' 60 s): the client closes first. A
+# server that closes first races a request sent just then, which the client sees as a reset.
+KEEPALIVE_SECONDS = 75
+
+
 def serve(
     load_wsgi: Callable[[], Callable],
     *,
@@ -97,6 +103,7 @@ def serve(
         # In-flight requests finish on SIGTERM before the worker exits.
         "graceful_timeout": 25,
         "timeout": 60,
+        "keepalive": KEEPALIVE_SECONDS,
         "accesslog": None,
         "post_worker_init": (lambda worker: on_worker_start()) if on_worker_start else None,
         "worker_exit": (lambda server, worker: on_worker_exit()) if on_worker_exit else None,
