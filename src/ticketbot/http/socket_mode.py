@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import json
 import logging
 import signal
 import socket
@@ -66,6 +67,28 @@ class _Client(SocketModeClient):
     the old connection's reading and waits for its reader to be done."""
 
     replaced = None  # the connection connect() last replaced
+    retiring = None  # the connection whose `disconnect` message waits to be handled
+
+    def enqueue_message(self, message: str) -> None:
+        # Handled later, on another thread: by then that connection may have ended and the
+        # keeper opened the next one, which the message is not about.
+        if '"disconnect"' in message and _kind(message) == "disconnect":
+            self.retiring = self.current_session
+        super().enqueue_message(message)
+
+    def connect_to_new_endpoint(self, force: bool = False) -> None:
+        """Move to a new connection, as Slack's `disconnect` asks (`force`), unless the one it
+        was about is gone already: Slack closed it too, and the keeper opened the next one
+        (or is opening it). Checked and moved under one hold of the lock the keeper takes."""
+        with self.connect_operation_lock:
+            retiring, self.retiring = self.retiring, None
+            session = self.current_session
+            if force and (session is None or session is not retiring):
+                logger.info("Slack asked to move off a connection that has ended already")
+                return
+            if force or not self.is_connected():
+                self.wss_uri = self.issue_new_wss_url()
+                self.connect()
 
     def connect(self) -> None:
         old = self.replaced = self.current_session
@@ -201,6 +224,14 @@ class _Keeper:
                 return  # replaced already: Slack asked the client to move
             self.socket_client.current_session = None  # the runner would run it again, stale URL
         self.attention.set()
+
+
+def _kind(message: str) -> str | None:
+    try:
+        parsed = json.loads(message)
+    except ValueError:
+        return None
+    return parsed.get("type") if isinstance(parsed, dict) else None
 
 
 def _silent(session, pong_timeout: float) -> bool:
