@@ -86,6 +86,40 @@ def test_before_setup_the_shortcuts_open_no_form_and_say_who_can(slack):
     assert "ticketbot is not set up yet" in said(told.args)
 
 
+def test_before_setup_a_ticket_reaction_raises_nothing_and_says_who_can(slack):
+    slack.fake.messages[(HELP, "1700000000.000100")] = {
+        "type": "message", "user": REQUESTER, "text": "Printer jammed", "ts": "1700000000.000100"}
+    reaction = {"type": "reaction_added", "user": REQUESTER, "reaction": "ticket",
+                "item_user": REQUESTER, "item": {"type": "message", "channel": HELP,
+                                                 "ts": "1700000000.000100"}}  # fmt: skip
+    assert slack.send.event(reaction, event_id="Ev0REACT001").status_code == 200
+    slack.settle()
+    [told] = slack.fake.calls("chat.postEphemeral")
+    assert (told.args["channel"], told.args["user"]) == (HELP, REQUESTER)
+    assert "ticketbot is not set up yet" in said(told.args)
+    with slack.database.transaction() as session:
+        assert session.scalars(select(Ticket)).all() == []
+    assert slack.fake.calls("chat.postMessage") == []  # no card, no status message
+    assert slack.fake.calls("conversations.history") == []  # the message was not even read
+
+
+def test_before_setup_the_workflow_step_fails_and_says_why(slack):
+    event = {"type": "function_executed", "function_execution_id": "Fx0EXEC0001",
+             "function": {"id": "Fn0RAISE001", "callback_id": "raise_ticket",
+                          "title": "Raise a ticket", "type": "app", "app_id": "A0TICKETBOT"},
+             "inputs": {"title": "Laptop for Dana", "requester": REQUESTER},
+             "workflow_execution_id": "Wx0WORKFLOW1", "event_ts": "1700000100.000100",
+             "bot_access_token": "xwfp-1-step-token"}  # fmt: skip
+    assert slack.send.event(event, event_id="Ev0STEP0001").status_code == 200
+    slack.settle()
+    [failed] = slack.fake.calls("functions.completeError")
+    assert failed.args["function_execution_id"] == "Fx0EXEC0001"
+    assert "ticketbot is not set up yet" in failed.args["error"]
+    assert slack.fake.calls("functions.completeSuccess") == []
+    with slack.database.transaction() as session:
+        assert session.scalars(select(Ticket)).all() == []
+
+
 def test_a_non_admin_is_told_it_is_not_set_up(slack):
     home = _home(slack, REQUESTER)
     assert "ticketbot is not set up yet" in said(home)

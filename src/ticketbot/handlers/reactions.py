@@ -8,6 +8,7 @@ from ticketbot.runtime import Runtime
 from ticketbot.slack.intake import Unreadable, cannot_read, raise_from_message
 from ticketbot.slack.publish import publish_new_ticket
 from ticketbot.slack.request import workspace_of
+from ticketbot.slack.setup import needs_setup, tell_not_set_up
 
 
 def register(app: App) -> None:
@@ -15,6 +16,9 @@ def register(app: App) -> None:
     def on_reaction(event: dict, body: dict, client, quick, runtime: Runtime, viewer, later):
         item = event.get("item") or {}
         if event.get("reaction") != runtime.config.reaction_emoji or item.get("type") != "message":
+            return
+        if needs_setup(runtime):  # as /ticket new: nothing raised until an admin sets it up
+            later.soon(tell_not_set_up, runtime, client, item["channel"], viewer.user_id)
             return
         try:
             new = raise_from_message(

@@ -8,6 +8,7 @@ from ticketbot.runtime import Runtime
 from ticketbot.services.errors import InvalidInput
 from ticketbot.slack import workflows
 from ticketbot.slack.request import workspace_of
+from ticketbot.slack.setup import not_set_up_notice
 
 
 def register(app: App) -> None:
@@ -20,6 +21,10 @@ def register(app: App) -> None:
         )
         if not step.execution_id:
             return  # nothing to report to: not a step Slack runs
+        waiting = not_set_up_notice(runtime)  # the workflow's run shows why: no ticket
+        if waiting is not None:
+            later.soon(workflows.fail_step, client, step, waiting["text"])
+            return
         try:
             new = workflows.raise_from_step(
                 runtime, quick, workspace_id=workspace_of(body), step=step,

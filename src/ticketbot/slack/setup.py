@@ -36,6 +36,13 @@ def not_set_up_notice(runtime: Runtime) -> dict | None:
     return views.not_set_up(runtime.config.admins)
 
 
+def tell_not_set_up(runtime: Runtime, client: WebClient, channel_id: str, user_id: str) -> None:
+    """Privately, where someone tried to raise a ticket (a reaction): not set up yet."""
+    client.chat_postEphemeral(
+        channel=channel_id, user=user_id, **views.not_set_up(runtime.config.admins)
+    )
+
+
 def greet_invite(
     runtime: Runtime, client: WebClient, *, channel_id: str, inviter: str
 ) -> None:
