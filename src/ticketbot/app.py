@@ -133,11 +133,10 @@ def build_app(
 
     @app.middleware
     def _provide(body, context, next):
-        set_deadline(STORE_BUDGET)  # from the request's arrival
+        set_deadline(STORE_BUDGET)  # from the request's arrival, as the trigger's life
         if body.get("trigger_id"):
-            left = remaining()
-            left = STORE_BUDGET if left is None else left
-            trigger_expires(time.monotonic() + left + TRIGGER_LIFE - STORE_BUDGET)
+            arrived = time.monotonic() + (remaining() or 0.0) - STORE_BUDGET
+            trigger_expires(arrived + TRIGGER_LIFE)
         workspace = workspace_of(body)
         if runtime.home_workspace is None and runtime.settings.slack_bot_token:
             runtime.home_workspace = workspace or None  # one workspace: the one Slack names

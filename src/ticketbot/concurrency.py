@@ -49,7 +49,6 @@ class WorkQueue:
         self._pending = 0
         self._keys: set[object] = set()  # of `submit_once` tasks not started yet
         self.rejected = 0
-        self.coalesced = 0
 
     @property
     def pending(self) -> int:
@@ -72,7 +71,6 @@ class WorkQueue:
     def _submit(self, key: object, fn: Callable[..., Any], args: tuple, kwargs: dict):
         with self._state:
             if key is not None and key in self._keys:
-                self.coalesced += 1
                 metrics.WORK_QUEUE_COALESCED.inc()
                 return None
             if self._pending >= self.capacity:
@@ -87,9 +85,11 @@ class WorkQueue:
         try:
             future = self._pool.submit(context.run, self._run, key, fn, args, kwargs)
         except RuntimeError:  # shut down
-            self._done(key, None)
+            with self._state:
+                self._keys.discard(key)
+            self._done(None)
             raise
-        future.add_done_callback(lambda done: self._done(None, done))
+        future.add_done_callback(self._done)
         return future
 
     def _run(self, key: object, fn: Callable[..., Any], args: tuple, kwargs: dict) -> Any:
@@ -100,10 +100,8 @@ class WorkQueue:
             variable.set(None)
         return fn(*args, **kwargs)
 
-    def _done(self, key: object, _future: Future | None) -> None:
+    def _done(self, _future: Future | None) -> None:
         with self._state:
-            if key is not None:
-                self._keys.discard(key)
             self._pending -= 1
             metrics.WORK_QUEUE_DEPTH.dec()
             self._state.notify_all()

@@ -227,8 +227,9 @@ class Pacer:
                     # Those asleep before this caller take the next tokens first: a turn that
                     # cannot come in time is refused now, not after holding the thread.
                     ahead = buckets[0].waiting if not waited else 0
-                    if waited + wait + ahead / buckets[0].rate > max_wait:
-                        raise RateLimited(method, wait + ahead / buckets[0].rate)
+                    turn = wait + ahead / buckets[0].rate
+                    if waited + turn > max_wait:
+                        raise RateLimited(method, turn)
                 buckets[0].waiting += 1
             try:
                 self._sleep(wait)

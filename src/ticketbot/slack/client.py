@@ -180,6 +180,10 @@ class KeptConnections:
             kept.connection.close()
 
 
+class Paced(SlackClientError):
+    """The pacer would not let the call go (its turn comes too late): never sent to Slack."""
+
+
 class KeepAliveWebClient(WebClient):
     """A WebClient whose threads each reuse one connection per API host, and whose calls are
     paced to Slack's rate limits (`pacer`, shared by the process's clients). `max_wait`: how
@@ -219,7 +223,7 @@ class KeepAliveWebClient(WebClient):
                 )
             except RateLimited as paced:
                 metrics.api_paced(api_method)
-                raise SlackClientError(str(paced)) from paced
+                raise Paced(str(paced)) from paced
         with metrics.api_call(api_method):
             return super().api_call(api_method, **kwargs)
 

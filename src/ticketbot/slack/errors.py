@@ -21,9 +21,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ticketbot.concurrency import Busy, WorkQueue
 from ticketbot.i18n import _
-from ticketbot.pacing import RateLimited
 from ticketbot.services.errors import TicketbotError
-from ticketbot.slack.client import SLACK_FAILURES, KeptWebhookClient, failure_reason
+from ticketbot.slack.client import SLACK_FAILURES, KeptWebhookClient, Paced, failure_reason
 from ticketbot.slack.forms import errors_on
 from ticketbot.views.notices import notice
 
@@ -35,7 +34,7 @@ def user_message(error: Exception) -> tuple[str, str | None]:
     """What to tell the user, and an error id when the error was unexpected."""
     if isinstance(error, TicketbotError):
         return error.message, None
-    if isinstance(error, Busy) or isinstance(error.__cause__, RateLimited):
+    if isinstance(error, (Busy, Paced)):
         # The work queue is full, or Slack's budget for the call is spent for now.
         busy = _("ticketbot is very busy right now. Nothing was changed: try again in a moment.")
         return busy, None
@@ -61,8 +60,8 @@ def _log(error: Exception, error_id: str | None, body: dict) -> None:
         )
     elif isinstance(error, Busy):
         logger.warning("%s refused: the work queue is full", kind)
-    elif isinstance(error.__cause__, RateLimited):
-        logger.warning("%s refused: %s", kind, error.__cause__)
+    elif isinstance(error, Paced):
+        logger.warning("%s refused: %s", kind, error)
     elif isinstance(error, SLACK_FAILURES):
         logger.warning("Slack unavailable for %s: %s", kind, failure_reason(error))
     elif not isinstance(error, TicketbotError):
@@ -162,17 +161,17 @@ class Later:
     def soon(self, fn, /, *args, **kwargs) -> None:
         """For what follows a change already stored and marked for its card: when the queue
         is full it is skipped (and logged), never refused to the person."""
-        try:
-            self._queue.submit(self._run, fn, args, kwargs)
-        except Busy:
-            logger.warning("work after the ack skipped, the queue is full: %s", fn.__name__)
+        self._unless_full(None, fn, args, kwargs)
 
     def once(self, key: object, fn, /, *args, **kwargs) -> None:
         """For a refresh rendered when it runs (an App Home): left to the one of the same
-        `key` still waiting its turn, and skipped (logged) when the queue is full, where
+        `key` still waiting its turn, and skipped as `soon` when the queue is full, where
         Slack keeps showing what was published last."""
+        self._unless_full(key, fn, args, kwargs)
+
+    def _unless_full(self, key: object, fn, args: tuple, kwargs: dict) -> None:
         try:
-            self._queue.submit_once(key, self._run, fn, args, kwargs)
+            self._queue.submit_once(key, self._run, fn, args, kwargs)  # key None: no coalescing
         except Busy:
             logger.warning("work after the ack skipped, the queue is full: %s", fn.__name__)
 
